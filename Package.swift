@@ -1,0 +1,86 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+// libtorrent's pkg-config defines, which SwiftPM drops ("prohibited flags"):
+// see ../shared/notes/libtorrent.md. A missing TORRENT_USE_LIBCRYPTO only shows
+// up at link time, as an undefined libtorrent::builtin::hasher.
+let libtorrentDefines: [CXXSetting] = [
+    "TORRENT_LINKING_SHARED", "BOOST_ASIO_ENABLE_CANCELIO", "BOOST_ASIO_NO_DEPRECATED",
+    "TORRENT_USE_OPENSSL", "TORRENT_USE_LIBCRYPTO", "TORRENT_SSL_PEERS", "OPENSSL_NO_SSL2",
+    "BOOST_ALL_NO_LIB",
+].map { .define($0) }
+
+let package = Package(
+    name: "Matinee",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "matinee", targets: ["matinee"]),
+        .executable(name: "matinee-bench", targets: ["matinee-bench"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+    ],
+    targets: [
+        // The only C++ in the package: a thin shim over libtorrent with a plain C header.
+        .target(
+            name: "CLibtorrent",
+            cxxSettings: libtorrentDefines + [.unsafeFlags(["-fexceptions", "-std=c++17"])],
+            linkerSettings: [
+                .linkedLibrary("torrent-rasterbar"), .linkedLibrary("ssl"), .linkedLibrary("crypto"),
+                .linkedLibrary("stdc++"),
+            ]
+        ),
+        // The Swift face of the engine. No libtorrent type leaves this module.
+        .target(name: "TorrentKit", dependencies: ["CLibtorrent"]),
+        .target(
+            name: "Streaming",
+            dependencies: [
+                "TorrentKit",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "Server",
+            dependencies: [
+                "Streaming", "TorrentKit",
+                .product(name: "Hummingbird", package: "hummingbird"),
+            ]
+        ),
+        .executableTarget(
+            name: "matinee",
+            dependencies: [
+                "Server", "Streaming", "TorrentKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "matinee-bench",
+            dependencies: [
+                "TorrentKit",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Benchmarks/matinee-bench"
+        ),
+        .target(
+            name: "TestSupport",
+            dependencies: ["TorrentKit"],
+            path: "Tests/TestSupport"
+        ),
+        .testTarget(name: "TorrentKitTests", dependencies: ["TorrentKit", "TestSupport"]),
+        .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TorrentKit", "TestSupport"]),
+        .testTarget(
+            name: "ServerTests",
+            dependencies: [
+                "Server", "Streaming", "TorrentKit", "TestSupport",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
+    ],
+    cxxLanguageStandard: .cxx17
+)

@@ -1,0 +1,212 @@
+/*
+ * clibtorrent.h: a thin C face over libtorrent-rasterbar 2.0, for Swift.
+ *
+ * Rules of this boundary:
+ *  - Opaque handles and plain structs only; no C++ type appears here.
+ *  - No C++ exception crosses it: every function catches everything and
+ *    reports through an mt_error (code != 0, message set).
+ *  - Functions marked BLOCKING make a round trip to libtorrent's network
+ *    thread (or to disk). Callers must run them off any event loop and off
+ *    Swift's cooperative thread pool.
+ *  - Memory returned through `uint8_t **out` / `char *` fields is malloc'd
+ *    and freed with mt_free / mt_alerts_free.
+ */
+#ifndef CLIBTORRENT_H
+#define CLIBTORRENT_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct mt_session mt_session;
+typedef struct mt_torrent mt_torrent;
+typedef struct mt_info mt_info;
+
+typedef struct {
+    int code; /* 0: no error */
+    char message[512];
+} mt_error;
+
+void mt_free(void *p);
+
+/* ---- settings: libtorrent settings_pack entries by name ---- */
+
+enum { MT_SETTING_STRING = 0, MT_SETTING_INT = 1, MT_SETTING_BOOL = 2 };
+
+typedef struct {
+    const char *name;
+    int kind;
+    const char *string_value;
+    int64_t int_value; /* also the bool */
+} mt_setting;
+
+/* ---- session ---- */
+
+/* Creates a session. `state` (may be NULL) is a buffer written earlier by
+ * mt_session_save_state (the DHT routing table among other things). The alert
+ * mask is set by the shim to what TorrentKit reads. */
+mt_session *mt_session_new(const mt_setting *settings, size_t count, const uint8_t *state,
+                           size_t state_len, mt_error *err);
+/* BLOCKING: stops the session (waits for trackers to be told, files closed). */
+void mt_session_free(mt_session *s);
+int mt_session_apply_settings(mt_session *s, const mt_setting *settings, size_t count, mt_error *err);
+/* BLOCKING */
+int mt_session_save_state(mt_session *s, uint8_t **out, size_t *out_len, mt_error *err);
+/* BLOCKING: the TCP port the session listens on, 0 if none. */
+int mt_session_listen_port(mt_session *s);
+void mt_session_add_dht_node(mt_session *s, const char *host, int port);
+/* Asks for one state_update alert carrying the status of every torrent that
+ * changed since the last one. */
+void mt_session_post_torrent_updates(mt_session *s);
+
+/* ---- adding torrents ---- */
+
+enum {
+    MT_ADD_STREAMING = 1 << 0,   /* new files default to "don't download"; not auto-managed */
+    MT_ADD_SEED_MODE = 1 << 1,   /* the data is known good (we just hashed it) */
+    MT_ADD_PAUSED = 1 << 2,
+};
+
+typedef struct {
+    /* Exactly one of magnet / torrent_data is set. */
+    const char *magnet;
+    const uint8_t *torrent_data;
+    size_t torrent_len;
+    const uint8_t *resume_data; /* may be NULL */
+    size_t resume_len;
+    const char *save_path;
+    int flags; /* MT_ADD_* */
+    const char *const *trackers;
+    size_t tracker_count;
+} mt_add_params;
+
+/* BLOCKING. Returns a handle owned by the caller (mt_torrent_free). */
+mt_torrent *mt_session_add(mt_session *s, const mt_add_params *p, mt_error *err);
+void mt_session_remove(mt_session *s, mt_torrent *t, bool delete_files);
+
+/* ---- torrent handle (non-blocking unless marked) ---- */
+
+void mt_torrent_free(mt_torrent *t);
+/* 20-byte id: the v1 info-hash if the torrent has one, else the v2 hash truncated. */
+void mt_torrent_id(mt_torrent *t, uint8_t out[20]);
+void mt_torrent_set_piece_deadline(mt_torrent *t, int piece, int deadline_ms);
+/* Clears the deadline and puts back `priority` (libtorrent would leave 1). */
+void mt_torrent_reset_piece_deadline(mt_torrent *t, int piece, int priority);
+void mt_torrent_prioritize_files(mt_torrent *t, const uint8_t *priorities, size_t count);
+void mt_torrent_prioritize_pieces(mt_torrent *t, const uint8_t *priorities, size_t count);
+void mt_torrent_set_piece_priority(mt_torrent *t, int piece, int priority);
+void mt_torrent_connect_peer(mt_torrent *t, const char *host, int port);
+void mt_torrent_set_upload_limit(mt_torrent *t, int bytes_per_second);
+void mt_torrent_pause(mt_torrent *t);
+void mt_torrent_resume(mt_torrent *t);
+/* Posts a save_resume_data alert (or a failed one). */
+void mt_torrent_save_resume_data(mt_torrent *t);
+/* BLOCKING: NULL until the metadata is known. Caller frees with mt_info_free. */
+mt_info *mt_torrent_info(mt_torrent *t);
+/* BLOCKING: the verified-piece bitfield, one byte per piece (0/1). */
+int mt_torrent_have_pieces(mt_torrent *t, uint8_t *out, size_t count);
+
+typedef struct {
+    int state; /* libtorrent torrent_status::state_t */
+    bool has_metadata, is_seeding, is_finished, paused;
+    float progress; /* 0..1 of what is wanted */
+    int download_rate, upload_rate; /* payload bytes/s */
+    int num_peers, num_seeds, list_peers, list_seeds;
+    int num_pieces; /* verified */
+    int64_t total_done, total_wanted, total_wanted_done;
+    int64_t all_time_download, all_time_upload; /* payload, across runs */
+    int64_t total_download, total_upload;        /* payload, this run */
+    int64_t seeding_seconds, active_seconds;
+    int64_t total_failed_bytes, total_redundant_bytes;
+} mt_status;
+
+/* BLOCKING */
+int mt_torrent_status(mt_torrent *t, mt_status *out);
+
+/* ---- metadata ---- */
+
+/* Parses a .torrent (bencoded) with size limits. Caller frees. */
+mt_info *mt_info_parse(const uint8_t *data, size_t len, mt_error *err);
+void mt_info_free(mt_info *i);
+void mt_info_id(const mt_info *i, uint8_t out[20]);
+bool mt_info_has_v1(const mt_info *i);
+bool mt_info_has_v2(const mt_info *i);
+/* Hex of the v2 (SHA-256) info-hash into out (65 bytes), empty if none. */
+void mt_info_v2_hex(const mt_info *i, char out[65]);
+const char *mt_info_name(const mt_info *i);
+int mt_info_piece_length(const mt_info *i);
+int mt_info_num_pieces(const mt_info *i);
+int64_t mt_info_total_size(const mt_info *i);
+int mt_info_num_files(const mt_info *i);
+/* Path as libtorrent will store it, relative to the save path, '/' separated. */
+char *mt_info_file_path(const mt_info *i, int file); /* malloc'd */
+int64_t mt_info_file_size(const mt_info *i, int file);
+int64_t mt_info_file_offset(const mt_info *i, int file);
+bool mt_info_file_is_pad(const mt_info *i, int file);
+/* The raw bencoded info dictionary, as hashed. */
+const uint8_t *mt_info_info_section(const mt_info *i, size_t *len);
+/* The whole .torrent file as bencode (for saving a magnet's metadata). */
+int mt_info_torrent_file(const mt_info *i, uint8_t **out, size_t *out_len, mt_error *err);
+
+/* Parses a magnet URI; fills the 20-byte id. Returns 0 on success. */
+int mt_parse_magnet(const char *uri, uint8_t out_id[20], mt_error *err);
+
+/* ---- making torrents ---- */
+
+/* Called once per hashed piece from the hashing thread. */
+typedef void (*mt_progress_fn)(void *ctx, int piece, int num_pieces);
+
+/* BLOCKING (hashes the files). Hybrid v1+v2 torrent of a file or folder. */
+int mt_create_torrent(const char *path, int piece_size, const char *const *trackers, size_t tracker_count,
+                      const char *const *web_seeds, size_t web_seed_count, const char *creator,
+                      mt_progress_fn progress, void *ctx, uint8_t **out, size_t *out_len, mt_error *err);
+
+/* ---- alerts ---- */
+
+enum {
+    MT_ALERT_OTHER = 0,
+    MT_ALERT_PIECE_FINISHED,
+    MT_ALERT_METADATA_RECEIVED,
+    MT_ALERT_TORRENT_CHECKED,
+    MT_ALERT_TORRENT_FINISHED,
+    MT_ALERT_STATE_UPDATE,
+    MT_ALERT_SAVE_RESUME_DATA,
+    MT_ALERT_SAVE_RESUME_DATA_FAILED,
+    MT_ALERT_TORRENT_ERROR,
+    MT_ALERT_FILE_ERROR,
+    MT_ALERT_LISTEN_SUCCEEDED,
+    MT_ALERT_LISTEN_FAILED,
+    MT_ALERT_TRACKER_ERROR,
+    MT_ALERT_HASH_FAILED,
+    MT_ALERT_TORRENT_REMOVED,
+    MT_ALERT_PEER_CONNECTED,
+    MT_ALERT_METADATA_FAILED,
+};
+
+typedef struct {
+    int type;               /* MT_ALERT_* */
+    bool has_torrent;       /* id is meaningful */
+    uint8_t id[20];         /* mt_torrent_id of the torrent concerned */
+    int piece;              /* piece_finished, hash_failed */
+    int port;               /* listen_*: the port; */
+    bool is_tcp;            /* listen_*: TCP (not uTP/UDP) socket */
+    char *message;          /* malloc'd, human readable; may be NULL */
+    uint8_t *data;          /* malloc'd: resume data */
+    size_t data_len;
+    mt_status status;       /* state_update */
+} mt_alert;
+
+/* Waits up to timeout_ms for alerts, then moves them into a malloc'd array.
+ * Returns the count (0 on timeout). Free with mt_alerts_free. */
+size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out);
+void mt_alerts_free(mt_alert *alerts, size_t count);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,109 @@
+import Foundation
+
+/// How the engine is set up. The defaults are what a user expects of a
+/// well-behaved client: DHT, PEX, LSD and uTP on, encryption preferred.
+public struct SessionConfiguration: Sendable {
+    public enum Encryption: String, Sendable, CaseIterable {
+        /// Encrypted connections first, plaintext accepted from peers that need it.
+        case prefer
+        /// Only encrypted connections, both ways.
+        case require
+    }
+
+    /// "HOST:PORT" entries; nil listens on every interface at libtorrent's default port.
+    public var listenInterfaces: [HostPort]?
+    /// Bootstrap the DHT from these nodes instead of the public routers
+    /// (a private DHT). Nil: the public routers.
+    public var dhtNodes: [HostPort]?
+    public var enableDHT = true
+    public var enableLSD = true
+    public var enableUPnP = true
+    public var encryption: Encryption = .prefer
+    /// Bytes per second over all torrents; 0 means unlimited.
+    public var uploadRateLimit = 0
+    public var downloadRateLimit = 0
+    /// Saved session state (the DHT routing table among it).
+    public var savedState: [UInt8]?
+    /// Several peers on one IP: needed when a test swarm lives on 127.0.0.1.
+    public var allowMultipleConnectionsPerIP = true
+    public var userAgent = "Matinee/0.1"
+
+    public init() {}
+
+    /// The libtorrent settings this configuration stands for.
+    var settings: [(String, SettingValue)] {
+        var s: [(String, SettingValue)] = [
+            ("user_agent", .string(userAgent)),
+            ("enable_dht", .bool(enableDHT)),
+            ("enable_lsd", .bool(enableLSD && dhtNodes == nil)),
+            ("enable_upnp", .bool(enableUPnP && dhtNodes == nil && listenInterfaces == nil)),
+            ("enable_natpmp", .bool(enableUPnP && dhtNodes == nil && listenInterfaces == nil)),
+            ("enable_incoming_utp", .bool(true)),
+            ("enable_outgoing_utp", .bool(true)),
+            ("allow_multiple_connections_per_ip", .bool(allowMultipleConnectionsPerIP)),
+            ("upload_rate_limit", .int(uploadRateLimit)),
+            ("download_rate_limit", .int(downloadRateLimit)),
+            // Streaming torrents are never queued behind others.
+            ("active_downloads", .int(-1)),
+            ("active_seeds", .int(-1)),
+            ("active_limit", .int(-1)),
+            ("prefer_rc4", .bool(true)),
+            ("allowed_enc_level", .int(3)),
+        ]
+        let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled
+        s += [("out_enc_policy", .int(policy)), ("in_enc_policy", .int(policy))]
+        if let listenInterfaces {
+            s.append(("listen_interfaces", .string(listenInterfaces.map(\.description).joined(separator: ","))))
+            // An explicit port is a promise: fail rather than quietly take the next one.
+            s.append(("max_retry_port_bind", .int(0)))
+        }
+        if let dhtNodes {
+            // A private DHT (tests, a LAN): no public routers, and the loopback
+            // relaxations from notes/libtorrent.md.
+            s += [
+                ("dht_bootstrap_nodes", .string(dhtNodes.map(\.description).joined(separator: ","))),
+                ("dht_restrict_routing_ips", .bool(false)),
+                ("dht_restrict_search_ips", .bool(false)),
+                ("dht_block_ratelimit", .int(100_000)),
+            ]
+        }
+        return s
+    }
+}
+
+enum SettingValue: Sendable {
+    case string(String), int(Int), bool(Bool)
+}
+
+/// A "host:port" pair; IPv6 hosts are written in brackets.
+public struct HostPort: Sendable, Hashable, CustomStringConvertible {
+    public let host: String
+    public let port: Int
+
+    public init(host: String, port: Int) {
+        self.host = host
+        self.port = port
+    }
+
+    /// Parses "127.0.0.1:6881", "[::1]:6881" or "localhost:6881".
+    public init?(_ text: String) {
+        let t = text.trimmingCharacters(in: .whitespaces)
+        var host: Substring
+        var portText: Substring
+        if t.hasPrefix("[") {
+            guard let close = t.firstIndex(of: "]"), t[t.index(after: close)...].hasPrefix(":") else { return nil }
+            host = t[t.index(after: t.startIndex)..<close]
+            portText = t[t.index(close, offsetBy: 2)...]
+        } else {
+            guard let colon = t.lastIndex(of: ":") else { return nil }
+            host = t[..<colon]
+            portText = t[t.index(after: colon)...]
+            if host.contains(":") { return nil }
+        }
+        guard !host.isEmpty, let port = Int(portText), (0...65535).contains(port) else { return nil }
+        self.host = String(host)
+        self.port = port
+    }
+
+    public var description: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
+}

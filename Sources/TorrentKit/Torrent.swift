@@ -1,0 +1,237 @@
+import CLibtorrent
+import Dispatch
+import Synchronization
+
+/// An opaque libtorrent pointer that may cross threads; the shim's calls are
+/// thread-safe (they post to libtorrent's network thread).
+struct EnginePointer: @unchecked Sendable {
+    let raw: OpaquePointer
+}
+
+/// One torrent in a session. Setters return at once (libtorrent queues them
+/// on its network thread); queries that need a round trip are `async` and run
+/// on the session's engine queue, never on a concurrency or event-loop thread.
+public final class Torrent: Sendable {
+    public let id: TorrentID
+    /// Verified pieces, kept current from alerts.
+    public let pieces = PieceSet()
+    let handle: EnginePointer
+    let engine: EngineQueue
+
+    private struct State {
+        var metadata: TorrentMetadata?
+        var metadataWaiters: [Int: CheckedContinuation<Void, any Error>] = [:]
+        var metadataArrived = false
+        var resumeWaiters: [CheckedContinuation<[UInt8], any Error>] = []
+        var latest = TorrentStatus()
+        var removed = false
+        var nextToken = 0
+    }
+
+    private let state = Mutex(State())
+
+    init(id: TorrentID, handle: EnginePointer, engine: EngineQueue) {
+        self.id = id
+        self.handle = handle
+        self.engine = engine
+    }
+
+    deinit { mt_torrent_free(handle.raw) }
+
+    // MARK: Queries
+
+    /// The torrent's files and pieces; waits for a magnet link's metadata.
+    /// Throws `.unsafePath` if the metadata names a path outside the download folder.
+    public func metadata() async throws -> TorrentMetadata {
+        while true {
+            if let m = state.withLock({ $0.metadata }) { return m }
+            if let m = try await loadMetadata() { return m }
+            try await waitForMetadataSignal()
+        }
+    }
+
+    /// The metadata if already known, without waiting.
+    public var knownMetadata: TorrentMetadata? { state.withLock { $0.metadata } }
+
+    private func loadMetadata() async throws -> TorrentMetadata? {
+        let h = handle
+        let loaded: Result<TorrentMetadata, any Error>? = await engine.run {
+            guard let info = mt_torrent_info(h.raw) else { return nil }
+            defer { mt_info_free(info) }
+            return Result { try TorrentMetadata(info: info) }
+        }
+        guard let loaded else { return nil }
+        let m = try loaded.get()
+        try TorrentPathCheck.validate(infoDictionary: m.infoSection)
+        pieces.resize(to: m.pieceCount)
+        state.withLock { $0.metadata = m }
+        return m
+    }
+
+    private func waitForMetadataSignal() async throws {
+        let token = state.withLock { s -> Int in
+            s.nextToken += 1
+            return s.nextToken
+        }
+        try await withTaskCancellationHandler {
+            try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, any Error>) in
+                let ready: Result<Void, any Error>? = state.withLock { s in
+                    if s.removed { return .failure(EngineError(.notFound, "the torrent was removed")) }
+                    if s.metadataArrived || s.metadata != nil { return .success(()) }
+                    if Task.isCancelled { return .failure(CancellationError()) }
+                    s.metadataWaiters[token] = c
+                    return nil
+                }
+                if let ready { c.resume(with: ready) }
+            }
+        } onCancel: {
+            state.withLock { $0.metadataWaiters.removeValue(forKey: token) }?.resume(throwing: CancellationError())
+        }
+    }
+
+    /// A fresh status (a round trip to the engine).
+    public func status() async -> TorrentStatus {
+        let h = handle
+        return await engine.run {
+            var s = mt_status()
+            _ = mt_torrent_status(h.raw, &s)
+            return TorrentStatus(s)
+        }
+    }
+
+    /// The status from the last periodic update (at most about a second old).
+    public var latestStatus: TorrentStatus { state.withLock { $0.latest } }
+
+    /// Asks libtorrent for the resume data and waits for it.
+    public func resumeData() async throws -> [UInt8] {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8], any Error>) in
+            let removed = state.withLock { s -> Bool in
+                if s.removed { return true }
+                s.resumeWaiters.append(c)
+                return false
+            }
+            if removed {
+                c.resume(throwing: EngineError(.notFound, "the torrent was removed"))
+            } else {
+                mt_torrent_save_resume_data(handle.raw)
+            }
+        }
+    }
+
+    // MARK: Commands (non-blocking)
+
+    /// Asks for `piece` within `milliseconds`; it becomes the most urgent request.
+    public func setDeadline(piece: Int, milliseconds: Int) {
+        mt_torrent_set_piece_deadline(handle.raw, Int32(piece), Int32(max(0, milliseconds)))
+    }
+
+    /// Drops a piece's deadline and gives it `priority` (0...7) again.
+    public func clearDeadline(piece: Int, priority: Int) {
+        mt_torrent_reset_piece_deadline(handle.raw, Int32(piece), Int32(priority))
+    }
+
+    /// One priority (0 = skip, 1...7) per file.
+    public func setFilePriorities(_ priorities: [Int]) {
+        let p = priorities.map { UInt8(clamping: $0) }
+        p.withUnsafeBufferPointer { mt_torrent_prioritize_files(handle.raw, $0.baseAddress, $0.count) }
+    }
+
+    public func setPiecePriority(_ piece: Int, _ priority: Int) {
+        mt_torrent_set_piece_priority(handle.raw, Int32(piece), Int32(priority))
+    }
+
+    public func setPiecePriorities(_ priorities: [Int]) {
+        let p = priorities.map { UInt8(clamping: $0) }
+        p.withUnsafeBufferPointer { mt_torrent_prioritize_pieces(handle.raw, $0.baseAddress, $0.count) }
+    }
+
+    public func connect(to peer: HostPort) {
+        mt_torrent_connect_peer(handle.raw, peer.host, Int32(peer.port))
+    }
+
+    /// Bytes per second; 0 removes the limit.
+    public func setUploadLimit(_ bytesPerSecond: Int) {
+        mt_torrent_set_upload_limit(handle.raw, Int32(clamping: bytesPerSecond))
+    }
+
+    public func pause() { mt_torrent_pause(handle.raw) }
+    public func resume() { mt_torrent_resume(handle.raw) }
+
+    // MARK: Alert handling (called on the session's alert thread)
+
+    func handle(_ alert: TorrentAlert) {
+        switch alert {
+        case let .pieceFinished(_, piece):
+            pieces.insert(piece)
+        case .metadataReceived:
+            let waiters = state.withLock { s in
+                s.metadataArrived = true
+                defer { s.metadataWaiters = [:] }
+                return Array(s.metadataWaiters.values)
+            }
+            for w in waiters { w.resume() }
+            refreshPieces()
+        case .checked:
+            refreshPieces()
+        case let .status(_, st):
+            state.withLock { $0.latest = st }
+        case .removed:
+            markRemoved()
+        default:
+            break
+        }
+    }
+
+    func deliverResumeData(_ result: Result<[UInt8], EngineError>) {
+        let waiters = state.withLock { s in
+            defer { s.resumeWaiters = [] }
+            return s.resumeWaiters
+        }
+        for w in waiters { w.resume(with: result.mapError { $0 as any Error }) }
+    }
+
+    func markRemoved() {
+        let (meta, resume) = state.withLock { s in
+            s.removed = true
+            defer {
+                s.metadataWaiters = [:]
+                s.resumeWaiters = []
+            }
+            return (Array(s.metadataWaiters.values), s.resumeWaiters)
+        }
+        let e = EngineError(.notFound, "the torrent was removed")
+        for w in meta { w.resume(throwing: e) }
+        for w in resume { w.resume(throwing: e) }
+        pieces.fail(e)
+    }
+
+    /// Verified pieces that never produced a piece_finished alert (resumed or
+    /// checked files) are read once from libtorrent, off the alert thread.
+    func refreshPieces() {
+        let h = handle
+        let p = pieces
+        engine.async {
+            guard let info = mt_torrent_info(h.raw) else { return }
+            let n = Int(mt_info_num_pieces(info))
+            mt_info_free(info)
+            var have = [UInt8](repeating: 0, count: n)
+            let got = have.withUnsafeMutableBufferPointer { mt_torrent_have_pieces(h.raw, $0.baseAddress, n) }
+            guard got > 0 else { return }
+            p.resize(to: n)
+            p.insert(contentsOf: have.indices.lazy.filter { have[$0] != 0 })
+        }
+    }
+}
+
+/// The one serial queue on which blocking libtorrent calls run. It is a
+/// Dispatch queue, not Swift's cooperative pool, so a slow round trip never
+/// starves async tasks or NIO event loops.
+final class EngineQueue: Sendable {
+    private let queue = DispatchQueue(label: "matinee.engine")
+
+    func run<T: Sendable>(_ body: @escaping @Sendable () -> T) async -> T {
+        await withCheckedContinuation { c in queue.async { c.resume(returning: body()) } }
+    }
+
+    func async(_ body: @escaping @Sendable () -> Void) { queue.async(execute: body) }
+}

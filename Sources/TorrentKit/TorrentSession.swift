@@ -1,0 +1,323 @@
+import CLibtorrent
+import Foundation
+import Synchronization
+
+/// What to add and how.
+public struct AddTorrentOptions: Sendable {
+    public enum Source: Sendable {
+        case magnet(String)
+        case torrentFile([UInt8])
+    }
+
+    public var source: Source
+    public var savePath: String
+    /// Nothing is downloaded until a file is selected; never queued.
+    public var streaming = true
+    /// The files are known to be complete and good (we just hashed them).
+    public var seedMode = false
+    /// From an earlier `Torrent.resumeData()`: verified pieces are not fetched again.
+    public var resumeData: [UInt8]?
+    public var trackers: [String] = []
+    /// Peers to connect to at once, besides whatever trackers and DHT find.
+    public var peers: [HostPort] = []
+
+    public init(source: Source, savePath: String) {
+        self.source = source
+        self.savePath = savePath
+    }
+}
+
+/// A libtorrent session. Alerts are read on one thread of its own and turned
+/// into `TorrentAlert` values; blocking calls run on the engine queue.
+public final class TorrentSession: Sendable {
+    private struct State {
+        var torrents: [TorrentID: Torrent] = [:]
+        var subscribers: [Int: AsyncStream<TorrentAlert>.Continuation] = [:]
+        var nextSubscriber = 0
+        var listening: [(address: String, port: Int)] = []
+        var listenFailures: [String] = []
+        var stopping = false
+    }
+
+    private let pointer: EnginePointer
+    private let engine = EngineQueue()
+    private let state = Mutex(State())
+    private let pumpExited = DispatchSemaphore(value: 0)
+
+    private init(pointer: EnginePointer) {
+        self.pointer = pointer
+    }
+
+    /// Starts a session. With explicit listen interfaces, waits until they are
+    /// bound and throws `.listenFailed` (one clear line) if one cannot be.
+    public static func start(_ configuration: SessionConfiguration) async throws -> TorrentSession {
+        let engine = EngineQueue()
+        let created: Result<EnginePointer, EngineError> = await engine.run {
+            let settings = configuration.settings
+            var err = mt_error()
+            // Keep the C strings alive for the duration of the call.
+            let names = settings.map { strdup($0.0)! }
+            let strings = settings.map { s -> UnsafeMutablePointer<CChar>? in
+                if case let .string(v) = s.1 { return strdup(v) }
+                return nil
+            }
+            defer {
+                names.forEach { free($0) }
+                strings.forEach { free($0) }
+            }
+            var cs = [mt_setting]()
+            for (i, s) in settings.enumerated() {
+                var m = mt_setting()
+                m.name = UnsafePointer(names[i])
+                switch s.1 {
+                case .string: m.kind = Int32(MT_SETTING_STRING); m.string_value = UnsafePointer(strings[i])
+                case let .int(v): m.kind = Int32(MT_SETTING_INT); m.int_value = Int64(v)
+                case let .bool(v): m.kind = Int32(MT_SETTING_BOOL); m.int_value = v ? 1 : 0
+                }
+                cs.append(m)
+            }
+            let state = configuration.savedState ?? []
+            let p = cs.withUnsafeBufferPointer { c in
+                state.withUnsafeBufferPointer { st in
+                    mt_session_new(c.baseAddress, c.count, st.baseAddress, st.count, &err)
+                }
+            }
+            guard let p else { return .failure(EngineError(.engine, String(cString: errorMessage(&err)))) }
+            return .success(EnginePointer(raw: p))
+        }
+        let session = TorrentSession(pointer: try created.get())
+        session.startPump()
+        if let nodes = configuration.dhtNodes {
+            for n in nodes { mt_session_add_dht_node(session.pointer.raw, n.host, Int32(n.port)) }
+        }
+        if let wanted = configuration.listenInterfaces, !wanted.isEmpty {
+            try await session.waitForListen(count: wanted.count)
+        }
+        return session
+    }
+
+    private func waitForListen(count: Int) async throws {
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            let (ok, failed) = state.withLock { ($0.listening.count, $0.listenFailures) }
+            if let f = failed.first {
+                await shutdown()
+                throw EngineError(.listenFailed, "cannot listen on \(f)")
+            }
+            if ok >= count { return }
+            try await Task.sleep(for: .milliseconds(20))
+        }
+        await shutdown()
+        throw EngineError(.listenFailed, "the engine did not start listening within 10 seconds")
+    }
+
+    /// The TCP port peers reach us on.
+    public var listenPort: Int {
+        get async {
+            let p = pointer
+            return await engine.run { Int(mt_session_listen_port(p.raw)) }
+        }
+    }
+
+    // MARK: Torrents
+
+    /// Adds a torrent (or finds it, if already added).
+    public func add(_ options: AddTorrentOptions) async throws -> Torrent {
+        if case let .torrentFile(bytes) = options.source {
+            // Refuse garbage and hostile paths before libtorrent sees them.
+            _ = try TorrentMetadata(torrentFile: bytes)
+        }
+        let p = pointer
+        let result: Result<EnginePointer, EngineError> = await engine.run {
+            var err = mt_error()
+            var params = mt_add_params()
+            var flags: Int32 = 0
+            if options.streaming { flags |= Int32(MT_ADD_STREAMING) }
+            if options.seedMode { flags |= Int32(MT_ADD_SEED_MODE) }
+            params.flags = flags
+            let trackers = options.trackers.map { strdup($0) }
+            defer { trackers.forEach { free($0) } }
+            let savePath = strdup(options.savePath)
+            defer { free(savePath) }
+            params.save_path = UnsafePointer(savePath)
+            let torrentBytes: [UInt8]
+            var magnet: UnsafeMutablePointer<CChar>?
+            switch options.source {
+            case let .magnet(m):
+                magnet = strdup(m)
+                torrentBytes = []
+            case let .torrentFile(b):
+                torrentBytes = b
+            }
+            defer { free(magnet) }
+            params.magnet = UnsafePointer(magnet)
+            let resume = options.resumeData ?? []
+            let h: OpaquePointer? = torrentBytes.withUnsafeBufferPointer { tb in
+                resume.withUnsafeBufferPointer { rb in
+                    trackers.map { UnsafePointer($0) }.withUnsafeBufferPointer { tr in
+                        params.torrent_data = tb.baseAddress
+                        params.torrent_len = tb.count
+                        params.resume_data = rb.baseAddress
+                        params.resume_len = rb.count
+                        params.trackers = tr.baseAddress
+                        params.tracker_count = tr.count
+                        return mt_session_add(p.raw, &params, &err)
+                    }
+                }
+            }
+            guard let h else {
+                let kind: EngineError.Kind = err.code == 3 ? .invalidSource : .engine
+                return .failure(EngineError(kind, String(cString: errorMessage(&err))))
+            }
+            return .success(EnginePointer(raw: h))
+        }
+        let handle = try result.get()
+        var idBytes = [UInt8](repeating: 0, count: 20)
+        mt_torrent_id(handle.raw, &idBytes)
+        let id = TorrentID(bytes: idBytes)!
+        let torrent: Torrent = state.withLock { s in
+            if let existing = s.torrents[id] {
+                mt_torrent_free(handle.raw)
+                return existing
+            }
+            let t = Torrent(id: id, handle: handle, engine: engine)
+            s.torrents[id] = t
+            return t
+        }
+        torrent.refreshPieces()
+        for peer in options.peers { torrent.connect(to: peer) }
+        return torrent
+    }
+
+    public func torrent(_ id: TorrentID) -> Torrent? { state.withLock { $0.torrents[id] } }
+    public var torrents: [Torrent] { state.withLock { Array($0.torrents.values) } }
+
+    /// Removes a torrent, and its files if asked.
+    public func remove(_ torrent: Torrent, deleteFiles: Bool = false) {
+        state.withLock { _ = $0.torrents.removeValue(forKey: torrent.id) }
+        mt_session_remove(pointer.raw, torrent.handle.raw, deleteFiles)
+        torrent.markRemoved()
+    }
+
+    // MARK: Alerts
+
+    /// Every alert from now on. The stream ends when the session stops.
+    public func alerts() -> AsyncStream<TorrentAlert> {
+        let (stream, continuation) = AsyncStream<TorrentAlert>.makeStream(bufferingPolicy: .bufferingNewest(10_000))
+        let token: Int? = state.withLock { s in
+            if s.stopping { return nil }
+            s.nextSubscriber += 1
+            s.subscribers[s.nextSubscriber] = continuation
+            return s.nextSubscriber
+        }
+        guard let token else {
+            continuation.finish()
+            return stream
+        }
+        continuation.onTermination = { [weak self] _ in
+            _ = self?.state.withLock { $0.subscribers.removeValue(forKey: token) }
+        }
+        return stream
+    }
+
+    private func startPump() {
+        let thread = Thread { [self] in
+            var lastUpdate = ContinuousClock.now
+            while !state.withLock({ $0.stopping }) {
+                var raw: UnsafeMutablePointer<mt_alert>?
+                let n = mt_session_wait_alerts(pointer.raw, 200, &raw)
+                if let raw {
+                    for i in 0..<n { dispatch(raw[i]) }
+                    mt_alerts_free(raw, n)
+                }
+                if ContinuousClock.now - lastUpdate >= .seconds(1) {
+                    lastUpdate = ContinuousClock.now
+                    mt_session_post_torrent_updates(pointer.raw)
+                }
+            }
+            pumpExited.signal()
+        }
+        thread.name = "matinee.alerts"
+        thread.start()
+    }
+
+    /// The one place alerts are read: translate, route to the torrent, broadcast.
+    private func dispatch(_ a: mt_alert) {
+        let id = a.has_torrent ? TorrentID(tuple: a.id) : nil
+        let message = a.message.map { String(cString: $0) } ?? ""
+        let alert: TorrentAlert?
+        switch Int(a.type) {
+        case MT_ALERT_PIECE_FINISHED: alert = id.map { .pieceFinished($0, piece: Int(a.piece)) }
+        case MT_ALERT_HASH_FAILED: alert = id.map { .hashFailed($0, piece: Int(a.piece)) }
+        case MT_ALERT_METADATA_RECEIVED: alert = id.map { .metadataReceived($0) }
+        case MT_ALERT_METADATA_FAILED: alert = id.map { .metadataFailed($0, message) }
+        case MT_ALERT_TORRENT_CHECKED: alert = id.map { .checked($0) }
+        case MT_ALERT_TORRENT_FINISHED: alert = id.map { .finished($0) }
+        case MT_ALERT_STATE_UPDATE: alert = id.map { .status($0, TorrentStatus(a.status)) }
+        case MT_ALERT_TORRENT_ERROR: alert = id.map { .torrentError($0, message) }
+        case MT_ALERT_FILE_ERROR: alert = id.map { .fileError($0, message) }
+        case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
+        case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
+        case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0) }
+        case MT_ALERT_LISTEN_SUCCEEDED:
+            state.withLock { if a.is_tcp { $0.listening.append((message, Int(a.port))) } }
+            alert = .listening(address: message, port: Int(a.port), tcp: a.is_tcp)
+        case MT_ALERT_LISTEN_FAILED:
+            state.withLock { if a.is_tcp { $0.listenFailures.append(message) } }
+            alert = .listenFailed(message, tcp: a.is_tcp)
+        case MT_ALERT_SAVE_RESUME_DATA:
+            let data = a.data.map { Array(UnsafeBufferPointer(start: $0, count: a.data_len)) } ?? []
+            if let id { torrent(id)?.deliverResumeData(.success(data)) }
+            alert = nil
+        case MT_ALERT_SAVE_RESUME_DATA_FAILED:
+            if let id { torrent(id)?.deliverResumeData(.failure(EngineError(.engine, message))) }
+            alert = nil
+        default:
+            alert = nil
+        }
+        guard let alert else { return }
+        if let id, let t = torrent(id) { t.handle(alert) }
+        let subscribers = state.withLock { Array($0.subscribers.values) }
+        for s in subscribers { s.yield(alert) }
+    }
+
+    // MARK: State and shutdown
+
+    /// The session state to pass as `savedState` next time (DHT routing table).
+    public func savedState() async throws -> [UInt8] {
+        let p = pointer
+        let r: Result<[UInt8], EngineError> = await engine.run {
+            var err = mt_error()
+            var out: UnsafeMutablePointer<UInt8>?
+            var len = 0
+            guard mt_session_save_state(p.raw, &out, &len, &err) == 0, let out else {
+                return .failure(EngineError(.engine, String(cString: errorMessage(&err))))
+            }
+            defer { mt_free(out) }
+            return .success(Array(UnsafeBufferPointer(start: out, count: len)))
+        }
+        return try r.get()
+    }
+
+    /// Stops the alert thread and the engine. Safe to call more than once.
+    public func shutdown() async {
+        let (first, subs, torrents) = state.withLock { s in
+            let first = !s.stopping
+            s.stopping = true
+            defer {
+                s.subscribers = [:]
+                s.torrents = [:]
+            }
+            return (first, Array(s.subscribers.values), Array(s.torrents.values))
+        }
+        guard first else { return }
+        for s in subs { s.finish() }
+        for t in torrents { t.markRemoved() }
+        let p = pointer
+        let exited = pumpExited
+        await engine.run {
+            exited.wait()
+            mt_session_free(p.raw)
+        }
+    }
+}
