@@ -1,0 +1,112 @@
+#!/usr/bin/python3
+"""An independent BitTorrent peer for Matinee's tests: python3-libtorrent.
+
+seed:   lt_seeder.py seed --data PATH [--torrent-out F | --torrent-in F]
+            [--listen 127.0.0.1:PORT] [--tracker URL] [--upload-limit BYTES/S]
+leech:  lt_seeder.py leech --torrent-in F --save DIR --peer HOST:PORT
+            (the benchmark's baseline: plain sequential download)
+
+Prints one JSON line on stdout when ready, then runs until killed.
+"""
+import argparse
+import json
+import os
+import sys
+import time
+
+import libtorrent as lt
+
+
+def session(listen):
+    s = lt.session({
+        "listen_interfaces": listen,
+        "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+        "allow_multiple_connections_per_ip": True,
+        "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        "user_agent": "lt-test-peer",
+    })
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("mode", choices=["seed", "leech"])
+    ap.add_argument("--data")
+    ap.add_argument("--torrent-out")
+    ap.add_argument("--torrent-in")
+    ap.add_argument("--save")
+    ap.add_argument("--listen", default="127.0.0.1:0")
+    ap.add_argument("--tracker", action="append", default=[])
+    ap.add_argument("--peer", action="append", default=[])
+    ap.add_argument("--upload-limit", type=int, default=0)
+    ap.add_argument("--piece-size", type=int, default=0)
+    a = ap.parse_args()
+
+    s = session(a.listen)
+    if a.mode == "seed":
+        data = os.path.abspath(a.data)
+        if a.torrent_in:
+            ti = lt.torrent_info(a.torrent_in)
+        else:
+            fs = lt.file_storage()
+            lt.add_files(fs, data)
+            ct = lt.create_torrent(fs, a.piece_size)
+            for i, t in enumerate(a.tracker):
+                ct.add_tracker(t, i)
+            lt.set_piece_hashes(ct, os.path.dirname(data))
+            raw = lt.bencode(ct.generate())
+            if a.torrent_out:
+                with open(a.torrent_out, "wb") as f:
+                    f.write(raw)
+            ti = lt.torrent_info(lt.bdecode(raw))
+        p = lt.add_torrent_params()
+        p.ti = ti
+        p.save_path = os.path.dirname(data)
+        p.flags = lt.torrent_flags.seed_mode
+        h = s.add_torrent(p)
+    else:
+        ti = lt.torrent_info(a.torrent_in)
+        p = lt.add_torrent_params()
+        p.ti = ti
+        p.save_path = a.save
+        p.flags &= ~lt.torrent_flags.auto_managed
+        h = s.add_torrent(p)
+        h.set_flags(lt.torrent_flags.sequential_download)
+    if a.upload_limit:
+        h.set_upload_limit(a.upload_limit)
+    for peer in a.peer:
+        host, port = peer.rsplit(":", 1)
+        h.connect_peer((host, int(port)))
+    # wait until listening
+    for _ in range(200):
+        if s.listen_port():
+            break
+        time.sleep(0.05)
+    ih = ti.info_hashes()
+    print(json.dumps({
+        "port": s.listen_port(),
+        "infohash": str(ih.v1) if ih.has_v1() else str(ih.v2)[:40],
+        "magnet": lt.make_magnet_uri(ti),
+        "pieces": ti.num_pieces(),
+        "piece_length": ti.piece_length(),
+    }), flush=True)
+    # leech: report each piece as it completes, with a monotonic timestamp
+    last = None
+    while True:
+        if a.mode == "leech":
+            st = h.status(lt.torrent_handle.query_pieces)
+            have = [i for i, b in enumerate(st.pieces) if b]
+            if have != last:
+                print(json.dumps({"t": time.monotonic(), "have": len(have),
+                                  "prefix": next((i for i, b in enumerate(st.pieces) if not b), len(st.pieces))}), flush=True)
+                last = have
+            time.sleep(0.02)
+        else:
+            time.sleep(0.5)
+
+
+if __name__ == "__main__":
+    try:
+        main()
+    except KeyboardInterrupt:
+        pass

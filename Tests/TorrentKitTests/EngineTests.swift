@@ -1,0 +1,46 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import TorrentKit
+
+@Suite("Engine")
+struct EngineTests {
+    static func loopbackSession() async throws -> TorrentSession {
+        var c = SessionConfiguration()
+        c.listenInterfaces = [HostPort(host: "127.0.0.1", port: 0)]
+        c.enableDHT = false
+        c.enableLSD = false
+        c.enableUPnP = false
+        return try await TorrentSession.start(c)
+    }
+
+    @Test("a file seeded by one session downloads byte-exact in another")
+    func seedAndLeech() async throws {
+        let dir = TempDir()
+        let data = try Fixtures.writeRandomFile(dir.path + "/seed/clip.bin", size: 3 << 20 + 12345, seed: 7)
+        let torrent = try await TorrentMaker.make(path: dir.path + "/seed/clip.bin", pieceSize: 64 << 10)
+        let meta = try TorrentMetadata(torrentFile: torrent)
+        #expect(meta.visibleFiles.count == 1)
+        #expect(meta.totalSize == Int64(data.count))
+
+        let seeder = try await Self.loopbackSession()
+        var seedOptions = AddTorrentOptions(source: .torrentFile(torrent), savePath: dir.path + "/seed")
+        seedOptions.streaming = false
+        seedOptions.seedMode = true
+        _ = try await seeder.add(seedOptions)
+        let seedPort = await seeder.listenPort
+
+        let leecher = try await Self.loopbackSession()
+        var opts = AddTorrentOptions(source: .magnet(meta.magnetLink()), savePath: dir.path + "/leech")
+        opts.peers = [HostPort(host: "127.0.0.1", port: seedPort)]
+        let t = try await leecher.add(opts)
+        let m = try await t.metadata()
+        #expect(m.id == meta.id)
+        t.setFilePriorities([4])
+        for p in 0..<m.pieceCount { try await t.pieces.wait(for: p) }
+        let got = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/leech/clip.bin"))
+        #expect(Array(got) == data)
+        await leecher.shutdown()
+        await seeder.shutdown()
+    }
+}
