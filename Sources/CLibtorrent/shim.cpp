@@ -370,6 +370,14 @@ void mt_torrent_set_upload_limit(mt_torrent *t, int bytes_per_second) {
     }
 }
 
+void mt_torrent_force_reannounce(mt_torrent *t) {
+    try {
+        t->handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
+        t->handle.force_dht_announce();
+    } catch (...) {
+    }
+}
+
 void mt_torrent_pause(mt_torrent *t) {
     try {
         t->handle.pause(lt::torrent_handle::graceful_pause);

@@ -1,3 +1,4 @@
+import Foundation
 import CLibtorrent
 
 /// Magnet links, read by libtorrent's own parser.
@@ -11,5 +12,14 @@ public enum Magnet {
             throw EngineError(.invalidSource, "not a valid magnet link: \(String(cString: errorMessage(&err)))")
         }
         return TorrentID(bytes: id)!
+    }
+
+    /// The `x.pe` peer addresses a magnet link carries (BEP 9).
+    public static func peerHints(in uri: String) -> [HostPort] {
+        guard let q = uri.firstIndex(of: "?") else { return [] }
+        return uri[uri.index(after: q)...].split(separator: "&").compactMap { pair in
+            guard pair.hasPrefix("x.pe=") else { return nil }
+            return HostPort(String(pair.dropFirst(5)).removingPercentEncoding ?? "")
+        }
     }
 }

@@ -48,6 +48,10 @@ public struct SessionConfiguration: Sendable {
             ("active_seeds", .int(-1)),
             ("active_limit", .int(-1)),
             ("prefer_rc4", .bool(true)),
+            // A streaming torrent wants nothing until a file is picked: it is
+            // "finished" as its metadata arrives, and libtorrent would close its
+            // connections to seeds and not retry them for a minute.
+            ("close_redundant_connections", .bool(false)),
             ("allowed_enc_level", .int(3)),
         ]
         let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled

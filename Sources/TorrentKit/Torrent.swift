@@ -26,6 +26,7 @@ public final class Torrent: Sendable {
         var latest = TorrentStatus()
         var removed = false
         var nextToken = 0
+        var knownPeers: [HostPort] = []
     }
 
     private let state = Mutex(State())
@@ -89,6 +90,22 @@ public final class Torrent: Sendable {
         }
     }
 
+    /// The .torrent file for this torrent (for a magnet link: once its
+    /// metadata arrived), so a later run need not fetch the metadata again.
+    public func torrentFile() async -> [UInt8]? {
+        let h = handle
+        return await engine.run {
+            guard let info = mt_torrent_info(h.raw) else { return nil }
+            defer { mt_info_free(info) }
+            var err = mt_error()
+            var out: UnsafeMutablePointer<UInt8>?
+            var len = 0
+            guard mt_info_torrent_file(info, &out, &len, &err) == 0, let out else { return nil }
+            defer { mt_free(out) }
+            return Array(UnsafeBufferPointer(start: out, count: len))
+        }
+    }
+
     /// A fresh status (a round trip to the engine).
     public func status() async -> TorrentStatus {
         let h = handle
@@ -146,7 +163,28 @@ public final class Torrent: Sendable {
     }
 
     public func connect(to peer: HostPort) {
+        state.withLock { s in if !s.knownPeers.contains(peer) { s.knownPeers.append(peer) } }
         mt_torrent_connect_peer(handle.raw, peer.host, Int32(peer.port))
+    }
+
+    /// Looks for peers again now: reconnects to the peers it was given and
+    /// announces to trackers and the DHT. Needed when a torrent that wanted
+    /// nothing (so libtorrent dropped its seeds) starts wanting a file.
+    ///
+    /// File priorities reach libtorrent through its disk thread, so this waits
+    /// (up to two seconds) until the torrent no longer counts as finished:
+    /// a connection made before that would be dropped again.
+    public func wake() async {
+        let peers = state.withLock { $0.knownPeers }
+        mt_torrent_resume(handle.raw)
+        let deadline = ContinuousClock.now + .seconds(2)
+        while ContinuousClock.now < deadline {
+            let st = await status()
+            if !st.isFinished || !st.hasMetadata { break }
+            try? await Task.sleep(for: .milliseconds(20))
+        }
+        for p in peers { mt_torrent_connect_peer(handle.raw, p.host, Int32(p.port)) }
+        mt_torrent_force_reannounce(handle.raw)
     }
 
     /// Bytes per second; 0 removes the limit.

@@ -185,7 +185,9 @@ public final class TorrentSession: Sendable {
             return t
         }
         torrent.refreshPieces()
-        for peer in options.peers { torrent.connect(to: peer) }
+        var peers = options.peers
+        if case let .magnet(uri) = options.source { peers += Magnet.peerHints(in: uri) }
+        for peer in peers { torrent.connect(to: peer) }
         return torrent
     }
 

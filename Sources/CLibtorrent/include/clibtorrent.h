@@ -101,6 +101,8 @@ void mt_torrent_prioritize_pieces(mt_torrent *t, const uint8_t *priorities, size
 void mt_torrent_set_piece_priority(mt_torrent *t, int piece, int priority);
 void mt_torrent_connect_peer(mt_torrent *t, const char *host, int port);
 void mt_torrent_set_upload_limit(mt_torrent *t, int bytes_per_second);
+/* Announces again to trackers and the DHT now. */
+void mt_torrent_force_reannounce(mt_torrent *t);
 void mt_torrent_pause(mt_torrent *t);
 void mt_torrent_resume(mt_torrent *t);
 /* Posts a save_resume_data alert (or a failed one). */

@@ -1,0 +1,47 @@
+import Hummingbird
+import Logging
+import NIOCore
+import Streaming
+
+/// The HTTP face of Matinee: streams and their status. Binds to 127.0.0.1
+/// unless told otherwise, and answers only requests addressed to it by a
+/// local name (`HostAllowlist`).
+public struct StreamServer: Sendable {
+    public var host: String
+    public var port: Int
+    public var extraHostNames: [String]
+    public let hub: StreamHub
+
+    public init(hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = []) {
+        self.hub = hub
+        self.host = host
+        self.port = port
+        self.extraHostNames = extraHostNames
+    }
+
+    /// The router, for in-process tests and for embedding.
+    public func router(allowlist: HostAllowlist) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
+        StreamController(hub: hub).addRoutes(to: router)
+        return router
+    }
+
+    /// Builds the application. `onListening` gets the bound port.
+    public func application(
+        logger: Logger = Logger(label: "matinee.http"),
+        onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let allowlist = HostAllowlist(port: port, extraNames: extraHostNames)
+        return Application(
+            router: router(allowlist: allowlist),
+            configuration: .init(address: .hostname(host, port: port), serverName: "Matinee"),
+            onServerRunning: { channel in
+                let p = channel.localAddress?.port ?? port
+                allowlist.setPort(p)
+                await onListening(p)
+            },
+            logger: logger)
+    }
+}

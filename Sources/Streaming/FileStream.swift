@@ -1,0 +1,193 @@
+import Foundation
+import NIOCore
+import NIOPosix
+import Synchronization
+import TorrentKit
+
+/// One file of one torrent being streamed: the readers open on it, the
+/// deadline window they imply, and reads from disk of verified pieces only.
+public final class FileStream: Sendable {
+    public let torrent: Torrent
+    public let metadata: TorrentMetadata
+    public let file: TorrentMetadata.File
+    public let map: PieceMap
+    /// Where libtorrent stores the torrent's files.
+    public let savePath: String
+
+    private struct State {
+        var planner: StreamWindowPlanner
+        var nextReader = 0
+    }
+
+    private let state: Mutex<State>
+    private let threadPool: NIOThreadPool
+
+    init(torrent: Torrent, metadata: TorrentMetadata, file: TorrentMetadata.File, savePath: String,
+         configuration: StreamWindowPlanner.Configuration, threadPool: NIOThreadPool) {
+        self.torrent = torrent
+        self.metadata = metadata
+        self.file = file
+        self.savePath = savePath
+        self.threadPool = threadPool
+        self.map = PieceMap(
+            pieceLength: metadata.pieceLength, pieceCount: metadata.pieceCount, fileOffset: file.offset,
+            fileSize: file.size)
+        self.state = Mutex(State(planner: StreamWindowPlanner(map: map, configuration: configuration)))
+    }
+
+    public var size: Int64 { file.size }
+
+    /// Makes the head and tail of the file urgent (called once, when selected).
+    func start() {
+        let pieces = torrent.pieces
+        apply(state.withLock { $0.planner.start(have: pieces.contains) })
+    }
+
+    /// Sizes the window once the bitrate is known (bytes per second of playback).
+    public func setBitrate(bytesPerSecond: Int) {
+        let pieces = torrent.pieces
+        apply(state.withLock { $0.planner.setBitrate(bytesPerSecond: bytesPerSecond, have: pieces.contains) })
+    }
+
+    public var bytesPerSecond: Int { state.withLock { $0.planner.bytesPerSecond } }
+
+    /// Pieces that carry a deadline now (for status and tests).
+    public var deadlinePieces: Set<Int> { state.withLock { $0.planner.deadlines } }
+    public var readerOffsets: [Int64] { state.withLock { Array($0.planner.readers.values) } }
+
+    private func apply(_ actions: [StreamWindowPlanner.Action]) {
+        for a in actions {
+            switch a {
+            case let .setDeadline(p, ms): torrent.setDeadline(piece: p, milliseconds: ms)
+            case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: prio)
+            }
+        }
+    }
+
+    func openReader(at offset: Int64) -> Int {
+        let pieces = torrent.pieces
+        let (id, actions) = state.withLock { s -> (Int, [StreamWindowPlanner.Action]) in
+            s.nextReader += 1
+            return (s.nextReader, s.planner.moveReader(s.nextReader, to: offset, have: pieces.contains))
+        }
+        apply(actions)
+        return id
+    }
+
+    func moveReader(_ id: Int, to offset: Int64) {
+        let pieces = torrent.pieces
+        apply(state.withLock { $0.planner.moveReader(id, to: offset, have: pieces.contains) })
+    }
+
+    func closeReader(_ id: Int) {
+        let pieces = torrent.pieces
+        apply(state.withLock { $0.planner.removeReader(id, have: pieces.contains) })
+    }
+
+    /// The bytes [range) of the file, produced as their pieces pass the hash
+    /// check. Pull-based: nothing is read ahead of the consumer.
+    public func bytes(_ range: Range<Int64>, chunkSize: Int = 256 << 10) -> FileByteSequence {
+        FileByteSequence(stream: self, range: range.clamped(to: 0..<file.size), chunkSize: chunkSize)
+    }
+
+    /// Verified bytes from `offset` on, without a gap: what a player at
+    /// `offset` can read without waiting.
+    public func bufferedAhead(of offset: Int64) -> Int64 {
+        let have = torrent.pieces.snapshot
+        var p = map.piece(at: offset)
+        guard offset < file.size, p < have.count, have[p] else { return 0 }
+        let last = map.pieces?.upperBound ?? p
+        while p + 1 <= last, p + 1 < have.count, have[p + 1] { p += 1 }
+        return map.fileRange(of: p).upperBound - offset
+    }
+
+    /// A status report for the UI and tests.
+    public func status() -> StreamStatus {
+        let st = torrent.latestStatus
+        let ranges = map.verifiedRanges(have: torrent.pieces.snapshot)
+        return StreamStatus(
+            infoHash: torrent.id.hex, fileIndex: file.index, path: file.path, size: file.size,
+            buffered: ranges.map { [$0.lowerBound, $0.upperBound] },
+            bufferedBytes: ranges.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) },
+            readers: readerOffsets.sorted(), downloadRate: st.downloadRate, uploadRate: st.uploadRate,
+            peers: st.peers, seeds: st.seeds, state: st.state.rawValue, bitrate: bytesPerSecond,
+            downloaded: st.sessionDownload, uploaded: st.sessionUpload)
+    }
+
+    // MARK: Disk
+
+    /// The file's path on disk, refused if it resolves outside the download
+    /// folder (a symlink planted in the way, say).
+    func resolvedPath() throws -> String {
+        let root = URL(fileURLWithPath: savePath).resolvingSymlinksInPath().path
+        let full = URL(fileURLWithPath: savePath + "/" + file.path).resolvingSymlinksInPath().path
+        guard full.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+            throw EngineError(.unsafePath, "refusing to read \(file.path): it resolves outside the download folder")
+        }
+        return full
+    }
+
+    func read(fd: FileDescriptorBox, at offset: Int64, count: Int) async throws -> ByteBuffer {
+        try await threadPool.runIfActive {
+            var buffer = ByteBufferAllocator().buffer(capacity: count)
+            let n = try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: count) { ptr -> Int in
+                var done = 0
+                while done < count {
+                    let r = pread(fd.fd, ptr.baseAddress! + done, count - done, off_t(offset) + off_t(done))
+                    if r < 0 {
+                        if errno == EINTR { continue }
+                        throw EngineError(.io, "cannot read \(self.file.path): \(String(cString: strerror(errno)))")
+                    }
+                    if r == 0 { break }
+                    done += r
+                }
+                return done
+            }
+            guard n == count else {
+                throw EngineError(.io, "\(self.file.path) is shorter on disk than the torrent says")
+            }
+            return buffer
+        }
+    }
+
+    func openFile() async throws -> FileDescriptorBox {
+        try await threadPool.runIfActive {
+            let path = try self.resolvedPath()
+            let fd = open(path, O_RDONLY | O_CLOEXEC)
+            guard fd >= 0 else {
+                throw EngineError(.io, "cannot open \(self.file.path): \(String(cString: strerror(errno)))")
+            }
+            return FileDescriptorBox(fd: fd)
+        }
+    }
+}
+
+/// An open file descriptor, closed when the last reader lets go of it.
+final class FileDescriptorBox: Sendable {
+    let fd: Int32
+    init(fd: Int32) { self.fd = fd }
+    deinit { close(fd) }
+}
+
+/// What `/api/streams/...` reports about one stream.
+public struct StreamStatus: Codable, Sendable, Equatable {
+    public var infoHash: String
+    public var fileIndex: Int
+    public var path: String
+    public var size: Int64
+    /// Verified byte ranges of the file, [start, end) pairs.
+    public var buffered: [[Int64]]
+    public var bufferedBytes: Int64
+    /// Offsets of the open readers (the playheads).
+    public var readers: [Int64]
+    public var downloadRate: Int
+    public var uploadRate: Int
+    public var peers: Int
+    public var seeds: Int
+    public var state: String
+    /// Bytes per second of playback the window is sized for.
+    public var bitrate: Int
+    /// Payload bytes downloaded and uploaded by this run.
+    public var downloaded: Int64
+    public var uploaded: Int64
+}

@@ -1,0 +1,114 @@
+import Foundation
+import Synchronization
+import TorrentKit
+
+/// The engine as the CLI runs it: a session whose state (DHT routing table)
+/// and per-torrent resume data live under Matinee's home, and which a crash
+/// cannot make lose verified data.
+///
+/// Crash safety: while a torrent is open, a `.running` marker sits beside its
+/// resume file. A clean stop writes fresh resume data and removes the marker.
+/// If a run finds the marker, the last run died: the resume data may be older
+/// than the files, so it is set aside and libtorrent checks the files on disk
+/// instead, keeping every piece that was verified and written.
+final class EngineRuntime: Sendable {
+    let home: Home
+    let session: TorrentSession
+    let downloadDir: String
+    private let open = Mutex<[TorrentID: Torrent]>([:])
+
+    private init(home: Home, session: TorrentSession, downloadDir: String) {
+        self.home = home
+        self.session = session
+        self.downloadDir = downloadDir
+    }
+
+    static func start(home: Home, options: EngineOptions, downloadDir: String) async throws -> EngineRuntime {
+        try home.prepare()
+        try Disk.checkWritable(downloadDir, what: "the download folder")
+        let state = Disk.read(home.sessionStateFile, limit: 8 << 20)
+        do {
+            let session = try await TorrentSession.start(options.sessionConfiguration(savedState: state))
+            return EngineRuntime(home: home, session: session, downloadDir: downloadDir)
+        } catch let e as EngineError where e.kind == .listenFailed {
+            throw CLIError("\(e.message) (is another program using that port?)")
+        } catch let e as EngineError {
+            throw CLIError("cannot start the engine: \(e.message)")
+        }
+    }
+
+    /// Adds a torrent, resuming from what an earlier run left.
+    func add(_ r: ResolvedSource, streaming: Bool, seedMode: Bool = false, peers: [HostPort] = [],
+             savePath: String? = nil) async throws -> Torrent {
+        let crashed = FileManager.default.fileExists(atPath: home.dirtyMarker(r.id))
+        var source = r.source
+        var resume: [UInt8]?
+        if !seedMode {
+            if !crashed { resume = Disk.read(home.resumeFile(r.id), limit: 64 << 20) }
+            if case .magnet = source, let saved = Disk.read(home.torrentFile(r.id), limit: 32 << 20),
+                (try? TorrentMetadata(torrentFile: saved))?.id == r.id
+            {
+                source = .torrentFile(saved)
+            }
+        }
+        FileManager.default.createFile(atPath: home.dirtyMarker(r.id), contents: Data())
+        var o = AddTorrentOptions(source: source, savePath: savePath ?? downloadDir)
+        o.streaming = streaming
+        o.seedMode = seedMode
+        o.resumeData = resume
+        o.peers = peers
+        let t: Torrent
+        do {
+            t = try await session.add(o)
+        } catch let e as EngineError {
+            try? FileManager.default.removeItem(atPath: home.dirtyMarker(r.id))
+            throw CLIError(e.message)
+        }
+        open.withLock { $0[t.id] = t }
+        return t
+    }
+
+    /// Keeps the .torrent of a magnet link once its metadata is known.
+    func rememberMetadata(_ t: Torrent) async {
+        let path = home.torrentFile(t.id)
+        guard !FileManager.default.fileExists(atPath: path), let bytes = await t.torrentFile() else { return }
+        try? Disk.writeAtomically(bytes, to: path)
+    }
+
+    /// Saves resume data and session state, then stops the engine.
+    func shutdown() async {
+        let torrents = open.withLock { Array($0.values) }
+        await withTaskGroup(of: Void.self) { group in
+            for t in torrents {
+                group.addTask {
+                    guard let data = try? await withTimeout(.seconds(10), { try await t.resumeData() }) else { return }
+                    do {
+                        try Disk.writeAtomically(data, to: self.home.resumeFile(t.id))
+                        try? FileManager.default.removeItem(atPath: self.home.dirtyMarker(t.id))
+                    } catch {
+                        Console.error("could not save resume data: \(error)")
+                    }
+                }
+            }
+        }
+        if let state = try? await session.savedState() {
+            try? Disk.writeAtomically(state, to: home.sessionStateFile)
+        }
+        await session.shutdown()
+    }
+}
+
+struct TimedOut: Error {}
+
+/// Runs `body`, throwing `TimedOut` if it takes longer than `limit`.
+func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            throw TimedOut()
+        }
+        defer { group.cancelAll() }
+        return try await group.next()!
+    }
+}

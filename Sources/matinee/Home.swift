@@ -1,0 +1,95 @@
+import Foundation
+import TorrentKit
+
+/// Where Matinee keeps things. `MATINEE_HOME` puts everything in one folder;
+/// otherwise state lives in the XDG data directory and downloads in the XDG
+/// cache directory.
+struct Home {
+    /// Database, keys, resume data, session state.
+    let data: String
+    /// Downloaded torrent data, unless `--download-dir` says otherwise.
+    let downloads: String
+
+    static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) -> Home {
+        if let h = environment["MATINEE_HOME"], !h.isEmpty {
+            let root = URL(fileURLWithPath: h).standardizedFileURL.path
+            return Home(data: root, downloads: root + "/downloads")
+        }
+        let home = environment["HOME"] ?? NSHomeDirectory()
+        let data = environment["XDG_DATA_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.local/share"
+        let cache = environment["XDG_CACHE_HOME"].flatMap { $0.isEmpty ? nil : $0 } ?? home + "/.cache"
+        return Home(data: data + "/matinee", downloads: cache + "/matinee/downloads")
+    }
+
+    var resumeDir: String { data + "/resume" }
+    var torrentsDir: String { data + "/torrents" }
+    var sessionStateFile: String { data + "/session.state" }
+
+    func resumeFile(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).resume" }
+    /// Present while a run has the torrent open; left behind by a crash.
+    func dirtyMarker(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).running" }
+    func torrentFile(_ id: TorrentID) -> String { torrentsDir + "/\(id.hex).torrent" }
+
+    /// Makes the folders, with a clear error if that is not possible.
+    func prepare() throws {
+        for d in [data, resumeDir, torrentsDir] {
+            try Disk.makeDirectory(d, what: "Matinee's data folder")
+        }
+    }
+}
+
+/// Small file operations with one-line errors.
+enum Disk {
+    static func makeDirectory(_ path: String, what: String) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+        } catch {
+            throw CLIError("cannot create \(what) \(path): \(reason(error))")
+        }
+    }
+
+    /// Proves a folder is writable by creating and removing a file in it.
+    static func checkWritable(_ path: String, what: String) throws {
+        try makeDirectory(path, what: what)
+        let probe = path + "/.matinee-write-test-\(getpid())"
+        guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
+            throw CLIError("cannot write to \(what) \(path): \(String(cString: strerror(errno)))")
+        }
+        try? FileManager.default.removeItem(atPath: probe)
+    }
+
+    /// Writes through a temporary file and a rename, so a crash leaves the old
+    /// file or the new one, never half of one.
+    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+        let tmp = path + ".tmp-\(getpid())"
+        do {
+            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+            guard rename(tmp, path) == 0 else { throw CLIError(String(cString: strerror(errno))) }
+        } catch {
+            try? FileManager.default.removeItem(atPath: tmp)
+            throw CLIError("cannot write \(path): \(reason(error))")
+        }
+    }
+
+    static func read(_ path: String, limit: Int) -> [UInt8]? {
+        guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
+            let size = attrs[.size] as? Int, size <= limit
+        else { return nil }
+        return (try? Data(contentsOf: URL(fileURLWithPath: path))).map { Array($0) }
+    }
+
+    static func reason(_ error: any Error) -> String {
+        if let e = error as? CLIError { return e.message }
+        if let e = error as? CocoaError, let u = e.userInfo[NSUnderlyingErrorKey] as? NSError {
+            return String(cString: strerror(Int32(u.code)))
+        }
+        return (error as NSError).localizedDescription
+    }
+}
+
+/// An error shown to the user as one line, exit status 1.
+struct CLIError: Error, CustomStringConvertible {
+    let message: String
+    init(_ message: String) { self.message = message }
+    var description: String { message }
+}

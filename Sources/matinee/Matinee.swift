@@ -1,0 +1,37 @@
+import ArgumentParser
+import Foundation
+import Logging
+
+@main
+struct Matinee: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "matinee",
+        abstract: "Watch video over BitTorrent: streams start in seconds, seeking works anywhere.",
+        discussion: """
+            Everything Matinee keeps (resume data, the DHT routing table, downloads) lives \
+            in the XDG data and cache folders, or in one folder named by MATINEE_HOME.
+            """,
+        version: "0.1.0",
+        subcommands: [Play.self, Seed.self]
+    )
+
+    static func main() async {
+        // Library logs go to stderr and only when something is wrong: stdout
+        // carries results (URLs, magnet links) that scripts read.
+        LoggingSystem.bootstrap { label in
+            var h = StreamLogHandler.standardError(label: label)
+            h.logLevel = ProcessInfo.processInfo.environment["MATINEE_HTTP_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
+            return h
+        }
+        do {
+            var command = try parseAsRoot()
+            if var async = command as? any AsyncParsableCommand {
+                try await async.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
+}

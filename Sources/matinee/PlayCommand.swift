@@ -1,0 +1,240 @@
+import ArgumentParser
+import Foundation
+import Server
+import Streaming
+import Synchronization
+import TorrentKit
+
+struct Play: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Stream a torrent while it downloads.",
+        discussion: """
+            Prints the stream URL on stdout as soon as it is known; open it in mpv, VLC, \
+            ffmpeg or a browser, or let --player start one. Seeking works anywhere: the \
+            pieces under the playhead are fetched first. Progress goes to stderr.
+
+            Examples:
+              matinee play 'magnet:?xt=urn:btih:...'
+              matinee play film.torrent --player mpv
+              matinee play https://example.org/film.torrent --file 2
+              matinee play 08ada5a7a6183aae1e09d831df6748d566095a10 --list
+            """)
+
+    @Argument(help: "A magnet link, a .torrent file, an http(s) URL of one, or an info-hash.")
+    var source: String
+
+    @Option(name: .long, help: ArgumentHelp("The file to play, by index or name (default: the largest video).", valueName: "index|name"))
+    var file: String?
+
+    @Flag(name: .long, help: "List the torrent's files and exit.")
+    var list = false
+
+    @Option(name: .long, help: ArgumentHelp("Start this player on the stream and stop when it closes.", valueName: "mpv|vlc"))
+    var player: String?
+
+    @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve the stream on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+    var httpPort = 0
+
+    @Option(name: .customLong("download-dir"), help: ArgumentHelp("Where to store the download (default: Matinee's downloads folder).", valueName: "dir"))
+    var downloadDir: String?
+
+    @Option(name: .long, help: ArgumentHelp("Give up if no peer is found within this many seconds.", valueName: "seconds"))
+    var timeout: Int?
+
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        if let player, !["mpv", "vlc"].contains(player) {
+            throw ValidationError("--player takes mpv or vlc (got \"\(player)\")")
+        }
+        if !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
+        if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+    }
+
+    func run() async throws {
+        do {
+            try await play()
+        } catch let e as CLIError {
+            Console.endLive()
+            Console.error(e.message)
+            throw ExitCode(1)
+        } catch let e as EngineError {
+            Console.endLive()
+            Console.error(e.message)
+            throw ExitCode(1)
+        }
+    }
+
+    private func play() async throws {
+        let resolved = try await SourceResolver.resolve(source)
+        if list, let meta = resolved.metadata {
+            printList(meta)
+            return
+        }
+        let playerPath = try player.map { try Player.locate($0) }
+        let home = Home.resolve()
+        let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
+        let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
+        let outcome: Result<Void, any Error>
+        do {
+            try await withThrowingTaskGroup(of: Bool.self) { group in
+                group.addTask {
+                    try await self.stream(resolved, runtime: runtime, playerPath: playerPath)
+                    return true
+                }
+                group.addTask {
+                    await Signals.wait()
+                    return false
+                }
+                _ = try await group.next()
+                group.cancelAll()
+            }
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        Console.endLive()
+        await runtime.shutdown()
+        try outcome.get()
+    }
+
+    /// Runs until the player closes (with --player), or forever.
+    private func stream(_ resolved: ResolvedSource, runtime: EngineRuntime, playerPath: String?) async throws {
+        let torrent = try await runtime.add(resolved, streaming: true, peers: engine.peerList)
+        let policy = engine.seedingPolicy
+        if !policy.enabled { torrent.setUploadLimit(1) }
+        let meta = try await waitForMetadata(torrent)
+        await runtime.rememberMetadata(torrent)
+        if list {
+            printList(meta)
+            return
+        }
+        let chosen = try FileChooser.choose(meta, selector: file)
+        let hub = StreamHub()
+        hub.register(torrent, savePath: runtime.downloadDir)
+        let fileStream = try await hub.stream(torrent.id, fileIndex: chosen.index)
+        Console.info("Streaming \(chosen.path) (\(Format.bytes(chosen.size)))")
+
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
+            let url = "http://127.0.0.1:\(port)/stream/\(torrent.id.hex)/\(chosen.index)"
+            Console.result(url)
+            group.addTask { try await Progress.run(torrent: torrent, stream: fileStream, policy: policy) }
+            if let playerPath {
+                group.addTask {
+                    try await Player.run(playerPath, url: url)
+                    throw PlayerClosed()
+                }
+            }
+            do {
+                try await group.next()
+            } catch is PlayerClosed {
+                group.cancelAll()
+                return
+            }
+        }
+    }
+
+    private func waitForMetadata(_ torrent: Torrent) async throws -> TorrentMetadata {
+        if let m = torrent.knownMetadata { return m }
+        let start = ContinuousClock.now
+        let waiter = Task { try await torrent.metadata() }
+        defer { waiter.cancel() }
+        var announced = false
+        while true {
+            if let m = torrent.knownMetadata { return m }
+            let elapsed = ContinuousClock.now - start
+            if !announced && elapsed > .seconds(1) {
+                Console.info("Looking for peers for \(torrent.id.hex)…")
+                announced = true
+            }
+            if let timeout, elapsed > .seconds(timeout) {
+                throw CLIError("no peers found for \(torrent.id.hex) within \(timeout) s: nobody seems to share it")
+            }
+            let st = torrent.latestStatus
+            Console.live("Looking for peers… \(st.peers) connected, \(st.knownPeers) known")
+            do {
+                return try await withTimeout(.milliseconds(250)) { try await waiter.value }
+            } catch is TimedOut {
+                continue
+            } catch let e as EngineError {
+                throw CLIError(e.message)
+            }
+        }
+    }
+
+    private func printList(_ meta: TorrentMetadata) {
+        for f in meta.visibleFiles {
+            Console.result("\(f.index)\t\(Format.bytes(f.size))\t\(f.path)")
+        }
+    }
+}
+
+struct PlayerClosed: Error {}
+
+/// The live progress line, and the seeding policy applied once the download is done.
+enum Progress {
+    static func run(torrent: Torrent, stream: FileStream, policy: SeedingPolicy) async throws {
+        var stopped = false
+        var announcedDone = false
+        while true {
+            try await Task.sleep(for: .seconds(1))
+            let st = torrent.latestStatus
+            let playhead = stream.readerOffsets.min() ?? 0
+            let ahead = stream.bufferedAhead(of: playhead)
+            if st.isFinished || st.isSeeding {
+                if !announcedDone {
+                    announcedDone = true
+                    Console.info("Download complete: \(stream.file.path)")
+                }
+                if !stopped, case let .stop(reason) = policy.decide(st) {
+                    stopped = true
+                    torrent.pause()
+                    Console.info("Stopped sharing: \(reason)")
+                }
+            }
+            let pct = stream.size > 0 ? Int(Double(stream.status().bufferedBytes) * 100 / Double(stream.size)) : 100
+            Console.live(
+                "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
+            )
+        }
+    }
+}
+
+/// External players.
+enum Player {
+    static func locate(_ name: String) throws -> String {
+        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
+        for dir in path.split(separator: ":") {
+            let candidate = "\(dir)/\(name)"
+            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
+        }
+        throw CLIError("\(name) is not installed (not found on PATH)")
+    }
+
+    static func run(_ path: String, url: String) async throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = [url]
+        p.standardInput = FileHandle.nullDevice
+        let failure = Mutex<(any Error)?>(nil)
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                // Set before run(): a player that exits at once still resumes us, once.
+                p.terminationHandler = { _ in c.resume() }
+                do {
+                    try p.run()
+                } catch {
+                    p.terminationHandler = nil
+                    failure.withLock { $0 = error }
+                    c.resume()
+                }
+            }
+        } onCancel: {
+            if p.isRunning { p.terminate() }
+        }
+        if let e = failure.withLock({ $0 }) {
+            throw CLIError("cannot start \(path): \(e.localizedDescription)")
+        }
+    }
+}
