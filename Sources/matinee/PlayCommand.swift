@@ -177,9 +177,19 @@ enum Progress {
     static func run(torrent: Torrent, stream: FileStream, policy: SeedingPolicy) async throws {
         var stopped = false
         var announcedDone = false
+        let clock = ContinuousClock()
+        let start = clock.now
+        func seconds() -> Double {
+            let d = clock.now - start
+            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+        }
+        var search = PeerSearch(startedAt: seconds())
         while true {
             try await Task.sleep(for: .seconds(1))
             let st = torrent.latestStatus
+            if search.shouldSearch(now: seconds(), peers: st.peers, wantsData: !(st.isFinished || st.isSeeding)) {
+                await torrent.wake()
+            }
             let playhead = stream.readerOffsets.min() ?? 0
             let ahead = stream.bufferedAhead(of: playhead)
             if st.isFinished || st.isSeeding {

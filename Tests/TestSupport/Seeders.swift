@@ -30,54 +30,92 @@ public struct LibtorrentSeeder: Sendable {
     }
 }
 
-/// Transmission (transmission-cli) seeding a .torrent whose data is in `dataDir`.
+/// Transmission (transmission-daemon, driven with transmission-remote)
+/// seeding a .torrent whose data is in `dataDir`.
 public struct TransmissionSeeder: Sendable {
     public let process: TestProcess
     public let port: Int
+    public let rpcPort: Int
     public var peer: String { "127.0.0.1:\(port)" }
 
     public static func start(torrent: String, dataDir: String, configDir: String) async throws -> TransmissionSeeder {
         let port = Ports.free()
-        // Loopback only, no DHT/LPD/port mapping: a private swarm.
-        let settings: [String: Any] = [
-            "dht-enabled": false, "lpd-enabled": false, "pex-enabled": true, "utp-enabled": true,
-            "port-forwarding-enabled": false, "bind-address-ipv4": "127.0.0.1", "bind-address-ipv6": "::1",
-            "peer-port": port, "peer-port-random-on-start": false, "encryption": 1,
-            "speed-limit-up-enabled": false, "ratio-limit-enabled": false, "message-level": 1,
-        ]
+        let rpc = Ports.free()
         try FileManager.default.createDirectory(atPath: configDir, withIntermediateDirectories: true)
-        try JSONSerialization.data(withJSONObject: settings).write(to: URL(fileURLWithPath: configDir + "/settings.json"))
+        // Loopback only, no DHT/LPD/port mapping: a private swarm.
         let p = try TestProcess(
-            "/usr/bin/transmission-cli", ["-g", configDir, "-w", dataDir, "-p", String(port), "-M", "-ep", torrent],
-            name: "transmission-cli")
-        // It verifies the data, then says "Seeding" on its progress line.
+            "/usr/bin/transmission-daemon",
+            [
+                "-f", "-g", configDir, "-T", "-p", String(rpc), "-r", "127.0.0.1", "-P", String(port),
+                "-i", "127.0.0.1", "-O", "-Y", "-M", "-ep", "-w", dataDir, "--log-error",
+            ],
+            name: "transmission-daemon")
+        for _ in 0..<200 where !canConnect(port: rpc) { try await Task.sleep(for: .milliseconds(50)) }
+        let remote = ["127.0.0.1:\(rpc)"]
+        try Fixtures.run("/usr/bin/transmission-remote", remote + ["-a", torrent, "-w", dataDir])
+        // It verifies the data, then reports 100% and Seeding (or Idle).
         let deadline = ContinuousClock.now + .seconds(60)
+        var info = ""
         while ContinuousClock.now < deadline {
-            if p.stderr.contains("Seeding") || p.lines.contains(where: { $0.contains("Seeding") }) {
-                return TransmissionSeeder(process: p, port: port)
+            info = (try? Fixtures.run("/usr/bin/transmission-remote", remote + ["-t", "all", "-i"])) ?? ""
+            if info.contains("Percent Done: 100%") && (info.contains("State: Seeding") || info.contains("State: Idle")) {
+                return TransmissionSeeder(process: p, port: port, rpcPort: rpc)
             }
-            if !p.isRunning { throw TestFailure("transmission-cli exited: \(p.stderr.suffix(1000))") }
-            try await Task.sleep(for: .milliseconds(100))
+            if !p.isRunning { throw TestFailure("transmission-daemon exited: \(p.stderr.suffix(1000))") }
+            try await Task.sleep(for: .milliseconds(200))
         }
-        throw TestFailure("transmission-cli did not start seeding: \(p.stderr.suffix(1000)) \(p.lines.suffix(3))")
+        throw TestFailure("transmission did not start seeding: \(info.suffix(800)) \(p.stderr.suffix(500))")
     }
 }
 
-/// opentracker on loopback (HTTP announce on a free port).
-public struct Tracker: Sendable {
+/// opentracker on loopback (HTTP announce on a free port). Debian builds it
+/// with an access whitelist: `allow` adds an info-hash and reloads the list.
+public final class Tracker: Sendable {
     public let process: TestProcess
     public let port: Int
+    private let whitelist: String
     public var announceURL: String { "http://127.0.0.1:\(port)/announce" }
 
-    public static func start() async throws -> Tracker {
+    private init(process: TestProcess, port: Int, whitelist: String) {
+        self.process = process
+        self.port = port
+        self.whitelist = whitelist
+    }
+
+    public static func start(directory: String) async throws -> Tracker {
         let port = Ports.free()
-        let p = try TestProcess("/usr/bin/opentracker", ["-i", "127.0.0.1", "-p", String(port), "-P", String(port)], name: "opentracker")
-        // Ready when it accepts connections.
+        let list = directory + "/tracker-whitelist"
+        FileManager.default.createFile(atPath: list, contents: Data())
+        let p = try TestProcess(
+            "/usr/bin/opentracker", ["-i", "127.0.0.1", "-p", String(port), "-P", String(port), "-w", list],
+            name: "opentracker")
         for _ in 0..<100 {
-            if canConnect(port: port) { return Tracker(process: p, port: port) }
+            if canConnect(port: port) { return Tracker(process: p, port: port, whitelist: list) }
             try await Task.sleep(for: .milliseconds(50))
         }
         throw TestFailure("opentracker did not start: \(p.stderr)")
+    }
+
+    /// Lets the tracker serve this torrent (40 hex digits), waiting until it does.
+    public func allow(_ infoHash: String) async throws {
+        let existing = (try? String(contentsOfFile: whitelist, encoding: .utf8)) ?? ""
+        try (existing + infoHash.lowercased() + "\n").write(toFile: whitelist, atomically: true, encoding: .utf8)
+        process.kill(SIGHUP)
+        var escaped = ""
+        var i = infoHash.startIndex
+        while i < infoHash.endIndex {
+            let j = infoHash.index(i, offsetBy: 2)
+            escaped += "%" + infoHash[i..<j]
+            i = j
+        }
+        let probe = "\(announceURL)?info_hash=\(escaped)&peer_id=-MT0000-probeprobepr&port=9&uploaded=0&downloaded=0&left=0&event=stopped&compact=1"
+        for _ in 0..<50 {
+            if let r = try? await HTTP.request(probe, timeout: 2), !String(decoding: r.body, as: UTF8.self).contains("failure") {
+                return
+            }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        throw TestFailure("opentracker did not take \(infoHash) into its whitelist")
     }
 }
 

@@ -102,3 +102,23 @@ struct ParsingTests {
         #expect(SeedingPolicy(enabled: true, ratioLimit: nil, seedTimeLimit: nil).decide(s) == .keepSharing)
     }
 }
+
+@Suite("Peer search")
+struct PeerSearchTests {
+    @Test("with no peers it looks again with backoff; peers reset it")
+    func backoff() {
+        var s = PeerSearch(startedAt: 0)
+        var fired = [Double]()
+        var t = 0.0
+        while t <= 200 {
+            if s.shouldSearch(now: t, peers: 0, wantsData: true) { fired.append(t) }
+            t += 1
+        }
+        #expect(fired == [5, 15, 35, 75, 135, 195])
+        let a = s.shouldSearch(now: 300, peers: 3, wantsData: true)
+        let b = s.shouldSearch(now: 304, peers: 0, wantsData: true)
+        let c = s.shouldSearch(now: 305, peers: 0, wantsData: true)
+        let d = s.shouldSearch(now: 999, peers: 0, wantsData: false)
+        #expect([a, b, c, d] == [false, false, true, false])
+    }
+}
