@@ -60,6 +60,8 @@ public struct SessionConfiguration: Sendable {
             s.append(("listen_interfaces", .string(listenInterfaces.map(\.description).joined(separator: ","))))
             // An explicit port is a promise: fail rather than quietly take the next one.
             s.append(("max_retry_port_bind", .int(0)))
+            // ...nor fall back to a port the OS picks (libtorrent's default).
+            s.append(("listen_system_port_fallback", .bool(false)))
         }
         if let dhtNodes {
             // A private DHT (tests, a LAN): no public routers, and the loopback

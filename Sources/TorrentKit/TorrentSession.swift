@@ -92,6 +92,11 @@ public final class TorrentSession: Sendable {
         }
         if let wanted = configuration.listenInterfaces, !wanted.isEmpty {
             try await session.waitForListen(count: wanted.count)
+            let bound = await session.listenPort
+            if let asked = wanted.first, asked.port != 0, bound != asked.port {
+                await session.shutdown()
+                throw EngineError(.listenFailed, "cannot listen on \(asked): the port is in use")
+            }
         }
         return session
     }

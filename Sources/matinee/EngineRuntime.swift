@@ -100,15 +100,36 @@ final class EngineRuntime: Sendable {
 
 struct TimedOut: Error {}
 
-/// Runs `body`, throwing `TimedOut` if it takes longer than `limit`.
+/// Runs `body`, throwing `TimedOut` if it takes longer than `limit`. The
+/// body is not awaited past the limit (a task group would wait for it, and
+/// some waits, such as for an alert that never comes, ignore cancellation);
+/// it is cancelled and left to finish on its own.
 func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            throw TimedOut()
+    let once = Mutex<CheckedContinuation<T, any Error>?>(nil)
+    let work = Mutex<[Task<Void, Never>]>([])
+    return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
+        once.withLock { $0 = c }
+        let finish: @Sendable (Result<T, any Error>) -> Void = { result in
+            guard let c = once.withLock({ s -> CheckedContinuation<T, any Error>? in
+                defer { s = nil }
+                return s
+            }) else { return }
+            work.withLock { $0.forEach { $0.cancel() } }
+            c.resume(with: result)
         }
-        defer { group.cancelAll() }
-        return try await group.next()!
+        let tasks = [
+            Task { finish(await Result(catching: body)) },
+            Task {
+                try? await Task.sleep(for: limit)
+                finish(.failure(TimedOut()))
+            },
+        ]
+        work.withLock { $0 = tasks }
+    }
+}
+
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do { self = .success(try await body()) } catch { self = .failure(error) }
     }
 }

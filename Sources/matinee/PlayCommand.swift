@@ -75,18 +75,23 @@ struct Play: AsyncParsableCommand {
         let home = Home.resolve()
         let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
+        let hub = StreamHub()
         let outcome: Result<Void, any Error>
         do {
-            try await withThrowingTaskGroup(of: Bool.self) { group in
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                // The HTTP port first: if it is taken, fail before touching anything.
+                let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
                 group.addTask {
-                    try await self.stream(resolved, runtime: runtime, playerPath: playerPath)
-                    return true
+                    try await self.stream(resolved, runtime: runtime, hub: hub, httpPort: port, playerPath: playerPath)
+                    throw Finished()
                 }
                 group.addTask {
                     await Signals.wait()
-                    return false
+                    throw Finished()
                 }
-                _ = try await group.next()
+                do {
+                    while try await group.next() != nil {}
+                } catch is Finished {}
                 group.cancelAll()
             }
             outcome = .success(())
@@ -98,8 +103,10 @@ struct Play: AsyncParsableCommand {
         try outcome.get()
     }
 
-    /// Runs until the player closes (with --player), or forever.
-    private func stream(_ resolved: ResolvedSource, runtime: EngineRuntime, playerPath: String?) async throws {
+    /// Runs until the player closes (with --player), or until stopped.
+    private func stream(
+        _ resolved: ResolvedSource, runtime: EngineRuntime, hub: StreamHub, httpPort: Int, playerPath: String?
+    ) async throws {
         let torrent = try await runtime.add(resolved, streaming: true, peers: engine.peerList)
         let policy = engine.seedingPolicy
         if !policy.enabled { torrent.setUploadLimit(1) }
@@ -110,39 +117,40 @@ struct Play: AsyncParsableCommand {
             return
         }
         let chosen = try FileChooser.choose(meta, selector: file)
-        let hub = StreamHub()
         hub.register(torrent, savePath: runtime.downloadDir)
         let fileStream = try await hub.stream(torrent.id, fileIndex: chosen.index)
+        let url = "http://127.0.0.1:\(httpPort)/stream/\(torrent.id.hex)/\(chosen.index)"
+        Console.result(url)
         Console.info("Streaming \(chosen.path) (\(Format.bytes(chosen.size)))")
-
         try await withThrowingTaskGroup(of: Void.self) { group in
-            let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
-            let url = "http://127.0.0.1:\(port)/stream/\(torrent.id.hex)/\(chosen.index)"
-            Console.result(url)
             group.addTask { try await Progress.run(torrent: torrent, stream: fileStream, policy: policy) }
             if let playerPath {
-                group.addTask {
-                    try await Player.run(playerPath, url: url)
-                    throw PlayerClosed()
-                }
+                group.addTask { try await Player.run(playerPath, url: url) }
             }
-            do {
-                try await group.next()
-            } catch is PlayerClosed {
-                group.cancelAll()
-                return
-            }
+            // With a player: done when it closes. Without: Progress runs until cancelled.
+            try await group.next()
+            group.cancelAll()
         }
     }
 
     private func waitForMetadata(_ torrent: Torrent) async throws -> TorrentMetadata {
         if let m = torrent.knownMetadata { return m }
         let start = ContinuousClock.now
-        let waiter = Task { try await torrent.metadata() }
+        let outcome = Mutex<Result<TorrentMetadata, any Error>?>(nil)
+        let waiter = Task {
+            let r = await Result(catching: { try await torrent.metadata() })
+            outcome.withLock { $0 = r }
+        }
         defer { waiter.cancel() }
         var announced = false
         while true {
-            if let m = torrent.knownMetadata { return m }
+            if let r = outcome.withLock({ $0 }) {
+                do {
+                    return try r.get()
+                } catch let e as EngineError {
+                    throw CLIError(e.message)
+                }
+            }
             let elapsed = ContinuousClock.now - start
             if !announced && elapsed > .seconds(1) {
                 Console.info("Looking for peers for \(torrent.id.hex)…")
@@ -153,13 +161,7 @@ struct Play: AsyncParsableCommand {
             }
             let st = torrent.latestStatus
             Console.live("Looking for peers… \(st.peers) connected, \(st.knownPeers) known")
-            do {
-                return try await withTimeout(.milliseconds(250)) { try await waiter.value }
-            } catch is TimedOut {
-                continue
-            } catch let e as EngineError {
-                throw CLIError(e.message)
-            }
+            try await Task.sleep(for: .milliseconds(200))
         }
     }
 
@@ -170,7 +172,8 @@ struct Play: AsyncParsableCommand {
     }
 }
 
-struct PlayerClosed: Error {}
+/// Ends the command's task group: the work is done or a signal came.
+struct Finished: Error {}
 
 /// The live progress line, and the seeding policy applied once the download is done.
 enum Progress {

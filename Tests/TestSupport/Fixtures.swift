@@ -110,6 +110,18 @@ public final class TempDir: @unchecked Sendable {
 /// Free TCP ports on loopback. The OS picks; a port in use by a later bind
 /// is possible but rare, and each test uses ports it asked for itself.
 public enum Ports {
+    /// A loopback port held by another process (a listening socket) while
+    /// the returned process lives: a port that is surely in use.
+    public static func hold() async throws -> (process: TestProcess, port: Int) {
+        let p = try TestProcess("/usr/bin/python3", ["-c", """
+            import socket, sys, time
+            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+            print(s.getsockname()[1], flush=True); time.sleep(600)
+            """], name: "port holder")
+        let port = try await p.waitForLine { Int($0) }
+        return (p, port)
+    }
+
     public static func free() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }

@@ -86,7 +86,7 @@ public final class TestProcess: @unchecked Sendable {
         while process.isRunning {
             if ContinuousClock.now > deadline {
                 kill(SIGKILL)
-                throw TestFailure("\(name) did not exit within \(timeout); stderr: \(stderr.suffix(2000))")
+                throw TestFailure("\(name) did not exit within \(timeout); stdout: \(lines.suffix(5)) stderr: \(stderr.suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }

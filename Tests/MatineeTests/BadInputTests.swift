@@ -1,0 +1,125 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// Every bad input ends with one clear line on stderr and a non-zero exit,
+/// never a crash or a trace, and nothing written outside the given folders.
+@Suite("Bad input", .serialized)
+struct BadInputTests {
+    func expectOneLineError(_ r: (status: Int32, stdout: String, stderr: String), containing: String,
+                            sourceLocation: SourceLocation = #_sourceLocation) {
+        #expect(r.status == 1, "exit status", sourceLocation: sourceLocation)
+        let lines = r.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
+        #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(lines.first?.hasPrefix("matinee: ") == true, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(r.stderr.contains(containing), "stderr: \(r.stderr)", sourceLocation: sourceLocation)
+        #expect(!r.stderr.contains("Fatal error") && !r.stderr.contains("0x"), sourceLocation: sourceLocation)
+        #expect(r.stdout.isEmpty, sourceLocation: sourceLocation)
+    }
+
+    func write(_ text: String, to path: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+    }
+
+    /// A v1 torrent whose one file's path tries to leave the download folder.
+    func hostileTorrent(_ path: [String]) -> String {
+        let p = path.map { "\($0.utf8.count):\($0)" }.joined()
+        return "d4:infod5:filesld6:lengthi10e4:pathl\(p)eee4:name4:evil12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee"
+    }
+
+    @Test("broken sources: magnet, garbage and truncated .torrent, hostile paths, missing file")
+    func brokenSources() async throws {
+        let dir = TempDir()
+        let cli = MatineeCLI(home: dir.sub("home"))
+        let dl = dir.sub("dl")
+        let args = ["--download-dir", dl, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"]
+
+        expectOneLineError(try await cli.run(["play", "magnet:?xt=urn:btih:nothex"] + args), containing: "magnet")
+        expectOneLineError(try await cli.run(["play", "magnet:?dn=no-hash"] + args), containing: "magnet")
+
+        try Data(Fixtures.bytes(count: 5000, seed: 9)).write(to: URL(fileURLWithPath: dir.path + "/garbage.torrent"))
+        expectOneLineError(try await cli.run(["play", dir.path + "/garbage.torrent"] + args), containing: "garbage.torrent")
+
+        try Fixtures.writeRandomFile(dir.path + "/data/x.bin", size: 100_000, seed: 1)
+        try Fixtures.run("/usr/bin/transmission-create", ["-o", dir.path + "/good.torrent", dir.path + "/data/x.bin"])
+        let good = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/good.torrent"))
+        try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: dir.path + "/truncated.torrent"))
+        expectOneLineError(try await cli.run(["play", dir.path + "/truncated.torrent"] + args), containing: "truncated.torrent")
+
+        for (name, path) in [("dotdot", ["..", "..", "escape.txt"]), ("absolute", ["/etc", "passwd"]), ("inner", ["a", "..", "..", "b"])] {
+            try write(hostileTorrent(path), to: dir.path + "/\(name).torrent")
+            expectOneLineError(try await cli.run(["play", dir.path + "/\(name).torrent"] + args), containing: "leave the download folder")
+        }
+
+        expectOneLineError(try await cli.run(["play", dir.path + "/nope.torrent"] + args), containing: "not a magnet link")
+        expectOneLineError(try await cli.run(["play", dir.path] + args), containing: "folder")
+
+        // Nothing was written anywhere but the folders we gave.
+        let top = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
+        #expect(top == ["home", "dl", "data", "garbage.torrent", "good.torrent", "truncated.torrent", "dotdot.torrent", "absolute.torrent", "inner.torrent"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: dl).isEmpty)
+    }
+
+    @Test("a file index or name that does not exist")
+    func missingFile() async throws {
+        let dir = TempDir()
+        try Fixtures.writeRandomFile(dir.path + "/data/x.mp4", size: 100_000, seed: 1)
+        try Fixtures.run("/usr/bin/transmission-create", ["-o", dir.path + "/x.torrent", dir.path + "/data/x.mp4"])
+        let cli = MatineeCLI(home: dir.sub("home"))
+        let args = ["--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1", "--download-dir", dir.sub("dl")]
+        expectOneLineError(try await cli.run(["play", dir.path + "/x.torrent", "--file", "7"] + args), containing: "no file 7")
+        expectOneLineError(try await cli.run(["play", dir.path + "/x.torrent", "--file", "other.mkv"] + args), containing: "no file named \"other.mkv\"")
+    }
+
+    @Test("an info-hash nobody seeds gives up after --timeout")
+    func deadSwarm() async throws {
+        let dir = TempDir()
+        let cli = MatineeCLI(home: dir.sub("home"))
+        let r = try await cli.run([
+            "play", "0123456789abcdef0123456789abcdef01234567", "--timeout", "3",
+            "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1",
+        ])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("Looking for peers"))
+        #expect(r.stderr.contains("matinee: no peers found for 0123456789abcdef0123456789abcdef01234567 within 3 s"))
+        #expect(!r.stderr.contains("Fatal"))
+    }
+
+    @Test("a peer port or HTTP port in use, and a download folder that cannot be written")
+    func environment() async throws {
+        let dir = TempDir()
+        try Fixtures.writeRandomFile(dir.path + "/data/x.mp4", size: 100_000, seed: 1)
+        try Fixtures.run("/usr/bin/transmission-create", ["-o", dir.path + "/x.torrent", dir.path + "/data/x.mp4"])
+        let cli = MatineeCLI(home: dir.sub("home"))
+        // Something else holds a port.
+        let other = try await Ports.hold()
+        expectOneLineError(
+            try await cli.run(["play", dir.path + "/x.torrent", "--listen", "127.0.0.1:\(other.port)", "--dht-node", "127.0.0.1:1"]),
+            containing: "cannot listen on")
+        let seeder = try await LibtorrentSeeder.start(data: dir.path + "/data/x.mp4", torrentIn: dir.path + "/x.torrent")
+        expectOneLineError(
+            try await cli.run(["play", dir.path + "/x.torrent", "--peer", seeder.peer, "--http-port", String(other.port),
+                               "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"]),
+            containing: "the port is in use")
+        try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path + "/a-file"))
+        expectOneLineError(
+            try await cli.run(["play", dir.path + "/x.torrent", "--download-dir", dir.path + "/a-file/sub",
+                               "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"]),
+            containing: "cannot create the download folder")
+    }
+
+    @Test("--help explains the commands and their options")
+    func help() async throws {
+        let cli = MatineeCLI(home: TempDir().path)
+        let root = try await cli.run(["--help"])
+        #expect(root.status == 0)
+        #expect(root.stdout.contains("play") && root.stdout.contains("seed") && root.stdout.contains("MATINEE_HOME"))
+        let play = try await cli.run(["play", "--help"])
+        for option in ["--file", "--list", "--player", "--http-port", "--download-dir", "--listen", "--dht-node", "--peer", "--no-seed", "--timeout", "--require-encryption", "--upload-limit", "Examples"] {
+            #expect(play.stdout.contains(option), "play --help lacks \(option)")
+        }
+        let usage = try await cli.run(["play", "x", "--player", "winamp"])
+        #expect(usage.status != 0)
+        #expect(usage.stderr.contains("--player takes mpv or vlc"))
+    }
+}
