@@ -70,6 +70,7 @@ def main():
         p.ti = ti
         p.save_path = a.save
         p.flags &= ~lt.torrent_flags.auto_managed
+        p.flags &= ~lt.torrent_flags.paused
         h = s.add_torrent(p)
         h.set_flags(lt.torrent_flags.sequential_download)
     if a.upload_limit:
