@@ -62,17 +62,11 @@ let package = Package(
         ),
         .executableTarget(
             name: "matinee-bench",
-            dependencies: [
-                "TorrentKit",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ],
+            dependencies: ["TestSupport"],
             path: "Benchmarks/matinee-bench"
         ),
-        .target(
-            name: "TestSupport",
-            dependencies: ["TorrentKit"],
-            path: "Tests/TestSupport"
-        ),
+        // Seeders, processes and fixtures shared by the tests and the benchmark.
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "TorrentKitTests", dependencies: ["TorrentKit", "TestSupport"]),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TorrentKit", "TestSupport"]),
         .testTarget(

@@ -1,1 +1,245 @@
-print("bench")
+// The streaming benchmark: Matinee against libtorrent's plain sequential
+// download, in one run, on loopback, from four upload-capped seeders.
+//
+// Measures, for each:
+//   - start: seconds from launch until the first 4 MiB at offset 0 can be read;
+//   - seek:  seconds from a seek to 25%, 50% and 75% until its first byte;
+//   - stalls: a reader consuming at a fixed bitrate from the start (after the
+//     first 4 MiB): how many times, and how long, it waits for data.
+// The baseline is python3-libtorrent with sequential_download, reading the
+// file as its pieces complete (Tests/Fixtures/lt_seeder.py leech). A seek in
+// the baseline is served when sequential download reaches that piece.
+//
+// This is a harness, not a test: figures go to docs/benchmarks.md.
+import Foundation
+import TestSupport
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+
+struct Config {
+    var fileMiB = 48
+    var pieceKiB = 256
+    var seeders = 4
+    var seederKiBps = 1024
+    var bitrateKiBps = 1536
+    var bufferSeconds = 10.0
+    var rounds = 1
+}
+
+var config = Config()
+var args = CommandLine.arguments.dropFirst()
+while let a = args.popFirst() {
+    func value() -> Int { Int(args.popFirst() ?? "") ?? 0 }
+    switch a {
+    case "--file-mib": config.fileMiB = value()
+    case "--piece-kib": config.pieceKiB = value()
+    case "--seeders": config.seeders = value()
+    case "--seeder-kibps": config.seederKiBps = value()
+    case "--bitrate-kibps": config.bitrateKiBps = value()
+    case "--rounds": config.rounds = value()
+    case "-h", "--help":
+        print("""
+            usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N] [--bitrate-kibps N] [--rounds N]
+            Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
+            and with libtorrent's sequential download, and prints the figures side by side.
+            Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
+            """)
+        exit(0)
+    default:
+        FileHandle.standardError.write(Data("unknown argument \(a); see --help\n".utf8))
+        exit(2)
+    }
+}
+
+func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
+
+func now() -> Double {
+    var ts = timespec()
+    clock_gettime(CLOCK_MONOTONIC, &ts)
+    return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+}
+
+struct Figures {
+    var start = 0.0
+    var seeks: [Double] = []
+    var stalls = 0
+    var stallSeconds = 0.0
+}
+
+/// Plays bytes arriving as (time, cumulative bytes) against a clock that
+/// consumes `rate` bytes/s from `startAt`; returns the stalls.
+struct PlaybackModel {
+    let rate: Double
+    var clockStart: Double
+    var stalled = 0.0
+    var stalls = 0
+
+    /// Data up to `bytes` became readable at time `t`, having been short until then.
+    mutating func arrived(bytes previous: Double, at t: Double) {
+        let needAt = clockStart + stalled + previous / rate
+        if t > needAt + 0.05 {
+            stalls += 1
+            stalled += t - needAt
+        }
+    }
+}
+
+let dir = TempDir("matinee-bench")
+let size = config.fileMiB << 20
+let piece = config.pieceKiB << 10
+log("Making a \(config.fileMiB) MiB file, \(config.pieceKiB) KiB pieces; \(config.seeders) seeders at \(config.seederKiBps) KiB/s each; reader at \(config.bitrateKiBps) KiB/s")
+try Fixtures.writeRandomFile(dir.path + "/data/film.mp4", size: size, seed: 99)
+
+@MainActor func startSeeders() async throws -> [LibtorrentSeeder] {
+    var seeders = [LibtorrentSeeder]()
+    let torrent = dir.path + "/film.torrent"
+    for i in 0..<config.seeders {
+        seeders.append(try await LibtorrentSeeder.start(
+            data: dir.path + "/data/film.mp4", torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
+            torrentIn: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? nil : torrent,
+            uploadLimit: config.seederKiBps << 10, pieceSize: piece))
+    }
+    return seeders
+}
+
+// MARK: Matinee
+
+@MainActor func matineeRun(seeders: [LibtorrentSeeder], round: Int, measureStalls: Bool) async throws -> Figures {
+    let cli = MatineeCLI(home: dir.sub("home-\(round)-\(measureStalls)"))
+    let t0 = now()
+    var args = ["--download-dir", dir.sub("dl-\(round)-\(measureStalls)")]
+    for s in seeders { args += ["--peer", s.peer] }
+    let (p, url) = try await cli.play(dir.path + "/film.torrent", args)
+    var f = Figures()
+    defer { p.kill() }
+    if !measureStalls {
+        let first = try await HTTP.request(url, headers: ["Range": "bytes=0-\((4 << 20) - 1)"], timeout: 300)
+        guard first.body.count == 4 << 20 else { throw TestFailure("short read") }
+        f.start = now() - t0
+        for pct in [25, 50, 75] {
+            let offset = size / 100 * pct
+            let ts = now()
+            let r = try await HTTP.request(url, headers: ["Range": "bytes=\(offset)-\(offset)"], timeout: 300)
+            guard r.body.count == 1 else { throw TestFailure("short seek read") }
+            f.seeks.append(now() - ts)
+        }
+        return f
+    }
+    // A player: 1 MiB requests in order, never more than bufferSeconds ahead.
+    let rate = Double(config.bitrateKiBps << 10)
+    let chunk = 1 << 20
+    var have = 0
+    var model: PlaybackModel?
+    while have < size {
+        let end = min(size, have + chunk) - 1
+        if let m = model {
+            let played = (now() - m.clockStart - m.stalled) * rate
+            let ahead = (Double(have) - played) / rate
+            if ahead > config.bufferSeconds { try await Task.sleep(for: .milliseconds(Int((ahead - config.bufferSeconds) * 1000))) }
+        }
+        let r = try await HTTP.request(url, headers: ["Range": "bytes=\(have)-\(end)"], timeout: 300)
+        guard r.body.count == end - have + 1 else { throw TestFailure("short read") }
+        let t = now()
+        let previous = have
+        have = end + 1
+        if model == nil, have >= 4 << 20 {
+            f.start = t - t0
+            model = PlaybackModel(rate: rate, clockStart: t)
+        } else if model != nil {
+            model!.arrived(bytes: Double(previous), at: t)
+        }
+    }
+    f.stalls = model?.stalls ?? 0
+    f.stallSeconds = model?.stalled ?? 0
+    return f
+}
+
+// MARK: Baseline
+
+@MainActor func baselineRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
+    var args = [Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/film.torrent", "--save", dir.sub("base-\(round)")]
+    for s in seeders { args += ["--peer", s.peer] }
+    let t0 = now()
+    let p = try TestProcess("/usr/bin/python3", args, name: "sequential leecher")
+    defer { p.kill() }
+    let pieces = (size + piece - 1) / piece
+    // The leecher prints {"t": monotonic, "prefix": contiguous pieces} as they complete.
+    @Sendable func parse(_ line: String) -> (t: Double, prefix: Int)? {
+        guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+            let t = o["t"] as? Double, let prefix = o["prefix"] as? Int
+        else { return nil }
+        return (t, prefix)
+    }
+    _ = try await p.waitForLine(timeout: .seconds(600)) { line in parse(line).flatMap { $0.prefix >= pieces ? true : nil } }
+    let timeline = p.lines.compactMap(parse)
+    func time(untilPrefix n: Int) -> Double { timeline.first { $0.prefix >= n }?.t ?? .infinity }
+    var f = Figures()
+    let startAt = time(untilPrefix: (4 << 20) / piece)
+    f.start = startAt - t0
+    // Seeks at the moment playback could start: served when sequential download gets there.
+    for pct in [25, 50, 75] {
+        let need = (size / 100 * pct) / piece + 1
+        f.seeks.append(max(0, time(untilPrefix: need) - startAt))
+    }
+    var model = PlaybackModel(rate: Double(config.bitrateKiBps << 10), clockStart: startAt)
+    var previous = Double(4 << 20)
+    for e in timeline where e.t > startAt {
+        let bytes = Double(min(size, e.prefix * piece))
+        if bytes > previous {
+            model.arrived(bytes: previous, at: e.t)
+            previous = bytes
+        }
+    }
+    f.stalls = model.stalls
+    f.stallSeconds = model.stalled
+    return f
+}
+
+// MARK: Run
+
+var ours: [Figures] = []
+var theirs: [Figures] = []
+var stallsOurs: [Figures] = []
+for round in 0..<config.rounds {
+    // Fresh seeders per run, so every client starts from the same swarm state.
+    log("round \(round + 1): matinee (start and seeks)")
+    do {
+        let s = try await startSeeders()
+        ours.append(try await matineeRun(seeders: s, round: round, measureStalls: false))
+    }
+    log("round \(round + 1): matinee (player at a fixed bitrate)")
+    do {
+        let s = try await startSeeders()
+        stallsOurs.append(try await matineeRun(seeders: s, round: round, measureStalls: true))
+    }
+    log("round \(round + 1): libtorrent sequential baseline")
+    do {
+        let s = try await startSeeders()
+        theirs.append(try await baselineRun(seeders: s, round: round))
+    }
+}
+
+func median(_ xs: [Double]) -> Double {
+    let s = xs.sorted()
+    return s.isEmpty ? .nan : s[s.count / 2]
+}
+
+func row(_ name: String, _ a: Double, _ b: Double) -> String {
+    let ratio = a > 0 ? b / a : .infinity
+    return "| \(name) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) | \(a == 0 && b == 0 ? "-" : String(format: "%.1fx", ratio)) |"
+}
+
+print("""
+    | metric (median of \(config.rounds)) | matinee | libtorrent sequential | baseline / matinee |
+    |---|---|---|---|
+    """)
+print(row("first 4 MiB at offset 0 (s)", median(ours.map(\.start)), median(theirs.map(\.start))))
+for (i, pct) in [25, 50, 75].enumerated() {
+    print(row("first byte after seek to \(pct)% (s)", median(ours.map { $0.seeks[i] }), median(theirs.map { $0.seeks[i] })))
+}
+print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", median(stallsOurs.map { Double($0.stalls) }), median(theirs.map { Double($0.stalls) })))
+print(row("time stalled (s)", median(stallsOurs.map(\.stallSeconds)), median(theirs.map(\.stallSeconds))))
+print("")
+print("swarm: \(config.seeders) seeders x \(config.seederKiBps) KiB/s = \(config.seeders * config.seederKiBps) KiB/s; file \(config.fileMiB) MiB, \(config.pieceKiB) KiB pieces; reader \(config.bitrateKiBps) KiB/s with a \(Int(config.bufferSeconds)) s buffer")

@@ -14,9 +14,11 @@ public struct StreamWindowPlanner: Sendable {
         public var windowSeconds: Double = 20
         public var minPieces = 4
         public var maxPieces = 48
-        /// Bytes at each end of the file that are urgent at the start.
+        /// Bytes at each end of the file that are urgent at the start, and at
+        /// most this many pieces each (deadlines scale poorly with many pieces).
         public var headBytes: Int64 = 1 << 20
         public var tailBytes: Int64 = 1 << 20
+        public var maxEndPieces = 8
         /// The bitrate assumed until one is known: 8 Mbit/s, a typical HD film.
         public var defaultBytesPerSecond = 1_000_000
         public init() {}
@@ -56,9 +58,12 @@ public struct StreamWindowPlanner: Sendable {
     /// Makes the head and tail of the file urgent.
     public mutating func start(have: (Int) -> Bool) -> [Action] {
         guard let ps = map.pieces else { return [] }
-        let head = map.pieces(covering: 0..<min(map.fileSize, configuration.headBytes)) ?? ps.lowerBound...ps.lowerBound
+        let cap = max(1, configuration.maxEndPieces) - 1
+        var head = map.pieces(covering: 0..<min(map.fileSize, configuration.headBytes)) ?? ps.lowerBound...ps.lowerBound
+        head = head.lowerBound...min(head.upperBound, head.lowerBound + cap)
         let tailStart = max(0, map.fileSize - configuration.tailBytes)
-        let tail = map.pieces(covering: tailStart..<map.fileSize) ?? ps.upperBound...ps.upperBound
+        var tail = map.pieces(covering: tailStart..<map.fileSize) ?? ps.upperBound...ps.upperBound
+        tail = max(tail.lowerBound, tail.upperBound - cap)...tail.upperBound
         let step = millisecondsPerPiece
         for (k, p) in head.enumerated() { pinned[p] = k * step }
         // The index at the end is read right after the header.

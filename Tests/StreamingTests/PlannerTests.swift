@@ -53,6 +53,13 @@ struct PlannerTests {
         #expect(d[0]! < d[99]!)
     }
 
+    @Test("with small pieces the head and tail pins are capped in pieces")
+    func endPinsCapped() {
+        var p = StreamWindowPlanner(map: PieceMap(pieceLength: 16 << 10, pieceCount: 1000, fileOffset: 0, fileSize: 1000 * (16 << 10)))
+        let d = deadlines(p.start(have: { _ in false }))
+        #expect(Set(d.keys) == Set(0..<8).union(992..<1000))
+    }
+
     @Test("the window is sized in seconds of playback and follows the reader")
     func windowFollowsReader() {
         var p = planner(windowSeconds: 5)

@@ -75,4 +75,52 @@ struct StreamReadTests {
         #expect(got == Array(data[1_000_003..<1_300_007]))
         await swarm.stop()
     }
+
+    @Test("several readers of one file at once, each byte-exact; a finished reader releases its window")
+    func severalReaders() async throws {
+        let data = Fixtures.bytes(count: 3 << 20, seed: 12)
+        let swarm = try await LoopbackSwarm.start(name: "two", files: ["b.bin": data], pieceSize: 16 << 10, seederUploadLimit: 600_000)
+        let meta = try await swarm.torrent.metadata()
+        let index = meta.visibleFiles[0].index
+        let stream = try await swarm.hub.stream(swarm.torrent.id, fileIndex: index)
+        let ranges: [Range<Int64>] = [0..<200_000, 1_500_000..<1_700_000, 2_900_000..<3_145_728]
+        let results = try await withThrowingTaskGroup(of: (Int, [UInt8]).self) { group in
+            for (i, r) in ranges.enumerated() {
+                group.addTask { (i, try await collect(stream.bytes(r))) }
+            }
+            var out = [Int: [UInt8]]()
+            for try await (i, bytes) in group { out[i] = bytes }
+            return out
+        }
+        for (i, r) in ranges.enumerated() {
+            #expect(results[i] == Array(data[Int(r.lowerBound)..<Int(r.upperBound)]), "range \(r)")
+        }
+        // Every reader finished: no reader is left, and no window deadline remains
+        // on a piece that is still missing (the head/tail pins aside, which were verified).
+        #expect(stream.readerOffsets.isEmpty)
+        let missing = stream.deadlinePieces.filter { !swarm.torrent.pieces.contains($0) }
+        #expect(missing.isEmpty, "deadlines left on \(missing.sorted())")
+        await swarm.stop()
+    }
+
+    @Test("an abandoned reader (client gone mid-range) releases its window at once")
+    func abandonedReader() async throws {
+        let data = Fixtures.bytes(count: 8 << 20, seed: 13)
+        // A very slow seeder: the window cannot fill before we walk away.
+        let swarm = try await LoopbackSwarm.start(name: "slow", files: ["c.bin": data], pieceSize: 16 << 10, seederUploadLimit: 20_000)
+        let meta = try await swarm.torrent.metadata()
+        let stream = try await swarm.hub.stream(swarm.torrent.id, fileIndex: meta.visibleFiles[0].index)
+        let reader = Task { try await collect(stream.bytes(4_000_000..<5_000_000)) }
+        for _ in 0..<100 where stream.readerOffsets.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(stream.readerOffsets == [4_000_000])
+        let window = stream.deadlinePieces
+        let first = stream.map.piece(at: 4_000_000)
+        #expect(window.isSuperset(of: first..<first + 4))
+        reader.cancel()
+        _ = await reader.result
+        for _ in 0..<100 where !stream.readerOffsets.isEmpty { try await Task.sleep(for: .milliseconds(20)) }
+        #expect(stream.readerOffsets.isEmpty)
+        #expect(stream.deadlinePieces.isDisjoint(with: first..<first + 4))
+        await swarm.stop()
+    }
 }

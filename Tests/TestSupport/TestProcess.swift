@@ -62,7 +62,7 @@ public final class TestProcess: @unchecked Sendable {
     public var isRunning: Bool { process.isRunning }
 
     /// Waits for a stdout line for which `match` returns a value.
-    public func waitForLine<T>(timeout: Duration = .seconds(30), _ match: (String) -> T?) async throws -> T {
+    public func waitForLine<T>(timeout: Duration = .seconds(30), _ match: @Sendable (String) -> T?) async throws -> T {
         let deadline = ContinuousClock.now + timeout
         var seen = 0
         while true {
