@@ -17,7 +17,11 @@ public final class FileStream: Sendable {
     private struct State {
         var planner: StreamWindowPlanner
         var nextReader = 0
+        var startupDone = false
     }
+
+    /// Bytes each reader must have buffered before the start-up phase ends.
+    static let startupBytes: Int64 = 4 << 20
 
     private let state: Mutex<State>
     private let threadPool: NIOThreadPool
@@ -43,6 +47,35 @@ public final class FileStream: Sendable {
         apply(state.withLock { $0.planner.start(have: pieces.contains) })
     }
 
+    /// The start-up phase: until the head and tail and each reader's first
+    /// 4 MiB are verified, only deadline pieces are wanted, so they get all the
+    /// bandwidth (with the whole file wanted, libtorrent's normal picking took
+    /// most of it and the first 4 MiB arrived last of 55 pieces; see
+    /// docs/benchmarks.md). Returns true once, when the phase ends.
+    func finishStartupIfReady() -> Bool {
+        let have = torrent.pieces.snapshot
+        func has(_ p: Int) -> Bool { p < have.count && have[p] }
+        return state.withLock { s in
+            guard !s.startupDone, s.planner.pinsVerified(have: has) else { return false }
+            for offset in s.planner.readers.values {
+                let want = min(Self.startupBytes, file.size - offset)
+                guard let ps = map.pieces(covering: offset..<offset + want), ps.allSatisfy(has) else { return false }
+            }
+            s.startupDone = true
+            return true
+        }
+    }
+
+    /// Ends the start-up phase regardless (it is taking too long).
+    func forceStartupDone() -> Bool {
+        state.withLock { s in
+            defer { s.startupDone = true }
+            return !s.startupDone
+        }
+    }
+
+    public var isStartingUp: Bool { state.withLock { !$0.startupDone } }
+
     /// Sizes the window once the bitrate is known (bytes per second of playback).
     public func setBitrate(bytesPerSecond: Int) {
         let pieces = torrent.pieces
@@ -56,10 +89,12 @@ public final class FileStream: Sendable {
     public var readerOffsets: [Int64] { state.withLock { Array($0.planner.readers.values) } }
 
     private func apply(_ actions: [StreamWindowPlanner.Action]) {
+        let startingUp = isStartingUp
         for a in actions {
             switch a {
             case let .setDeadline(p, ms): torrent.setDeadline(piece: p, milliseconds: ms)
-            case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: prio)
+            // During start-up a piece that leaves every window is not wanted yet.
+            case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: startingUp ? 0 : prio)
             }
         }
     }

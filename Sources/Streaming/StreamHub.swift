@@ -10,7 +10,12 @@ public final class StreamHub: Sendable {
         let torrent: Torrent
         let savePath: String
         var streams: [Int: FileStream] = [:]
+        /// Files past their start-up phase: wanted whole, at normal priority.
+        var wanted: Set<Int> = []
     }
+
+    /// How long a start-up phase may last before the whole file is wanted anyway.
+    public static let startupLimit: Duration = .seconds(15)
 
     private let entries = Mutex<[TorrentID: Entry]>([:])
     private let configuration: StreamWindowPlanner.Configuration
@@ -48,20 +53,71 @@ public final class StreamHub: Sendable {
         let candidate = FileStream(
             torrent: torrent, metadata: meta, file: meta.files[fileIndex], savePath: savePath,
             configuration: configuration, threadPool: threadPool)
-        let (stream, isNew, selected): (FileStream, Bool, [Int]) = entries.withLock { e in
-            if let s = e[id]?.streams[fileIndex] { return (s, false, []) }
+        let (stream, isNew): (FileStream, Bool) = entries.withLock { e in
+            if let s = e[id]?.streams[fileIndex] { return (s, false) }
             e[id]?.streams[fileIndex] = candidate
-            return (candidate, true, Array(e[id]?.streams.keys ?? [:].keys))
+            return (candidate, true)
         }
         if isNew {
-            // Selected files at normal priority, the others not downloaded.
-            var priorities = Array(repeating: 0, count: meta.files.count)
-            for f in selected { priorities[f] = StreamWindowPlanner.normalPriority }
-            torrent.setFilePriorities(priorities)
+            // The file is wanted (so its data goes to the file itself, not to
+            // libtorrent's part file), but during start-up only the pieces with
+            // deadlines are: see FileStream.finishStartupIfReady.
+            setFilePriorities(of: torrent, including: fileIndex, files: meta.files.count)
             stream.start()
             await torrent.wake()
+            applyPiecePriorities(torrent)
+            Task { [weak self] in await self?.watchStartup(stream) }
         }
         return stream
+    }
+
+    private func setFilePriorities(of torrent: Torrent, including extra: Int?, files: Int) {
+        let wanted = entries.withLock { e -> Set<Int> in
+            var w = e[torrent.id]?.wanted ?? []
+            if let extra { w.insert(extra) }
+            return w
+        }
+        var priorities = Array(repeating: 0, count: files)
+        for f in wanted { priorities[f] = StreamWindowPlanner.normalPriority }
+        torrent.setFilePriorities(priorities)
+    }
+
+    /// Piece priorities: files past start-up at normal priority, deadline
+    /// pieces urgent, everything else not wanted. Set piece by piece, because
+    /// libtorrent ignores a file priority that did not change, leaving the
+    /// zeroed pieces of a start-up phase at zero.
+    private func applyPiecePriorities(_ torrent: Torrent) {
+        let (streams, wanted) = entries.withLock { e in (Array(e[torrent.id]?.streams.values ?? [:].values), e[torrent.id]?.wanted ?? []) }
+        guard let meta = streams.first?.metadata else { return }
+        var priorities = Array(repeating: 0, count: meta.pieceCount)
+        for f in wanted {
+            let m = PieceMap(pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, fileOffset: meta.files[f].offset, fileSize: meta.files[f].size)
+            if let ps = m.pieces { for p in ps { priorities[p] = StreamWindowPlanner.normalPriority } }
+        }
+        for s in streams { for p in s.deadlinePieces where p < priorities.count { priorities[p] = 7 } }
+        torrent.setPiecePriorities(priorities)
+    }
+
+    /// Wants the whole file once its start-up phase is over.
+    private func watchStartup(_ stream: FileStream) async {
+        let deadline = ContinuousClock.now + Self.startupLimit
+        while ContinuousClock.now < deadline {
+            if stream.finishStartupIfReady() { return want(stream) }
+            try? await Task.sleep(for: .milliseconds(100))
+        }
+        if stream.forceStartupDone() { want(stream) }
+    }
+
+    private func want(_ stream: FileStream) {
+        let id = stream.torrent.id
+        let known: Bool = entries.withLock { e in
+            guard e[id] != nil else { return false }
+            e[id]!.wanted.insert(stream.file.index)
+            return true
+        }
+        guard known else { return }
+        setFilePriorities(of: stream.torrent, including: nil, files: stream.metadata.files.count)
+        applyPiecePriorities(stream.torrent)
     }
 
     /// Open streams, for status listings.

@@ -13,7 +13,7 @@ public struct StreamWindowPlanner: Sendable {
     public struct Configuration: Sendable {
         public var windowSeconds: Double = 20
         public var minPieces = 4
-        public var maxPieces = 48
+        public var maxPieces = 16
         /// Bytes at each end of the file that are urgent at the start, and at
         /// most this many pieces each (deadlines scale poorly with many pieces).
         public var headBytes: Int64 = 1 << 20
@@ -45,6 +45,9 @@ public struct StreamWindowPlanner: Sendable {
         self.configuration = configuration
         self.bytesPerSecond = max(1, bytesPerSecond ?? configuration.defaultBytesPerSecond)
     }
+
+    /// True once the head and tail pins are verified.
+    public func pinsVerified(have: (Int) -> Bool) -> Bool { pinned.keys.allSatisfy(have) }
 
     /// Milliseconds of playback one piece holds at the current bitrate.
     public var millisecondsPerPiece: Int { Int(map.pieceLength * 1000 / Int64(bytesPerSecond)) }

@@ -123,4 +123,20 @@ struct StreamReadTests {
         #expect(stream.deadlinePieces.isDisjoint(with: first..<first + 4))
         await swarm.stop()
     }
+
+    @Test("after the start-up phase the whole selected file downloads, with nobody reading")
+    func wholeFileAfterStartup() async throws {
+        let data = Fixtures.bytes(count: 3 << 20, seed: 14)
+        let swarm = try await LoopbackSwarm.start(name: "whole", files: ["d.bin": data], pieceSize: 16 << 10)
+        let meta = try await swarm.torrent.metadata()
+        let stream = try await swarm.hub.stream(swarm.torrent.id, fileIndex: meta.visibleFiles[0].index)
+        let deadline = ContinuousClock.now + .seconds(60)
+        while stream.status().bufferedBytes < Int64(data.count), ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect(!stream.isStartingUp)
+        #expect(stream.status().bufferedBytes == Int64(data.count))
+        #expect(try await collect(stream.bytes(0..<Int64(data.count))) == data)
+        await swarm.stop()
+    }
 }
