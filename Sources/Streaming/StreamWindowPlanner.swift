@@ -69,8 +69,10 @@ public struct StreamWindowPlanner: Sendable {
         tail = max(tail.lowerBound, tail.upperBound - cap)...tail.upperBound
         let step = millisecondsPerPiece
         for (k, p) in head.enumerated() { pinned[p] = k * step }
-        // The index at the end is read right after the header.
-        for (k, p) in tail.enumerated() where pinned[p] == nil { pinned[p] = (head.count + k) * step }
+        // The index at the end is read right after the header, but after the
+        // first window's worth of pieces from the start, which the player
+        // needs first.
+        for (k, p) in tail.enumerated() where pinned[p] == nil { pinned[p] = (max(head.count, windowPieces) + k) * step }
         return replan(have: have)
     }
 

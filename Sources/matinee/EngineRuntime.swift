@@ -75,6 +75,21 @@ final class EngineRuntime: Sendable {
         try? Disk.writeAtomically(bytes, to: path)
     }
 
+    /// Runs a command's work, then always saves state and stops the engine;
+    /// rethrows what the work threw.
+    func run(_ work: () async throws -> Void) async throws {
+        let outcome: Result<Void, any Error>
+        do {
+            try await work()
+            outcome = .success(())
+        } catch {
+            outcome = .failure(error)
+        }
+        Console.endLive()
+        await shutdown()
+        try outcome.get()
+    }
+
     /// Saves resume data and session state, then stops the engine.
     func shutdown() async {
         let torrents = open.withLock { Array($0.values) }

@@ -1,3 +1,4 @@
+import ArgumentParser
 import Foundation
 import TorrentKit
 
@@ -84,6 +85,22 @@ enum Disk {
             return String(cString: strerror(Int32(u.code)))
         }
         return (error as NSError).localizedDescription
+    }
+}
+
+/// Runs a command: a `CLIError` or `EngineError` becomes one line on stderr
+/// and exit status 1 (never a trace).
+func reportingErrors(_ body: () async throws -> Void) async throws {
+    do {
+        try await body()
+    } catch let e as CLIError {
+        Console.endLive()
+        Console.error(e.message)
+        throw ExitCode(1)
+    } catch let e as EngineError {
+        Console.endLive()
+        Console.error(e.message)
+        throw ExitCode(1)
     }
 }
 

@@ -52,17 +52,7 @@ struct Play: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            try await play()
-        } catch let e as CLIError {
-            Console.endLive()
-            Console.error(e.message)
-            throw ExitCode(1)
-        } catch let e as EngineError {
-            Console.endLive()
-            Console.error(e.message)
-            throw ExitCode(1)
-        }
+        try await reportingErrors { try await play() }
     }
 
     private func play() async throws {
@@ -76,8 +66,7 @@ struct Play: AsyncParsableCommand {
         let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
         let hub = StreamHub()
-        let outcome: Result<Void, any Error>
-        do {
+        try await runtime.run {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The HTTP port first: if it is taken, fail before touching anything.
                 let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
@@ -94,13 +83,7 @@ struct Play: AsyncParsableCommand {
                 } catch is Finished {}
                 group.cancelAll()
             }
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
         }
-        Console.endLive()
-        await runtime.shutdown()
-        try outcome.get()
     }
 
     /// Runs until the player closes (with --player), or until stopped.

@@ -40,17 +40,7 @@ struct Seed: AsyncParsableCommand {
     }
 
     func run() async throws {
-        do {
-            try await seed()
-        } catch let e as CLIError {
-            Console.endLive()
-            Console.error(e.message)
-            throw ExitCode(1)
-        } catch let e as EngineError {
-            Console.endLive()
-            Console.error(e.message)
-            throw ExitCode(1)
-        }
+        try await reportingErrors { try await seed() }
     }
 
     private func seed() async throws {
@@ -74,8 +64,7 @@ struct Seed: AsyncParsableCommand {
         let home = Home.resolve()
         let parent = (absolute as NSString).deletingLastPathComponent
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
-        let outcome: Result<Void, any Error>
-        do {
+        try await runtime.run {
             try Disk.writeAtomically(bytes, to: home.torrentFile(meta.id))
             let torrent = try await runtime.add(
                 ResolvedSource(source: .torrentFile(bytes), id: meta.id, metadata: meta), streaming: false,
@@ -99,12 +88,6 @@ struct Seed: AsyncParsableCommand {
                 try await group.next()
                 group.cancelAll()
             }
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
         }
-        Console.endLive()
-        await runtime.shutdown()
-        try outcome.get()
     }
 }
