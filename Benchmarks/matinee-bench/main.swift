@@ -90,14 +90,14 @@ let dir = TempDir("matinee-bench")
 let size = config.fileMiB << 20
 let piece = config.pieceKiB << 10
 log("Making a \(config.fileMiB) MiB file, \(config.pieceKiB) KiB pieces; \(config.seeders) seeders at \(config.seederKiBps) KiB/s each; reader at \(config.bitrateKiBps) KiB/s")
-try Fixtures.writeRandomFile(dir.path + "/data/film.mp4", size: size, seed: 99)
+try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
 
 @MainActor func startSeeders() async throws -> [LibtorrentSeeder] {
     var seeders = [LibtorrentSeeder]()
     let torrent = dir.path + "/film.torrent"
     for i in 0..<config.seeders {
         seeders.append(try await LibtorrentSeeder.start(
-            data: dir.path + "/data/film.mp4", torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
+            data: dir.path + "/data/film.bin", torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
             torrentIn: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? nil : torrent,
             uploadLimit: config.seederKiBps << 10, pieceSize: piece))
     }

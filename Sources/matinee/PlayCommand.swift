@@ -107,12 +107,21 @@ struct Play: AsyncParsableCommand {
         Console.info("Streaming \(chosen.path) (\(Format.bytes(chosen.size)))")
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask { try await Progress.run(torrent: torrent, stream: fileStream, policy: policy) }
-            if let playerPath {
-                group.addTask { try await Player.run(playerPath, url: url) }
+            if MediaType.isVideo(chosen.name) || MediaType.forFile(chosen.name).hasPrefix("audio/") {
+                // Size the window in seconds of playback once the bitrate is known.
+                group.addTask {
+                    if let rate = await BitrateProbe.bytesPerSecond(of: url) { fileStream.setBitrate(bytesPerSecond: rate) }
+                }
             }
-            // With a player: done when it closes. Without: Progress runs until cancelled.
-            try await group.next()
-            group.cancelAll()
+            if let playerPath {
+                group.addTask {
+                    try await Player.run(playerPath, url: url)
+                    throw Finished()
+                }
+            }
+            // Progress runs until cancelled (Ctrl-C); the player, if any, ends
+            // the command by throwing Finished when it closes.
+            while try await group.next() != nil {}
         }
     }
 

@@ -54,6 +54,14 @@ struct StreamTests {
         #expect(probe.contains("codec_name=aac"))
         let duration = probe.split(separator: "\n").first { $0.hasPrefix("duration=") }.flatMap { Double($0.dropFirst(9)) }
         #expect(abs((duration ?? 0) - 30) < 1)
+        // play probed the bitrate and sized its window from it (not the 8 Mbit/s default).
+        var bitrate = 0
+        for _ in 0..<100 {
+            bitrate = try await HTTP.status(url)["bitrate"] as? Int ?? 0
+            if bitrate != 1_000_000 { break }
+            try await Task.sleep(for: .milliseconds(100))
+        }
+        #expect((40_000...200_000).contains(bitrate), "bitrate \(bitrate) B/s for a ~660 kbit/s video")
         let frame = dir.path + "/frame.png"
         try Fixtures.run("/usr/bin/ffmpeg", ["-v", "error", "-y", "-ss", "15", "-i", url, "-frames:v", "1", frame])
         let size = try FileManager.default.attributesOfItem(atPath: frame)[.size] as? Int ?? 0

@@ -121,3 +121,13 @@ struct PlannerTests {
         #expect(Set(d.keys) == [97, 98, 99])
     }
 }
+
+@Suite("Bitrate probe")
+struct BitrateProbeTests {
+    @Test func parsesFFprobeOutput() {
+        #expect(BitrateProbe.parse("duration=30.000000\nsize=2500000\nbit_rate=666666\n") == 83333)
+        #expect(BitrateProbe.parse("duration=10.0\nsize=1000000\nbit_rate=N/A\n") == 100_000)
+        #expect(BitrateProbe.parse("duration=N/A\nsize=N/A\nbit_rate=N/A\n") == nil)
+        #expect(BitrateProbe.parse("") == nil)
+    }
+}
