@@ -17,8 +17,12 @@ import time
 import libtorrent as lt
 
 
-def session(listen):
+ENC = {"forced": 0, "enabled": 1, "disabled": 2}
+
+
+def session(listen, enc="enabled"):
     s = lt.session({
+        "out_enc_policy": ENC[enc], "in_enc_policy": ENC[enc], "allowed_enc_level": 3 if enc != "forced" else 2,
         "listen_interfaces": listen,
         "enable_dht": False, "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
         "allow_multiple_connections_per_ip": True,
@@ -40,9 +44,10 @@ def main():
     ap.add_argument("--peer", action="append", default=[])
     ap.add_argument("--upload-limit", type=int, default=0)
     ap.add_argument("--piece-size", type=int, default=0)
+    ap.add_argument("--encryption", choices=list(ENC), default="enabled")
     a = ap.parse_args()
 
-    s = session(a.listen)
+    s = session(a.listen, a.encryption)
     if a.mode == "seed":
         data = os.path.abspath(a.data)
         if a.torrent_in:

@@ -12,7 +12,7 @@ public struct LibtorrentSeeder: Sendable {
     /// Seeds `data` (a file or folder), writing its .torrent to `torrentOut`.
     public static func start(
         data: String, torrentOut: String? = nil, torrentIn: String? = nil, trackers: [String] = [],
-        uploadLimit: Int = 0, pieceSize: Int = 0
+        uploadLimit: Int = 0, pieceSize: Int = 0, encryption: String = "enabled"
     ) async throws -> LibtorrentSeeder {
         var args = [Fixtures.seederScript, "seed", "--data", data, "--listen", "127.0.0.1:\(Ports.free())"]
         if let torrentOut { args += ["--torrent-out", torrentOut] }
@@ -20,6 +20,7 @@ public struct LibtorrentSeeder: Sendable {
         for t in trackers { args += ["--tracker", t] }
         if uploadLimit > 0 { args += ["--upload-limit", String(uploadLimit)] }
         if pieceSize > 0 { args += ["--piece-size", String(pieceSize)] }
+        args += ["--encryption", encryption]
         let p = try TestProcess("/usr/bin/python3", args, name: "lt_seeder")
         let info: [String: Any] = try await p.waitForLine { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
