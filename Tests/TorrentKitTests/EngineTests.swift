@@ -43,4 +43,40 @@ struct EngineTests {
         await leecher.shutdown()
         await seeder.shutdown()
     }
+
+    @Test("alerts arrive as an AsyncStream: metadata, each verified piece, status")
+    func alertStream() async throws {
+        let dir = TempDir()
+        try Fixtures.writeRandomFile(dir.path + "/seed/a.bin", size: 512 << 10, seed: 8)
+        let torrent = try await TorrentMaker.make(path: dir.path + "/seed/a.bin", pieceSize: 32 << 10)
+        let meta = try TorrentMetadata(torrentFile: torrent)
+        let seeder = try await Self.loopbackSession()
+        var so = AddTorrentOptions(source: .torrentFile(torrent), savePath: dir.path + "/seed")
+        so.streaming = false
+        so.seedMode = true
+        _ = try await seeder.add(so)
+        let leecher = try await Self.loopbackSession()
+        let alerts = leecher.alerts()
+        var o = AddTorrentOptions(source: .magnet(meta.magnetLink()), savePath: dir.path + "/leech")
+        o.peers = [HostPort(host: "127.0.0.1", port: await seeder.listenPort)]
+        let t = try await leecher.add(o)
+        _ = try await t.metadata()
+        t.setFilePriorities([4])
+        var pieces = Set<Int>()
+        var sawMetadata = false
+        var sawStatus = false
+        for await a in alerts {
+            switch a {
+            case let .pieceFinished(id, piece) where id == meta.id: pieces.insert(piece)
+            case let .metadataReceived(id) where id == meta.id: sawMetadata = true
+            case let .status(id, _) where id == meta.id: sawStatus = true
+            default: break
+            }
+            if pieces.count == meta.pieceCount && sawStatus { break }
+        }
+        #expect(sawMetadata)
+        #expect(pieces == Set(0..<meta.pieceCount))
+        await leecher.shutdown()
+        await seeder.shutdown()
+    }
 }
