@@ -146,7 +146,7 @@ public final class FileStream: Sendable {
             bufferedBytes: ranges.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) },
             readers: readerOffsets.sorted(), downloadRate: st.downloadRate, uploadRate: st.uploadRate,
             peers: st.peers, seeds: st.seeds, state: st.state.rawValue, bitrate: bytesPerSecond,
-            downloaded: st.sessionDownload, uploaded: st.sessionUpload)
+            downloaded: st.sessionDownload, uploaded: st.sessionUpload, paused: st.isPaused)
     }
 
     // MARK: Disk
@@ -225,4 +225,6 @@ public struct StreamStatus: Codable, Sendable, Equatable {
     /// Payload bytes downloaded and uploaded by this run.
     public var downloaded: Int64
     public var uploaded: Int64
+    /// True once sharing stopped (seeding limits reached, or --no-seed).
+    public var paused: Bool
 }

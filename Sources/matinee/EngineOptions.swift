@@ -12,7 +12,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("peer"), help: ArgumentHelp("Connect to this peer directly (repeatable).", valueName: "host:port"))
     var peers: [String] = []
 
-    @Flag(name: .customLong("no-seed"), help: "Do not share what was downloaded.")
+    // An upload cap low enough to "not share" while downloading also starves
+    // the requests the download needs (libtorrent caps protocol bytes too).
+    @Flag(name: .customLong("no-seed"), help: "Stop sharing as soon as the download is complete.")
     var noSeed = false
 
     @Option(name: .customLong("upload-limit"), help: ArgumentHelp("Upload cap in KiB/s, 0 for none.", valueName: "KiB/s"))

@@ -92,7 +92,6 @@ struct Play: AsyncParsableCommand {
     ) async throws {
         let torrent = try await runtime.add(resolved, streaming: true, peers: engine.peerList)
         let policy = engine.seedingPolicy
-        if !policy.enabled { torrent.setUploadLimit(1) }
         let meta = try await waitForMetadata(torrent)
         await runtime.rememberMetadata(torrent)
         if list {
