@@ -597,12 +597,21 @@ int mt_create_torrent(const char *path, int piece_size, const char *const *track
 
 size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
     *out = nullptr;
+    // Copies made so far; freed if anything fails before they are handed over.
+    std::vector<mt_alert> res;
+    auto discard = [&res]() {
+        for (auto &m : res) {
+            std::free(m.message);
+            std::free(m.data);
+        }
+        res.clear();
+        return size_t(0);
+    };
     try {
         if (!s->ses->wait_for_alert(std::chrono::milliseconds(timeout_ms))) return 0;
         std::vector<lt::alert *> alerts;
         s->ses->pop_alerts(&alerts);
         // Alert pointers die at the next pop_alerts: copy everything now.
-        std::vector<mt_alert> res;
         res.reserve(alerts.size());
         auto base = [](lt::alert *a) {
             mt_alert m;
@@ -699,12 +708,12 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
         }
         if (res.empty()) return 0;
         mt_alert *arr = static_cast<mt_alert *>(std::malloc(sizeof(mt_alert) * res.size()));
-        if (!arr) return 0;
+        if (!arr) return discard();
         std::memcpy(arr, res.data(), sizeof(mt_alert) * res.size());
         *out = arr;
         return res.size();
     } catch (...) {
-        return 0;
+        return discard();
     }
 }
 
