@@ -6,6 +6,7 @@
 #include <libtorrent/add_torrent_params.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/create_torrent.hpp>
+#include <libtorrent/ip_filter.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
@@ -217,6 +218,19 @@ int mt_session_listen_port(mt_session *s) {
 void mt_session_add_dht_node(mt_session *s, const char *host, int port) {
     try {
         s->ses->add_dht_node(std::make_pair(std::string(host), port));
+    } catch (...) {
+    }
+}
+
+void mt_session_limit_local_peers(mt_session *s, bool limited) {
+    if (!limited) return; // libtorrent's default filter already exempts local peers
+    try {
+        lt::ip_filter classes;
+        auto global = std::uint32_t(1) << static_cast<std::uint32_t>(lt::session::global_peer_class_id);
+        classes.add_rule(lt::make_address_v4("0.0.0.0"), lt::make_address_v4("255.255.255.255"), global);
+        classes.add_rule(lt::make_address_v6("::"), lt::make_address_v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
+                         global);
+        s->ses->set_peer_class_filter(classes);
     } catch (...) {
     }
 }

@@ -22,6 +22,9 @@ public struct SessionConfiguration: Sendable {
     /// Bytes per second over all torrents; 0 means unlimited.
     public var uploadRateLimit = 0
     public var downloadRateLimit = 0
+    /// libtorrent exempts peers on local networks (and loopback) from rate
+    /// limits; true applies the limits to them too.
+    public var limitLocalPeers = false
     /// Saved session state (the DHT routing table among it).
     public var savedState: [UInt8]?
     /// Several peers on one IP: needed when a test swarm lives on 127.0.0.1.

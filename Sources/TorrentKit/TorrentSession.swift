@@ -87,6 +87,7 @@ public final class TorrentSession: Sendable {
         }
         let session = TorrentSession(pointer: try created.get())
         session.startPump()
+        mt_session_limit_local_peers(session.pointer.raw, configuration.limitLocalPeers)
         if let nodes = configuration.dhtNodes {
             for n in nodes { mt_session_add_dht_node(session.pointer.raw, n.host, Int32(n.port)) }
         }

@@ -20,11 +20,14 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("upload-limit"), help: ArgumentHelp("Upload cap in KiB/s, 0 for none.", valueName: "KiB/s"))
     var uploadLimit = 0
 
+    @Flag(name: .customLong("limit-local-peers"), help: "Apply --upload-limit to peers on the local network too (by default they are exempt: they do not use your internet link).")
+    var limitLocalPeers = false
+
     @Option(name: .customLong("seed-ratio"), help: ArgumentHelp("Stop sharing a finished torrent at this upload/download ratio, 0 for no limit.", valueName: "ratio"))
     var seedRatio = 2.0
 
     @Option(name: .customLong("seed-time"), help: ArgumentHelp("Stop sharing a finished torrent after this many minutes, 0 for no limit.", valueName: "minutes"))
-    var seedTime = 120
+    var seedTime = 120.0
 
     @Flag(name: .customLong("require-encryption"), help: "Only use encrypted peer connections (default: prefer them).")
     var requireEncryption = false
@@ -49,7 +52,7 @@ struct EngineOptions: ParsableArguments {
     var seedingPolicy: SeedingPolicy {
         SeedingPolicy(
             enabled: !noSeed, ratioLimit: seedRatio > 0 ? seedRatio : nil,
-            seedTimeLimit: seedTime > 0 ? Int64(seedTime) * 60 : nil)
+            seedTimeLimit: seedTime > 0 ? Int64((seedTime * 60).rounded(.up)) : nil)
     }
 
     func sessionConfiguration(savedState: [UInt8]?) -> SessionConfiguration {
@@ -58,6 +61,7 @@ struct EngineOptions: ParsableArguments {
         if !dhtNodes.isEmpty { c.dhtNodes = dhtNodes.compactMap(HostPort.init) }
         c.encryption = requireEncryption ? .require : .prefer
         c.uploadRateLimit = uploadLimit * 1024
+        c.limitLocalPeers = limitLocalPeers
         c.savedState = savedState
         return c
     }

@@ -45,6 +45,11 @@ struct PolicyTests {
     }
 }
 
+/// The piece count in a progress line of lt_seeder.py's leech mode.
+@Sendable func leecherHave(_ line: String) -> Int? {
+    ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["have"] as? Int
+}
+
 /// The torrent behind a stream is paused (status updates come once a second).
 func expectPaused(_ url: String) async throws {
     var paused = false
@@ -88,6 +93,62 @@ struct SharingTests {
         try await expectPaused(url)
         p.kill()
         #expect(try await p.waitForExit() == 0)
+    }
+
+    @Test("--seed-time stops sharing a finished download after that many minutes")
+    func seedTimeLimit() async throws {
+        let dir = TempDir()
+        try Fixtures.writeRandomFile(dir.path + "/data/t.mp4", size: 512 << 10, seed: 73)
+        try Fixtures.run("/usr/bin/transmission-create", ["-o", dir.path + "/t.torrent", "-s", "32", dir.path + "/data/t.mp4"])
+        let seeder = try await LibtorrentSeeder.start(data: dir.path + "/data/t.mp4", torrentIn: dir.path + "/t.torrent")
+        let cli = MatineeCLI(home: dir.sub("home"))
+        // 0.05 minutes: three seconds of sharing once complete; no ratio limit.
+        let (p, url) = try await cli.play(dir.path + "/t.torrent", ["--peer", seeder.peer, "--seed-time", "0.05", "--seed-ratio", "0"])
+        _ = try await HTTP.waitUntilComplete(url)
+        #expect(!p.stderr.contains("Stopped sharing"), "stopped before any seeding time passed")
+        let deadline = ContinuousClock.now + .seconds(30)
+        while !p.stderr.contains("Stopped sharing"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        #expect(p.stderr.contains("Stopped sharing: seeding time limit reached"))
+        try await expectPaused(url)
+        p.kill()
+        try await p.waitForExit()
+    }
+
+    @Test("--upload-limit caps what a peer gets; --limit-local-peers applies it on loopback")
+    func uploadCap() async throws {
+        let dir = TempDir()
+        let data = try Fixtures.writeRandomFile(dir.path + "/data/u.bin", size: 1 << 20, seed: 74)
+        let port = Ports.free()
+        let cli = MatineeCLI(home: dir.sub("home"))
+        let seed = try cli.start([
+            "seed", dir.path + "/data/u.bin", "--listen", "127.0.0.1:\(port)", "--dht-node", "127.0.0.1:1",
+            "--upload-limit", "128", "--limit-local-peers",
+        ])
+        let magnet = try await seed.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        let torrent = try #require(
+            try FileManager.default.contentsOfDirectory(atPath: dir.path + "/home/torrents").first.map { dir.path + "/home/torrents/" + $0 })
+        #expect(magnet.contains("dn=u.bin"))
+        let leecher = try TestProcess("/usr/bin/python3", [
+            Fixtures.seederScript, "leech", "--torrent-in", torrent, "--save", dir.sub("got"), "--peer", "127.0.0.1:\(port)",
+        ], name: "lt leecher")
+        let info: [String: Int] = try await leecher.waitForLine { line in
+            guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+                  let n = o["pieces"] as? Int, let len = o["piece_length"] as? Int else { return nil }
+            return ["pieces": n, "length": len]
+        }
+        let pieces = info["pieces"]!, pieceLength = info["length"]!
+        // Once data flows, 5 s at 128 KiB/s is 640 KiB; allow three more seconds
+        // of burst. Without the cap the whole file arrives in well under a
+        // second on loopback.
+        _ = try await leecher.waitForLine(timeout: .seconds(60)) { line -> Bool? in (leecherHave(line) ?? 0) > 0 ? true : nil }
+        try await Task.sleep(for: .seconds(5))
+        let got = (leecher.lines.compactMap(leecherHave).max() ?? 0) * pieceLength
+        #expect(got > 0 && got <= 8 * 128 << 10, "received \(got) bytes in 5 s under a 128 KiB/s cap")
+        // Capped, not cut off: the whole file arrives, byte-exact.
+        _ = try await leecher.waitForLine(timeout: .seconds(90)) { line -> Bool? in leecherHave(line) == pieces ? true : nil }
+        #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/got/u.bin")) == Data(data))
+        seed.kill()
+        try await seed.waitForExit()
     }
 
     @Test("--no-seed stops sharing as soon as the download is complete")

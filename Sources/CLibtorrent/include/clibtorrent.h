@@ -59,6 +59,10 @@ int mt_session_save_state(mt_session *s, uint8_t **out, size_t *out_len, mt_erro
 /* BLOCKING: the TCP port the session listens on, 0 if none. */
 int mt_session_listen_port(mt_session *s);
 void mt_session_add_dht_node(mt_session *s, const char *host, int port);
+/* libtorrent puts peers on local networks (loopback, 10/8, 192.168/16, ...) in
+ * a peer class without rate limits. true: every peer in the global class, so
+ * the session's rate limits apply to local peers too. */
+void mt_session_limit_local_peers(mt_session *s, bool limited);
 /* Asks for one state_update alert carrying the status of every torrent that
  * changed since the last one. */
 void mt_session_post_torrent_updates(mt_session *s);
