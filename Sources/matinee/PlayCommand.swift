@@ -114,7 +114,7 @@ struct Play: AsyncParsableCommand {
             }
             if let playerPath {
                 group.addTask {
-                    try await Player.run(playerPath, url: url)
+                    try await Player.run(playerPath, url: url, title: chosen.name)
                     throw Finished()
                 }
             }
@@ -216,10 +216,20 @@ enum Player {
         throw CLIError("\(name) is not installed (not found on PATH)")
     }
 
-    static func run(_ path: String, url: String) async throws {
+    /// The player's arguments: the window titled after the file rather than the
+    /// URL, and the URL after "--" so nothing in it reads as an option.
+    static func arguments(for path: String, url: String, title: String) -> [String] {
+        switch URL(fileURLWithPath: path).lastPathComponent {
+        case "mpv": ["--force-media-title=\(title)", "--", url]
+        case "vlc", "cvlc": ["--meta-title=\(title)", "--", url]
+        default: [url]
+        }
+    }
+
+    static func run(_ path: String, url: String, title: String) async throws {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = [url]
+        p.arguments = arguments(for: path, url: url, title: title)
         p.standardInput = FileHandle.nullDevice
         let failure = Mutex<(any Error)?>(nil)
         await withTaskCancellationHandler {
@@ -239,6 +249,10 @@ enum Player {
         }
         if let e = failure.withLock({ $0 }) {
             throw CLIError("cannot start \(path): \(e.localizedDescription)")
+        }
+        // A player closed by its user exits 0; anything else is worth a line.
+        if !Task.isCancelled, p.terminationReason == .exit, p.terminationStatus != 0 {
+            throw CLIError("\(URL(fileURLWithPath: path).lastPathComponent) exited with status \(p.terminationStatus)")
         }
     }
 }

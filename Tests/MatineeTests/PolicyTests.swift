@@ -34,6 +34,28 @@ struct PolicyTests {
         try await p3.waitForExit()
     }
 
+    @Test("--player mpv plays the stream to its end, and play stops when mpv closes")
+    func mpvPlays() async throws {
+        let dir = TempDir()
+        try Fixtures.makeVideo(dir.path + "/data/clip.mp4", seconds: 4, faststart: true)
+        try Fixtures.run("/usr/bin/transmission-create", ["-o", dir.path + "/clip.torrent", "-s", "32", dir.path + "/data/clip.mp4"])
+        let seeder = try await LibtorrentSeeder.start(data: dir.path + "/data/clip.mp4", torrentIn: dir.path + "/clip.torrent")
+        // Debian's mpv with no window and no sound, and a log to read back.
+        let home = dir.sub("user")
+        try FileManager.default.createDirectory(atPath: home + "/.config/mpv", withIntermediateDirectories: true)
+        try "vo=null\nao=null\nlog-file=\(dir.path)/mpv.log\n".write(toFile: home + "/.config/mpv/mpv.conf", atomically: true, encoding: .utf8)
+        let p = try MatineeCLI(home: dir.sub("home")).start(
+            ["play", dir.path + "/clip.torrent", "--peer", seeder.peer, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1", "--player", "mpv"],
+            environment: ["HOME": home, "XDG_CONFIG_HOME": home + "/.config"])
+        let url = try await p.waitForLine { $0.hasPrefix("http://") ? $0 : nil }
+        // mpv plays the 4 s clip in real time, exits at its end, and play follows.
+        #expect(try await p.waitForExit(timeout: .seconds(60)) == 0)
+        let log = try String(contentsOfFile: dir.path + "/mpv.log", encoding: .utf8)
+        #expect(log.contains(url), "mpv did not open the stream URL")
+        #expect(log.contains("first video frame after restart shown"))
+        #expect(log.contains("Exiting... (End of file)"))
+    }
+
     @Test("--player names a player that is not installed: one clear line")
     func missingPlayer() async throws {
         let dir = TempDir()
