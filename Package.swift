@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
     ],
     targets: [
         // The only C++ in the package: a thin shim over libtorrent with a plain C header.
@@ -67,7 +69,10 @@ let package = Package(
         ),
         // Seeders, processes and fixtures shared by the tests and the benchmark.
         .target(name: "TestSupport", path: "Tests/TestSupport"),
-        .testTarget(name: "TorrentKitTests", dependencies: ["TorrentKit", "TestSupport"]),
+        .testTarget(
+            name: "TorrentKitTests",
+            dependencies: ["TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TorrentKit", "TestSupport"]),
         .testTarget(
             name: "ServerTests",

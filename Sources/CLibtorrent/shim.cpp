@@ -4,6 +4,9 @@
 #include "clibtorrent.h"
 
 #include <libtorrent/add_torrent_params.hpp>
+#include <libtorrent/bdecode.hpp>
+#include <libtorrent/bencode.hpp>
+#include <libtorrent/entry.hpp>
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/ip_filter.hpp>
@@ -17,7 +20,9 @@
 #include <libtorrent/torrent_status.hpp>
 #include <libtorrent/write_resume_data.hpp>
 
+#include <array>
 #include <chrono>
+#include <iterator>
 #include <cstdlib>
 #include <cstring>
 #include <exception>
@@ -79,7 +84,8 @@ void id_of(const lt::info_hash_t &ih, uint8_t out[20]) {
 // piece_finished_alert needs piece_progress (see notes/libtorrent.md).
 const lt::alert_category_t kAlertMask = lt::alert_category::error | lt::alert_category::status |
                                         lt::alert_category::storage | lt::alert_category::piece_progress |
-                                        lt::alert_category::port_mapping | lt::alert_category::connect;
+                                        lt::alert_category::port_mapping | lt::alert_category::connect |
+                                        lt::alert_category::dht;
 
 int apply(lt::settings_pack &pack, const mt_setting *settings, size_t count, mt_error *err) {
     for (size_t i = 0; i < count; ++i) {
@@ -231,6 +237,50 @@ void mt_session_limit_local_peers(mt_session *s, bool limited) {
         classes.add_rule(lt::make_address_v6("::"), lt::make_address_v6("ffff:ffff:ffff:ffff:ffff:ffff:ffff:ffff"),
                          global);
         s->ses->set_peer_class_filter(classes);
+    } catch (...) {
+    }
+}
+
+void mt_session_dht_put_mutable(mt_session *s, const uint8_t key[32], const uint8_t sig[64], int64_t seq,
+                                const uint8_t *salt, size_t salt_len, const uint8_t *value, size_t value_len) {
+    try {
+        lt::error_code ec;
+        lt::bdecode_node node = lt::bdecode(
+            lt::span<const char>(reinterpret_cast<const char *>(value), static_cast<std::ptrdiff_t>(value_len)), ec);
+        if (ec) return;
+        lt::entry v;
+        v = node;
+        std::array<char, 32> k;
+        std::memcpy(k.data(), key, 32);
+        std::array<char, 64> signature;
+        std::memcpy(signature.data(), sig, 64);
+        std::string saltString(reinterpret_cast<const char *>(salt), salt ? salt_len : 0);
+        // Runs on the network thread once the current holders are found: replace
+        // whatever they hold with our already-signed item.
+        s->ses->dht_put_item(
+            k,
+            [v, signature, seq](lt::entry &e, std::array<char, 64> &sigOut, std::int64_t &seqOut, std::string const &) {
+                e = v;
+                sigOut = signature;
+                seqOut = seq;
+            },
+            saltString);
+    } catch (...) {
+    }
+}
+
+void mt_session_dht_get_mutable(mt_session *s, const uint8_t key[32], const uint8_t *salt, size_t salt_len) {
+    try {
+        std::array<char, 32> k;
+        std::memcpy(k.data(), key, 32);
+        s->ses->dht_get_item(k, std::string(reinterpret_cast<const char *>(salt), salt ? salt_len : 0));
+    } catch (...) {
+    }
+}
+
+void mt_session_post_dht_stats(mt_session *s) {
+    try {
+        s->ses->post_dht_stats();
     } catch (...) {
     }
 }
@@ -617,6 +667,7 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
         for (auto &m : res) {
             std::free(m.message);
             std::free(m.data);
+            std::free(m.salt);
         }
         res.clear();
         return size_t(0);
@@ -716,6 +767,40 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 break;
             case lt::torrent_removed_alert::alert_type: m.type = MT_ALERT_TORRENT_REMOVED; break;
             case lt::peer_connect_alert::alert_type: m.type = MT_ALERT_PEER_CONNECTED; break;
+            case lt::dht_mutable_item_alert::alert_type: {
+                auto *d = static_cast<lt::dht_mutable_item_alert *>(a);
+                m.type = MT_ALERT_DHT_MUTABLE_ITEM;
+                std::memcpy(m.key, d->key.data(), 32);
+                std::memcpy(m.sig, d->signature.data(), 64);
+                m.seq = d->seq;
+                m.authoritative = d->authoritative;
+                if (d->item.type() != lt::entry::undefined_t) {
+                    std::vector<char> buf;
+                    lt::bencode(std::back_inserter(buf), d->item);
+                    m.data = dup_bytes(buf.data(), buf.size());
+                    m.data_len = buf.size();
+                }
+                m.salt = dup_bytes(d->salt.data(), d->salt.size());
+                m.salt_len = d->salt.size();
+                break;
+            }
+            case lt::dht_put_alert::alert_type: {
+                auto *d = static_cast<lt::dht_put_alert *>(a);
+                m.type = MT_ALERT_DHT_PUT;
+                std::memcpy(m.key, d->public_key.data(), 32);
+                std::memcpy(m.sig, d->signature.data(), 64);
+                m.seq = d->seq;
+                m.count = d->num_success;
+                m.salt = dup_bytes(d->salt.data(), d->salt.size());
+                m.salt_len = d->salt.size();
+                break;
+            }
+            case lt::dht_stats_alert::alert_type: {
+                auto *d = static_cast<lt::dht_stats_alert *>(a);
+                m.type = MT_ALERT_DHT_STATS;
+                for (auto const &b : d->routing_table) m.count += b.num_nodes;
+                break;
+            }
             default: continue; // not read by TorrentKit
             }
             res.push_back(m);
@@ -736,6 +821,7 @@ void mt_alerts_free(mt_alert *alerts, size_t count) {
     for (size_t i = 0; i < count; ++i) {
         std::free(alerts[i].message);
         std::free(alerts[i].data);
+        std::free(alerts[i].salt);
     }
     std::free(alerts);
 }

@@ -66,11 +66,13 @@ public struct SessionConfiguration: Sendable {
             // ...nor fall back to a port the OS picks (libtorrent's default).
             s.append(("listen_system_port_fallback", .bool(false)))
         }
-        if let dhtNodes {
+        if dhtNodes != nil {
             // A private DHT (tests, a LAN): no public routers, and the loopback
             // relaxations from notes/libtorrent.md.
             s += [
-                ("dht_bootstrap_nodes", .string(dhtNodes.map(\.description).joined(separator: ","))),
+                // Not as bootstrap routers: libtorrent never puts those in its
+                // routing table. TorrentSession adds each with add_dht_node.
+                ("dht_bootstrap_nodes", .string("")),
                 ("dht_restrict_routing_ips", .bool(false)),
                 ("dht_restrict_search_ips", .bool(false)),
                 ("dht_block_ratelimit", .int(100_000)),

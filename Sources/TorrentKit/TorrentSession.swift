@@ -273,6 +273,22 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_LISTEN_FAILED:
             state.withLock { if a.is_tcp { $0.listenFailures.append(message) } }
             alert = .listenFailed(message, tcp: a.is_tcp)
+        case MT_ALERT_DHT_MUTABLE_ITEM:
+            let key = withUnsafeBytes(of: a.key) { Array($0) }
+            let salt = a.salt.map { Array(UnsafeBufferPointer(start: $0, count: a.salt_len)) } ?? []
+            var item: DHTMutableItem?
+            if let d = a.data, a.data_len > 0 {
+                item = DHTMutableItem(
+                    publicKey: key, salt: salt, sequence: a.seq,
+                    value: Array(UnsafeBufferPointer(start: d, count: a.data_len)),
+                    signature: withUnsafeBytes(of: a.sig) { Array($0) })
+            }
+            alert = .dhtItem(key: key, salt: salt, item: item, authoritative: a.authoritative)
+        case MT_ALERT_DHT_PUT:
+            let salt = a.salt.map { Array(UnsafeBufferPointer(start: $0, count: a.salt_len)) } ?? []
+            alert = .dhtPut(key: withUnsafeBytes(of: a.key) { Array($0) }, salt: salt, sequence: a.seq, nodes: Int(a.count))
+        case MT_ALERT_DHT_STATS:
+            alert = .dhtStats(nodes: Int(a.count))
         case MT_ALERT_SAVE_RESUME_DATA:
             let data = a.data.map { Array(UnsafeBufferPointer(start: $0, count: a.data_len)) } ?? []
             if let id { torrent(id)?.deliverResumeData(.success(data)) }
@@ -287,6 +303,72 @@ public final class TorrentSession: Sendable {
         if let id, let t = torrent(id) { t.handle(alert) }
         let subscribers = state.withLock { Array($0.subscribers.values) }
         for s in subscribers { s.yield(alert) }
+    }
+
+    // MARK: DHT
+
+    /// Stores a signed mutable item on the DHT; returns how many nodes took it
+    /// (0 when none did, or no answer came within `timeout`).
+    public func dhtPut(_ item: DHTMutableItem, timeout: Duration = .seconds(60)) async -> Int {
+        guard item.isWellFormed else { return 0 }
+        let stream = alerts()
+        mt_session_dht_put_mutable(
+            pointer.raw, item.publicKey, item.signature, item.sequence, item.salt, item.salt.count, item.value,
+            item.value.count)
+        let answer = await first(of: stream, within: timeout) { alert -> Int? in
+            if case let .dhtPut(key, salt, _, nodes) = alert, key == item.publicKey, salt == item.salt { return nodes }
+            return nil
+        }
+        return answer ?? 0
+    }
+
+    /// Looks an item up; returns the one with the highest sequence number seen
+    /// once the lookup ends (or when `timeout` passes), nil if none was found.
+    public func dhtGet(publicKey: [UInt8], salt: [UInt8] = [], timeout: Duration = .seconds(60)) async -> DHTMutableItem? {
+        guard publicKey.count == 32, salt.count <= DHTMutableItem.maxSaltSize else { return nil }
+        let stream = alerts()
+        mt_session_dht_get_mutable(pointer.raw, publicKey, salt, salt.count)
+        let best = Mutex<DHTMutableItem?>(nil)
+        _ = await first(of: stream, within: timeout) { alert -> Bool? in
+            guard case let .dhtItem(key, s, item, authoritative) = alert, key == publicKey, s == salt else { return nil }
+            if let item {
+                best.withLock { b in if b == nil || item.sequence > b!.sequence { b = item } }
+            }
+            return authoritative ? true : nil
+        }
+        return best.withLock { $0 }
+    }
+
+    /// How many nodes the DHT routing table holds now.
+    public func dhtNodeCount(timeout: Duration = .seconds(5)) async -> Int {
+        let stream = alerts()
+        mt_session_post_dht_stats(pointer.raw)
+        return await first(of: stream, within: timeout) { alert -> Int? in
+            if case let .dhtStats(n) = alert { return n }
+            return nil
+        } ?? 0
+    }
+
+    /// The first alert of `stream` that `match` maps to a value, or nil when
+    /// `timeout` passes or the session stops.
+    private func first<T: Sendable>(
+        of stream: AsyncStream<TorrentAlert>, within timeout: Duration, _ match: @escaping @Sendable (TorrentAlert) -> T?
+    ) async -> T? {
+        await withTaskGroup(of: T?.self) { group in
+            group.addTask {
+                for await alert in stream {
+                    if let v = match(alert) { return v }
+                }
+                return nil
+            }
+            group.addTask {
+                try? await Task.sleep(for: timeout)
+                return nil
+            }
+            let v = await group.next() ?? nil
+            group.cancelAll()
+            return v
+        }
     }
 
     // MARK: State and shutdown

@@ -88,4 +88,11 @@ public enum TorrentAlert: Sendable {
     case peerConnected(TorrentID)
     case listening(address: String, port: Int, tcp: Bool)
     case listenFailed(String, tcp: Bool)
+    /// A DHT lookup's answer; `item` nil: nothing stored under the key (yet).
+    /// Answers come as they arrive; the last one is `authoritative`.
+    case dhtItem(key: [UInt8], salt: [UInt8], item: DHTMutableItem?, authoritative: Bool)
+    /// A DHT put finished: `nodes` of the closest nodes stored the item.
+    case dhtPut(key: [UInt8], salt: [UInt8], sequence: Int64, nodes: Int)
+    /// The DHT routing table holds this many nodes.
+    case dhtStats(nodes: Int)
 }

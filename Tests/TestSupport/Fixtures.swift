@@ -10,6 +10,7 @@ public enum Fixtures {
     }()
 
     public static var seederScript: String { packageRoot + "/Tests/Fixtures/lt_seeder.py" }
+    public static var dhtNodeScript: String { packageRoot + "/Tests/Fixtures/dht_node.py" }
 
     /// The built matinee binary (scripts/test builds it before running the tests).
     public static var matineeBinary: String {

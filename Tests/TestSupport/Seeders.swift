@@ -132,3 +132,22 @@ public func canConnect(port: Int, host: String = "127.0.0.1") -> Bool {
     }
     return rc == 0
 }
+
+/// A private Mainline DHT on loopback: several python3-libtorrent sessions
+/// (Tests/Fixtures/dht_node.py) that know each other. Matinee joins it with
+/// `--dht-node` for each node.
+public struct PrivateDHT: Sendable {
+    public let process: TestProcess
+    public let nodes: [String]
+
+    public static func start(count: Int = 4) async throws -> PrivateDHT {
+        let p = try TestProcess("/usr/bin/python3", [Fixtures.dhtNodeScript, "--count", String(count)], name: "dht nodes")
+        let nodes: [String] = try await p.waitForLine(timeout: .seconds(60)) { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["nodes"] as? [String]
+        }
+        return PrivateDHT(process: p, nodes: nodes)
+    }
+
+    /// `--dht-node HOST:PORT` for every node.
+    public var arguments: [String] { nodes.flatMap { ["--dht-node", $0] } }
+}

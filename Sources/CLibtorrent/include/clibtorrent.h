@@ -63,6 +63,20 @@ void mt_session_add_dht_node(mt_session *s, const char *host, int port);
  * a peer class without rate limits. true: every peer in the global class, so
  * the session's rate limits apply to local peers too. */
 void mt_session_limit_local_peers(mt_session *s, bool limited);
+/* ---- DHT (BEP 44 mutable items) ---- */
+
+/* Stores a mutable item signed by the caller (the signature covers the BEP 44
+ * buffer "4:salt<n>:<salt>3:seqi<seq>e1:v<value>", salt part omitted when empty).
+ * value: the bencoded value, at most 1000 bytes. Anyone may store an item
+ * signed by someone else. Posts MT_ALERT_DHT_PUT when done. */
+void mt_session_dht_put_mutable(mt_session *s, const uint8_t key[32], const uint8_t sig[64], int64_t seq,
+                                const uint8_t *salt, size_t salt_len, const uint8_t *value, size_t value_len);
+/* Looks up a mutable item: MT_ALERT_DHT_MUTABLE_ITEM, first as answers come,
+ * then once with authoritative set. */
+void mt_session_dht_get_mutable(mt_session *s, const uint8_t key[32], const uint8_t *salt, size_t salt_len);
+/* Asks for one MT_ALERT_DHT_STATS. */
+void mt_session_post_dht_stats(mt_session *s);
+
 /* Asks for one state_update alert carrying the status of every torrent that
  * changed since the last one. */
 void mt_session_post_torrent_updates(mt_session *s);
@@ -191,6 +205,9 @@ enum {
     MT_ALERT_TORRENT_REMOVED,
     MT_ALERT_PEER_CONNECTED,
     MT_ALERT_METADATA_FAILED,
+    MT_ALERT_DHT_MUTABLE_ITEM, /* key, sig, seq, salt, authoritative; data = bencoded value (empty: not found) */
+    MT_ALERT_DHT_PUT,          /* key, sig, seq, salt; count = nodes that stored it */
+    MT_ALERT_DHT_STATS,        /* count = nodes in the routing table */
 };
 
 typedef struct {
@@ -204,6 +221,13 @@ typedef struct {
     uint8_t *data;          /* malloc'd: resume data */
     size_t data_len;
     mt_status status;       /* state_update */
+    uint8_t key[32];        /* dht_*: the item's public key */
+    uint8_t sig[64];        /* dht_*: its signature */
+    int64_t seq;            /* dht_*: its sequence number */
+    uint8_t *salt;          /* dht_*: malloc'd, may be NULL when salt_len is 0 */
+    size_t salt_len;
+    bool authoritative;     /* dht_mutable_item: the lookup has finished */
+    int count;              /* dht_put: nodes that stored it; dht_stats: routing table size */
 } mt_alert;
 
 /* Waits up to timeout_ms for alerts, then moves them into a malloc'd array.
