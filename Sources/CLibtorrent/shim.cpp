@@ -668,6 +668,7 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
             std::free(m.message);
             std::free(m.data);
             std::free(m.salt);
+            std::free(m.address);
         }
         res.clear();
         return size_t(0);
@@ -766,7 +767,20 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.piece = static_cast<int>(static_cast<lt::hash_failed_alert *>(a)->piece_index);
                 break;
             case lt::torrent_removed_alert::alert_type: m.type = MT_ALERT_TORRENT_REMOVED; break;
-            case lt::peer_connect_alert::alert_type: m.type = MT_ALERT_PEER_CONNECTED; break;
+            case lt::peer_connect_alert::alert_type:
+                m.type = MT_ALERT_PEER_CONNECTED;
+                m.message = dup_string(a->message());
+                break;
+            case lt::peer_disconnected_alert::alert_type: {
+                auto *d = static_cast<lt::peer_disconnected_alert *>(a);
+                m.type = MT_ALERT_PEER_DISCONNECTED;
+                m.message = dup_string(a->message());
+                lt::tcp::endpoint ep = d->endpoint;
+                m.address = dup_string(ep.address().to_string());
+                m.port = ep.port();
+                m.count = d->op != lt::operation_t::connect ? 1 : 0;
+                break;
+            }
             case lt::dht_mutable_item_alert::alert_type: {
                 auto *d = static_cast<lt::dht_mutable_item_alert *>(a);
                 m.type = MT_ALERT_DHT_MUTABLE_ITEM;
@@ -822,6 +836,7 @@ void mt_alerts_free(mt_alert *alerts, size_t count) {
         std::free(alerts[i].message);
         std::free(alerts[i].data);
         std::free(alerts[i].salt);
+        std::free(alerts[i].address);
     }
     std::free(alerts);
 }

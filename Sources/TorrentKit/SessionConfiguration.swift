@@ -33,6 +33,27 @@ public struct SessionConfiguration: Sendable {
 
     public init() {}
 
+    /// The DHT nodes kept in `savedState`. libtorrent 2.0.8 bootstraps from
+    /// them only on listen sockets that are already open when the DHT starts,
+    /// and with an explicit listen address they are not: the saved table would
+    /// be dropped. TorrentSession adds them itself once it listens.
+    public var savedDHTNodes: [HostPort] {
+        guard let savedState, let root = try? Bencode.decode(savedState), let dht = root["dht state"] else { return [] }
+        var out: [HostPort] = []
+        if case let .list(items) = dht["nodes"] {
+            for case let .bytes(b) in items where b.count == 6 {
+                out.append(HostPort(host: "\(b[0]).\(b[1]).\(b[2]).\(b[3])", port: Int(b[4]) << 8 | Int(b[5])))
+            }
+        }
+        if case let .list(items) = dht["nodes6"] {
+            for case let .bytes(b) in items where b.count == 18 {
+                let groups = stride(from: 0, to: 16, by: 2).map { String(Int(b[$0]) << 8 | Int(b[$0 + 1]), radix: 16) }
+                out.append(HostPort(host: groups.joined(separator: ":"), port: Int(b[16]) << 8 | Int(b[17])))
+            }
+        }
+        return out
+    }
+
     /// The libtorrent settings this configuration stands for.
     var settings: [(String, SettingValue)] {
         var s: [(String, SettingValue)] = [
@@ -56,6 +77,10 @@ public struct SessionConfiguration: Sendable {
             // connections to seeds and not retry them for a minute.
             ("close_redundant_connections", .bool(false)),
             ("allowed_enc_level", .int(3)),
+            // A peer whose connection dropped is tried again after this many
+            // seconds times (failures + 1); libtorrent's 60 s stalls a stream
+            // whose only seeder dropped the connection once.
+            ("min_reconnect_time", .int(3)),
         ]
         let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled
         s += [("out_enc_policy", .int(policy)), ("in_enc_policy", .int(policy))]

@@ -192,6 +192,9 @@ public final class Torrent: Sendable {
         mt_torrent_set_upload_limit(handle.raw, Int32(clamping: bytesPerSecond))
     }
 
+    /// Announces now to trackers and the DHT, whatever their intervals say.
+    public func announce() { mt_torrent_force_reannounce(handle.raw) }
+
     public func pause() { mt_torrent_pause(handle.raw) }
     public func resume() { mt_torrent_resume(handle.raw) }
 
@@ -215,6 +218,15 @@ public final class Torrent: Sendable {
             state.withLock { $0.latest = st }
         case .removed:
             markRemoved()
+        case let .peerDisconnected(_, peer, established, _) where established && !peer.host.isEmpty && peer.port > 0:
+            // Remembered so wake() can reconnect at once. For incoming peers
+            // the port is not their listen port; trying it costs one failed
+            // connect. Bounded: the newest 64.
+            state.withLock { s in
+                s.knownPeers.removeAll { $0 == peer }
+                s.knownPeers.append(peer)
+                if s.knownPeers.count > 64 { s.knownPeers.removeFirst(s.knownPeers.count - 64) }
+            }
         default:
             break
         }

@@ -31,8 +31,9 @@ public struct TorrentID: Hashable, Sendable, CustomStringConvertible, Comparable
     }
 }
 
-enum Hex {
-    static func encode(_ bytes: [UInt8]) -> String {
+/// Hex digits, as in info-hashes and keys.
+public enum Hex {
+    public static func encode(_ bytes: [UInt8]) -> String {
         let digits = Array("0123456789abcdef".utf8)
         var out = [UInt8]()
         out.reserveCapacity(bytes.count * 2)
@@ -43,7 +44,7 @@ enum Hex {
         return String(decoding: out, as: UTF8.self)
     }
 
-    static func decode(_ s: String) -> [UInt8]? {
+    public static func decode(_ s: String) -> [UInt8]? {
         let u = Array(s.utf8)
         guard u.count % 2 == 0 else { return nil }
         func v(_ c: UInt8) -> UInt8? {
@@ -66,8 +67,26 @@ enum Hex {
     }
 }
 
-enum Base32 {
-    static func decode(_ s: String) -> [UInt8]? {
+/// RFC 4648 base32 without padding.
+public enum Base32 {
+    public static func encode(_ bytes: [UInt8]) -> String {
+        let alphabet = Array("abcdefghijklmnopqrstuvwxyz234567".utf8)
+        var out = [UInt8]()
+        var buffer: UInt32 = 0
+        var bits = 0
+        for b in bytes {
+            buffer = (buffer << 8) | UInt32(b)
+            bits += 8
+            while bits >= 5 {
+                bits -= 5
+                out.append(alphabet[Int((buffer >> UInt32(bits)) & 31)])
+            }
+        }
+        if bits > 0 { out.append(alphabet[Int((buffer << UInt32(5 - bits)) & 31)]) }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    public static func decode(_ s: String) -> [UInt8]? {
         let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZ234567".utf8)
         var buffer: UInt64 = 0
         var bits = 0

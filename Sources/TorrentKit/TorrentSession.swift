@@ -88,9 +88,6 @@ public final class TorrentSession: Sendable {
         let session = TorrentSession(pointer: try created.get())
         session.startPump()
         mt_session_limit_local_peers(session.pointer.raw, configuration.limitLocalPeers)
-        if let nodes = configuration.dhtNodes {
-            for n in nodes { mt_session_add_dht_node(session.pointer.raw, n.host, Int32(n.port)) }
-        }
         if let wanted = configuration.listenInterfaces, !wanted.isEmpty {
             try await session.waitForListen(count: wanted.count)
             let bound = await session.listenPort
@@ -98,21 +95,34 @@ public final class TorrentSession: Sendable {
                 await session.shutdown()
                 throw EngineError(.listenFailed, "cannot listen on \(asked): the port is in use")
             }
+        } else {
+            // Default interfaces: some may fail (no IPv6, say) and that is fine.
+            try? await session.waitForListen(count: 1, failOnError: false)
+        }
+        // DHT nodes go in once the sockets exist: libtorrent gives a node added
+        // earlier only to the sockets open at that moment.
+        if configuration.enableDHT {
+            for n in (configuration.dhtNodes ?? []) + configuration.savedDHTNodes {
+                mt_session_add_dht_node(session.pointer.raw, n.host, Int32(n.port))
+            }
         }
         return session
     }
 
-    private func waitForListen(count: Int) async throws {
-        let deadline = ContinuousClock.now + .seconds(10)
+    /// Waits until `count` TCP sockets listen. With `failOnError` false, only
+    /// waits (up to 3 s) and never fails or stops the session.
+    private func waitForListen(count: Int, failOnError: Bool = true) async throws {
+        let deadline = ContinuousClock.now + .seconds(failOnError ? 10 : 3)
         while ContinuousClock.now < deadline {
             let (ok, failed) = state.withLock { ($0.listening.count, $0.listenFailures) }
-            if let f = failed.first {
+            if failOnError, let f = failed.first {
                 await shutdown()
                 throw EngineError(.listenFailed, "cannot listen on \(f)")
             }
             if ok >= count { return }
             try await Task.sleep(for: .milliseconds(20))
         }
+        guard failOnError else { return }
         await shutdown()
         throw EngineError(.listenFailed, "the engine did not start listening within 10 seconds")
     }
@@ -266,7 +276,10 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_FILE_ERROR: alert = id.map { .fileError($0, message) }
         case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
         case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
-        case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0) }
+        case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0, message) }
+        case MT_ALERT_PEER_DISCONNECTED:
+            let peer = HostPort(host: a.address.map { String(cString: $0) } ?? "", port: Int(a.port))
+            alert = id.map { .peerDisconnected($0, peer: peer, established: a.count == 1, message: message) }
         case MT_ALERT_LISTEN_SUCCEEDED:
             state.withLock { if a.is_tcp { $0.listening.append((message, Int(a.port))) } }
             alert = .listening(address: message, port: Int(a.port), tcp: a.is_tcp)

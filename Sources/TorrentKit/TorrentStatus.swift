@@ -85,7 +85,11 @@ public enum TorrentAlert: Sendable {
     case fileError(TorrentID, String)
     case trackerError(TorrentID, String)
     case removed(TorrentID)
-    case peerConnected(TorrentID)
+    /// A connection attempt to a peer (the message names it, for logs).
+    case peerConnected(TorrentID, String)
+    /// A peer went away: `message` says which and why (for logs);
+    /// `established`: the connection had worked (not a failed attempt).
+    case peerDisconnected(TorrentID, peer: HostPort, established: Bool, message: String)
     case listening(address: String, port: Int, tcp: Bool)
     case listenFailed(String, tcp: Bool)
     /// A DHT lookup's answer; `item` nil: nothing stored under the key (yet).

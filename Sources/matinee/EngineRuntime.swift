@@ -29,6 +29,7 @@ final class EngineRuntime: Sendable {
         let state = Disk.read(home.sessionStateFile, limit: 8 << 20)
         do {
             let session = try await TorrentSession.start(options.sessionConfiguration(savedState: state))
+            if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session) }
             return EngineRuntime(home: home, session: session, downloadDir: downloadDir)
         } catch let e as EngineError where e.kind == .listenFailed {
             throw CLIError("\(e.message) (is another program using that port?)")
@@ -65,7 +66,25 @@ final class EngineRuntime: Sendable {
             throw CLIError(e.message)
         }
         open.withLock { $0[t.id] = t }
+        announceOnceTheDHTIsUp(t)
         return t
+    }
+
+    /// libtorrent announces a new torrent to the DHT at once, and then only
+    /// every 15 minutes: if the routing table was still empty (a fresh start,
+    /// a private DHT), announce again as soon as it has nodes.
+    private func announceOnceTheDHTIsUp(_ t: Torrent) {
+        let session = session
+        Task {
+            for _ in 0..<60 {
+                if await session.dhtNodeCount() > 0 {
+                    try? await Task.sleep(for: .seconds(1))
+                    t.announce()
+                    return
+                }
+                try? await Task.sleep(for: .seconds(1))
+            }
+        }
     }
 
     /// Keeps the .torrent of a magnet link once its metadata is known.
@@ -110,6 +129,23 @@ final class EngineRuntime: Sendable {
             try? Disk.writeAtomically(state, to: home.sessionStateFile)
         }
         await session.shutdown()
+    }
+}
+
+/// MATINEE_ENGINE_LOG=1: peer and tracker events on stderr, for debugging a swarm.
+private func logEngineEvents(_ session: TorrentSession) {
+    let alerts = session.alerts()
+    Task.detached {
+        for await a in alerts {
+            switch a {
+            case let .peerConnected(id, m): Console.error("engine: \(id.hex.prefix(8)) \(m)")
+            case let .peerDisconnected(id, _, _, m): Console.error("engine: \(id.hex.prefix(8)) \(m)")
+            case let .trackerError(id, m): Console.error("engine: \(id.hex.prefix(8)) \(m)")
+            case let .metadataReceived(id): Console.error("engine: \(id.hex.prefix(8)) metadata received")
+            case let .finished(id): Console.error("engine: \(id.hex.prefix(8)) finished")
+            default: break
+            }
+        }
     }
 }
 

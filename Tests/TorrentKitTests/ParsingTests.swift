@@ -114,10 +114,10 @@ struct PeerSearchTests {
             if s.shouldSearch(now: t, peers: 0, wantsData: true) { fired.append(t) }
             t += 1
         }
-        #expect(fired == [5, 15, 35, 75, 135, 195])
+        #expect(fired == [2, 7, 17, 37, 77, 137, 197])
         let a = s.shouldSearch(now: 300, peers: 3, wantsData: true)
-        let b = s.shouldSearch(now: 304, peers: 0, wantsData: true)
-        let c = s.shouldSearch(now: 305, peers: 0, wantsData: true)
+        let b = s.shouldSearch(now: 301, peers: 0, wantsData: true)
+        let c = s.shouldSearch(now: 302, peers: 0, wantsData: true)
         let d = s.shouldSearch(now: 999, peers: 0, wantsData: false)
         #expect([a, b, c, d] == [false, false, true, false])
     }

@@ -208,6 +208,8 @@ enum {
     MT_ALERT_DHT_MUTABLE_ITEM, /* key, sig, seq, salt, authoritative; data = bencoded value (empty: not found) */
     MT_ALERT_DHT_PUT,          /* key, sig, seq, salt; count = nodes that stored it */
     MT_ALERT_DHT_STATS,        /* count = nodes in the routing table */
+    MT_ALERT_PEER_DISCONNECTED, /* message: the peer and the reason; address, port: the peer;
+                                   count: 1 if the connection had been established */
 };
 
 typedef struct {
@@ -228,6 +230,7 @@ typedef struct {
     size_t salt_len;
     bool authoritative;     /* dht_mutable_item: the lookup has finished */
     int count;              /* dht_put: nodes that stored it; dht_stats: routing table size */
+    char *address;          /* peer_disconnected: malloc'd IP address of the peer */
 } mt_alert;
 
 /* Waits up to timeout_ms for alerts, then moves them into a malloc'd array.
