@@ -38,6 +38,16 @@ let package = Package(
         ),
         // The Swift face of the engine. No libtorrent type leaves this module.
         .target(name: "TorrentKit", dependencies: ["CLibtorrent"]),
+        // Channels: the catalog format, signing, the library scanner, BEP 46
+        // publish/resolve and the SQLite index.
+        .target(
+            name: "Catalog",
+            dependencies: [
+                "TorrentKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "GRDB", package: "GRDB.swift"),
+            ]
+        ),
         .target(
             name: "Streaming",
             dependencies: [
@@ -57,7 +67,7 @@ let package = Package(
         .executableTarget(
             name: "matinee",
             dependencies: [
-                "Server", "Streaming", "TorrentKit",
+                "Server", "Streaming", "TorrentKit", "Catalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -81,6 +91,7 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
+        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TorrentKit", "TestSupport"]),
         .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -1,0 +1,362 @@
+import Foundation
+import GRDB
+
+/// The local index of every channel's catalog: SQLite through GRDB, with
+/// FTS5 over titles, original titles and synopses. All access goes through
+/// GRDB's own queue (async), never on a caller's thread.
+public final class CatalogStore: Sendable {
+    private let db: DatabaseQueue
+
+    /// A channel as stored.
+    public struct Channel: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
+        public static let databaseTableName = "channel"
+        /// Hex public key; "local:<slug>" for a channel bundled with the app.
+        public var key: String
+        public var name: String
+        public var address: String
+        public var isLocal: Bool
+        /// The highest sequence ever accepted: a lower one is a replay.
+        public var highestSequence: Int64
+        public var catalogInfoHash: String?
+        public var issued: String?
+        public var expires: String?
+        public var addedAt: String
+        public var refreshedAt: String?
+        /// The last refresh's failure, if it failed; the catalog kept is the last good one.
+        public var lastError: String?
+        public var titleCount: Int
+        /// The signed DHT pointer last accepted (value, seq, signature), so
+        /// `serve` can put it back on the DHT for the publisher.
+        public var pointerValue: Data?
+        public var pointerSignature: Data?
+        public var pointerSequence: Int64?
+
+        public var isStale: Bool {
+            guard let e = expires, let d = RFC3339.date(e) else { return false }
+            return Date() >= d
+        }
+    }
+
+    /// One search hit: the same work from several channels grouped.
+    public struct TitleGroup: Sendable, Equatable {
+        public var title: String
+        public var year: Int?
+        public var kind: CatalogDocument.Kind
+        public var entries: [Entry]
+    }
+
+    /// A title as one channel lists it.
+    public struct Entry: Sendable, Equatable {
+        /// What `play` and the UI use: "<channel key prefix>/<title id>" is
+        /// unique; the title id alone is accepted when it is.
+        public var ref: String
+        public var channelKey: String
+        public var channelName: String
+        public var document: CatalogDocument.Title
+        /// Absolute paths of artwork stored with the catalog, if any.
+        public var posterFile: String?
+        public var backdropFile: String?
+        public var addedAt: String
+    }
+
+    public enum Sort: String, Sendable, CaseIterable {
+        case relevance, title, year, added
+    }
+
+    public struct Query: Sendable {
+        public var words: String = ""
+        public var kind: CatalogDocument.Kind?
+        public var genre: String?
+        public var year: Int?
+        /// A channel's name or key (prefix).
+        public var channel: String?
+        public var sort: Sort = .relevance
+        public var limit = 200
+
+        public init(words: String = "") { self.words = words }
+    }
+
+    public init(path: String) throws {
+        var config = Configuration()
+        config.foreignKeysEnabled = true
+        config.busyMode = .timeout(10)
+        do {
+            db = try DatabaseQueue(path: path, configuration: config)
+            try Self.migrator.migrate(db)
+        } catch {
+            throw CatalogError(.storage, "cannot open the catalog database \(path): \(error)")
+        }
+    }
+
+    private static var migrator: DatabaseMigrator {
+        var m = DatabaseMigrator()
+        m.registerMigration("v1") { db in
+            try db.create(table: "channel") { t in
+                t.primaryKey("key", .text)
+                t.column("name", .text).notNull()
+                t.column("address", .text).notNull()
+                t.column("isLocal", .boolean).notNull()
+                t.column("highestSequence", .integer).notNull().defaults(to: 0)
+                t.column("catalogInfoHash", .text)
+                t.column("issued", .text)
+                t.column("expires", .text)
+                t.column("addedAt", .text).notNull()
+                t.column("refreshedAt", .text)
+                t.column("lastError", .text)
+                t.column("titleCount", .integer).notNull().defaults(to: 0)
+                t.column("pointerValue", .blob)
+                t.column("pointerSignature", .blob)
+                t.column("pointerSequence", .integer)
+            }
+            try db.create(table: "title") { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("channelKey", .text).notNull().references("channel", onDelete: .cascade)
+                t.column("titleId", .text).notNull()
+                t.column("kind", .text).notNull()
+                t.column("title", .text).notNull()
+                t.column("originalTitle", .text)
+                t.column("synopsis", .text)
+                t.column("year", .integer)
+                t.column("added", .text).notNull()
+                t.column("posterFile", .text)
+                t.column("backdropFile", .text)
+                t.column("groupKey", .text).notNull()
+                t.column("document", .text).notNull()
+                t.uniqueKey(["channelKey", "titleId"])
+            }
+            try db.create(table: "genre") { t in
+                t.column("titleRow", .integer).notNull().references("title", onDelete: .cascade)
+                t.column("name", .text).notNull().collate(.nocase)
+            }
+            try db.create(index: "genre_name", on: "genre", columns: ["name"])
+            try db.create(virtualTable: "title_fts", using: FTS5()) { t in
+                t.synchronize(withTable: "title")
+                t.tokenizer = .unicode61()
+                t.column("title")
+                t.column("originalTitle")
+                t.column("synopsis")
+            }
+        }
+        return m
+    }
+
+    // MARK: Channels
+
+    public func channels() async throws -> [Channel] {
+        try await db.read { db in try Channel.order(Column("name").collating(.localizedCaseInsensitiveCompare)).fetchAll(db) }
+    }
+
+    public func channel(_ key: String) async throws -> Channel? {
+        try await db.read { db in try Channel.fetchOne(db, key: key) }
+    }
+
+    /// Adds a channel the user subscribed to; no-op if it is there already.
+    public func addChannel(key: String, name: String, address: String, isLocal: Bool = false) async throws {
+        try await db.write { db in
+            if try Channel.fetchOne(db, key: key) != nil { return }
+            try Channel(
+                key: key, name: name, address: address, isLocal: isLocal, highestSequence: 0, addedAt: RFC3339.string(Date()),
+                titleCount: 0
+            ).insert(db)
+        }
+    }
+
+    public func removeChannel(_ key: String) async throws {
+        _ = try await db.write { db in try Channel.deleteOne(db, key: key) }
+    }
+
+    /// Records a refresh's failure; the titles stay as they were.
+    public func recordFailure(_ key: String, _ message: String) async throws {
+        try await db.write { db in
+            try db.execute(
+                sql: "UPDATE channel SET lastError = ?, refreshedAt = ? WHERE key = ?",
+                arguments: [message, RFC3339.string(Date()), key])
+        }
+    }
+
+    /// Replay protection, stored before anything is imported: accepts
+    /// `sequence` only if it is not lower than the highest seen. Returns
+    /// false when it equals the highest (nothing new).
+    public func acceptSequence(_ key: String, _ sequence: Int64) async throws -> Bool {
+        try await db.write { db in
+            guard let c = try Channel.fetchOne(db, key: key) else {
+                throw CatalogError(.notFound, "the channel is not in the catalog")
+            }
+            if sequence < c.highestSequence {
+                throw CatalogError(
+                    .replay,
+                    "refused an older catalog (version \(sequence); version \(c.highestSequence) was already accepted)")
+            }
+            if sequence == c.highestSequence { return false }
+            try db.execute(sql: "UPDATE channel SET highestSequence = ? WHERE key = ?", arguments: [sequence, key])
+            return true
+        }
+    }
+
+    /// Replaces a channel's titles with a verified catalog's, in one transaction.
+    /// `files`: where the catalog torrent's folder was downloaded (artwork).
+    public func importCatalog(
+        _ doc: CatalogDocument, channelKey: String, catalogInfoHash: String?, files: String?,
+        pointer: (value: [UInt8], signature: [UInt8], sequence: Int64)? = nil
+    ) async throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        let now = RFC3339.string(Date())
+        try await db.write { db in
+            guard var c = try Channel.fetchOne(db, key: channelKey) else {
+                throw CatalogError(.notFound, "the channel is not in the catalog")
+            }
+            // When did each title first appear here? Kept across versions.
+            var firstSeen: [String: String] = [:]
+            for row in try Row.fetchAll(db, sql: "SELECT titleId, added FROM title WHERE channelKey = ?", arguments: [channelKey]) {
+                firstSeen[row["titleId"]] = row["added"]
+            }
+            try db.execute(sql: "DELETE FROM title WHERE channelKey = ?", arguments: [channelKey])
+            for t in doc.titles {
+                let json = String(decoding: try encoder.encode(t), as: UTF8.self)
+                let art: (String?) -> String? = { p in
+                    guard let p, let files, CatalogPath.isSafe(p) else { return nil }
+                    let abs = files + "/" + p
+                    return FileManager.default.fileExists(atPath: abs) ? abs : nil
+                }
+                try db.execute(
+                    sql: """
+                        INSERT INTO title (channelKey, titleId, kind, title, originalTitle, synopsis, year, added,
+                                           posterFile, backdropFile, groupKey, document)
+                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                        """,
+                    arguments: [
+                        channelKey, t.id, t.kind.rawValue, t.title, t.originalTitle, t.synopsis, t.year,
+                        firstSeen[t.id] ?? t.added ?? now, art(t.poster), art(t.backdrop),
+                        Self.groupKey(t), json,
+                    ])
+                let row = db.lastInsertedRowID
+                for g in Set((t.genres ?? []).map { $0.lowercased() }) {
+                    let name = t.genres!.first { $0.lowercased() == g }!
+                    try db.execute(sql: "INSERT INTO genre (titleRow, name) VALUES (?, ?)", arguments: [row, name])
+                }
+            }
+            c.name = doc.channel.name
+            c.issued = doc.issued
+            c.expires = doc.expires
+            c.catalogInfoHash = catalogInfoHash
+            c.refreshedAt = now
+            c.lastError = nil
+            c.titleCount = doc.titles.count
+            if let pointer {
+                c.pointerValue = Data(pointer.value)
+                c.pointerSignature = Data(pointer.signature)
+                c.pointerSequence = pointer.sequence
+            }
+            try c.update(db)
+        }
+    }
+
+    /// Titles that are the same work: same kind, folded title and year.
+    static func groupKey(_ t: CatalogDocument.Title) -> String {
+        let folded = t.title.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
+            .lowercased().filter { $0.isLetter || $0.isNumber }
+        return "\(t.kind.rawValue)|\(folded)|\(t.year.map(String.init) ?? "")"
+    }
+
+    // MARK: Search
+
+    public func search(_ q: Query) async throws -> [TitleGroup] {
+        try await db.read { db in
+            var sql = """
+                SELECT title.id AS row, title.channelKey, channel.name AS channelName, title.titleId, title.document,
+                       title.posterFile, title.backdropFile, title.added, title.groupKey, title.title, title.year
+                FROM title JOIN channel ON channel.key = title.channelKey
+                """
+            var conditions: [String] = []
+            var args: [any DatabaseValueConvertible] = []
+            var ranked = false
+            if let pattern = Self.ftsPattern(q.words) {
+                sql += " JOIN title_fts ON title_fts.rowid = title.id"
+                conditions.append("title_fts MATCH ?")
+                args.append(pattern)
+                ranked = true
+            }
+            if let k = q.kind {
+                conditions.append("title.kind = ?")
+                args.append(k.rawValue)
+            }
+            if let y = q.year {
+                conditions.append("title.year = ?")
+                args.append(y)
+            }
+            if let g = q.genre {
+                conditions.append("EXISTS (SELECT 1 FROM genre WHERE genre.titleRow = title.id AND genre.name = ?)")
+                args.append(g)
+            }
+            if let ch = q.channel {
+                conditions.append("(channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)")
+                args += [ch, ch.lowercased() + "%"]
+            }
+            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
+            switch q.sort {
+            case .relevance: sql += ranked ? " ORDER BY bm25(title_fts, 10.0, 5.0, 1.0)" : " ORDER BY title.title COLLATE NOCASE"
+            case .title: sql += " ORDER BY title.title COLLATE NOCASE, title.year"
+            case .year: sql += " ORDER BY title.year DESC, title.title COLLATE NOCASE"
+            case .added: sql += " ORDER BY title.added DESC, title.title COLLATE NOCASE"
+            }
+            sql += " LIMIT ?"
+            args.append(q.limit * 4)
+            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
+            // Ids that more than one channel uses need the channel prefix.
+            let ambiguous = Set(
+                try String.fetchAll(db, sql: "SELECT titleId FROM title GROUP BY titleId HAVING COUNT(*) > 1"))
+            var order: [String] = []
+            var groups: [String: TitleGroup] = [:]
+            let decoder = JSONDecoder()
+            for r in rows {
+                let docText: String = r["document"]
+                guard let doc = try? decoder.decode(CatalogDocument.Title.self, from: Data(docText.utf8)) else { continue }
+                let key: String = r["channelKey"]
+                let id: String = r["titleId"]
+                let entry = Entry(
+                    ref: ambiguous.contains(id) ? "\(key.prefix(8))/\(id)" : id, channelKey: key,
+                    channelName: r["channelName"], document: doc, posterFile: r["posterFile"],
+                    backdropFile: r["backdropFile"], addedAt: r["added"])
+                let g: String = r["groupKey"]
+                if groups[g] == nil {
+                    order.append(g)
+                    groups[g] = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: [])
+                }
+                groups[g]!.entries.append(entry)
+            }
+            return order.prefix(q.limit).compactMap { groups[$0] }
+        }
+    }
+
+    /// A title by the ref `search` prints ("sintel-2010" or "3b6a27bc/sintel-2010").
+    public func title(ref: String) async throws -> Entry? {
+        let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
+        let (prefix, id) = parts.count == 2 ? (parts[0].lowercased(), parts[1]) : ("", parts.first ?? "")
+        return try await db.read { db in
+            let rows = try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT title.channelKey, channel.name AS channelName, title.titleId, title.document, title.posterFile,
+                           title.backdropFile, title.added
+                    FROM title JOIN channel ON channel.key = title.channelKey
+                    WHERE title.titleId = ? AND title.channelKey LIKE ?
+                    """,
+                arguments: [id, prefix + "%"])
+            guard rows.count == 1, let r = rows.first else { return nil }
+            let docText: String = r["document"]
+            guard let doc = try? JSONDecoder().decode(CatalogDocument.Title.self, from: Data(docText.utf8)) else { return nil }
+            return Entry(
+                ref: ref, channelKey: r["channelKey"], channelName: r["channelName"], document: doc,
+                posterFile: r["posterFile"], backdropFile: r["backdropFile"], addedAt: r["added"])
+        }
+    }
+
+    /// Words -> an FTS5 query: each word a prefix match, all required.
+    /// Quotes keep user text from being read as FTS5 syntax.
+    static func ftsPattern(_ words: String) -> String? {
+        let tokens = words.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }
+        guard !tokens.isEmpty else { return nil }
+        return tokens.prefix(16).map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"*" }.joined(separator: " ")
+    }
+}

@@ -1,0 +1,133 @@
+import Crypto
+import Foundation
+import TorrentKit
+
+/// The catalog signature (docs/channel-format.md §5): Ed25519 over a
+/// domain-separation prefix and the exact bytes of catalog.json.
+public enum CatalogSignature {
+    public static let prefix = Array("matinee-catalog-v1\n".utf8)
+
+    public static func sign(_ catalog: [UInt8], with key: Curve25519.Signing.PrivateKey) throws -> [UInt8] {
+        Array(try key.signature(for: prefix + catalog))
+    }
+
+    public static func isValid(_ signature: [UInt8], of catalog: [UInt8], publicKey: [UInt8]) -> Bool {
+        guard signature.count == 64, let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: publicKey) else { return false }
+        return pk.isValidSignature(signature, for: prefix + catalog)
+    }
+}
+
+/// The BEP 46 pointer: a BEP 44 mutable item whose value is `{"ih": <20 bytes>}`.
+public enum ChannelPointer {
+    public static func value(for catalogTorrent: TorrentID) -> [UInt8] {
+        Bencode.dict([(key: Array("ih".utf8), value: .bytes(catalogTorrent.bytes))]).encoded()
+    }
+
+    /// The catalog torrent an item points at; throws for anything but a
+    /// dictionary with a 20-byte `ih`.
+    public static func catalogTorrent(in value: [UInt8]) throws -> TorrentID {
+        guard let v = try? Bencode.decode(value), case let .bytes(ih)? = v["ih"], let id = TorrentID(bytes: ih) else {
+            throw CatalogError(.malformed, "the channel's DHT pointer is not a BEP 46 value")
+        }
+        return id
+    }
+
+    public static func item(pointingAt catalogTorrent: TorrentID, sequence: Int64, salt: [UInt8] = [],
+                            key: Curve25519.Signing.PrivateKey) throws -> DHTMutableItem {
+        let v = value(for: catalogTorrent)
+        let sig = try key.signature(for: DHTMutableItem.signedBytes(salt: salt, sequence: sequence, value: v))
+        return DHTMutableItem(
+            publicKey: Array(key.publicKey.rawRepresentation), salt: salt, sequence: sequence, value: v, signature: Array(sig))
+    }
+
+    /// Checks the item's signature ourselves, whatever the DHT node said.
+    public static func isValid(_ item: DHTMutableItem) -> Bool {
+        guard item.isWellFormed, let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: item.publicKey) else { return false }
+        return pk.isValidSignature(item.signature, for: item.signedBytes)
+    }
+}
+
+/// A channel's private key on disk: MATINEE_HOME/keys/<public key hex>.json,
+/// mode 0600 in a 0700 folder. A key file others can read is refused.
+public struct ChannelKey: Sendable {
+    public let name: String
+    public let privateKey: Curve25519.Signing.PrivateKey
+    public let path: String
+
+    public var publicKey: [UInt8] { Array(privateKey.publicKey.rawRepresentation) }
+    public var address: ChannelAddress { ChannelAddress(publicKey: publicKey)! }
+
+    private struct File: Codable {
+        var name: String
+        var secretKey: String
+        var created: String
+    }
+
+    /// Makes a new key named `name` in `folder`; refuses a name already used.
+    public static func create(name: String, in folder: String) throws -> ChannelKey {
+        let trimmed = name.trimmingCharacters(in: .whitespacesAndNewlines)
+        guard !trimmed.isEmpty, trimmed.count <= 100, !trimmed.unicodeScalars.contains(where: { $0.value < 0x20 }) else {
+            throw CatalogError(.keyFile, "a channel name must be 1-100 characters without control characters")
+        }
+        if (try? load(named: trimmed, in: folder)) != nil {
+            throw CatalogError(.exists, "you already have a channel named \"\(trimmed)\"")
+        }
+        try makePrivateFolder(folder)
+        let key = Curve25519.Signing.PrivateKey()
+        let path = folder + "/" + Hex.encode(Array(key.publicKey.rawRepresentation)) + ".json"
+        let body = File(name: trimmed, secretKey: Hex.encode(Array(key.rawRepresentation)), created: RFC3339.string(Date()))
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        let bytes = Array(try e.encode(body))
+        // Created 0600 from the start: never a moment where others can read it.
+        let fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0o600)
+        guard fd >= 0 else { throw CatalogError(.keyFile, "cannot create the key file \(path): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        let written = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        guard written == bytes.count, fsync(fd) == 0 else {
+            unlink(path)
+            throw CatalogError(.keyFile, "cannot write the key file \(path)")
+        }
+        return ChannelKey(name: trimmed, privateKey: key, path: path)
+    }
+
+    /// Every key in `folder`, each checked; a bad file throws.
+    public static func all(in folder: String) throws -> [ChannelKey] {
+        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
+        return try names.filter { $0.hasSuffix(".json") }.sorted().map { try load(path: folder + "/" + $0) }
+    }
+
+    /// The key whose name (case-insensitive) or address is `nameOrAddress`.
+    public static func load(named nameOrAddress: String, in folder: String) throws -> ChannelKey {
+        let keys = try all(in: folder)
+        if let a = ChannelAddress(nameOrAddress), let k = keys.first(where: { $0.publicKey == a.publicKey }) { return k }
+        let wanted = nameOrAddress.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
+        if let k = keys.first(where: { $0.name.lowercased() == wanted }) { return k }
+        throw CatalogError(.notFound, "no channel key named \"\(nameOrAddress)\" (make one with: matinee channel new NAME)")
+    }
+
+    public static func load(path: String) throws -> ChannelKey {
+        var st = stat()
+        guard stat(path, &st) == 0 else { throw CatalogError(.keyFile, "cannot read the key file \(path)") }
+        let mode = st.st_mode & 0o777
+        guard mode & 0o077 == 0 else {
+            throw CatalogError(
+                .keyFile,
+                "the key file \(path) can be read by others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
+        }
+        guard st.st_size < 64 << 10, let data = FileManager.default.contents(atPath: path),
+              let f = try? JSONDecoder().decode(File.self, from: data), let seed = Hex.decode(f.secretKey), seed.count == 32,
+              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)
+        else { throw CatalogError(.keyFile, "the key file \(path) is damaged") }
+        return ChannelKey(name: f.name, privateKey: key, path: path)
+    }
+
+    static func makePrivateFolder(_ folder: String) throws {
+        do {
+            try FileManager.default.createDirectory(
+                atPath: folder, withIntermediateDirectories: true, attributes: [.posixPermissions: 0o700])
+        } catch {
+            throw CatalogError(.keyFile, "cannot create \(folder): \(error.localizedDescription)")
+        }
+    }
+}

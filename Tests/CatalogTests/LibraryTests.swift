@@ -1,0 +1,165 @@
+import Crypto
+import Foundation
+import Testing
+import TestSupport
+import TorrentKit
+
+@testable import Catalog
+
+/// Writes `files` (relative path -> contents) under `root`.
+func makeTree(_ root: String, _ files: [String: String]) throws {
+    for (rel, body) in files {
+        let path = root + "/" + rel
+        try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try body.write(toFile: path, atomically: true, encoding: .utf8)
+    }
+}
+
+@Suite("Library scanner")
+struct ScannerTests {
+    @Test("movies, qualities, subtitles, artwork, title.json, .nfo and series are found; strays are reported")
+    func scan() throws {
+        let dir = TempDir()
+        try makeTree(dir.path, [
+            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).mp4": "1080",
+            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008) - 720p.mp4": "720",
+            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).en.srt": "1\n",
+            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).fr.forced.srt": "1\n",
+            "Movies/Big Buck Bunny (2008)/poster.jpg": "jpg",
+            "Movies/Big Buck Bunny (2008)/fanart.jpg": "jpg",
+            "Movies/Big Buck Bunny (2008)/title.json": #"{"synopsis": "A giant rabbit.", "genres": ["Animation"], "runtime": 10, "license": "CC BY 3.0"}"#,
+            "Movies/Sintel (2010)/Sintel (2010).mkv": "mkv",
+            "Movies/Sintel (2010)/movie.nfo": "<movie><title>Sintel</title><plot>Dragons &amp; a girl.</plot><genre>Fantasy</genre><genre>Animation</genre><runtime>15</runtime></movie>",
+            "Movies/Empty (2001)/notes.txt": "?",
+            "Shows/Example Show (2024)/poster.png": "png",
+            "Shows/Example Show (2024)/Season 01/Example Show - S01E01 - Pilot.mp4": "e1",
+            "Shows/Example Show (2024)/Season 01/Example Show - S01E02 - The Return - 720p.mp4": "e2",
+            "Shows/Example Show (2024)/Season 01/Example Show - S01E02 - The Return.en.srt": "1\n",
+            "Shows/Example Show (2024)/Season 02/Example Show - S02E01 - Mr. Robot Goes Home.webm": "e3",
+            "Shows/Example Show (2024)/Season 02/random.mp4": "?",
+            "stray.mp4": "?",
+        ])
+        let r = try LibraryScanner(root: dir.path).scan()
+        #expect(r.items.map(\.id) == ["big-buck-bunny-2008", "sintel-2010", "example-show-2024"])
+        let bunny = r.items[0]
+        #expect(bunny.kind == .movie && bunny.title == "Big Buck Bunny" && bunny.year == 2008)
+        #expect(bunny.videos.map(\.quality) == [nil, "720p"] || bunny.videos.map(\.quality) == ["720p", nil])
+        #expect(Set(bunny.subtitles.map(\.language)) == ["en", "fr"])
+        #expect(bunny.poster == "Movies/Big Buck Bunny (2008)/poster.jpg")
+        #expect(bunny.backdrop == "Movies/Big Buck Bunny (2008)/fanart.jpg")
+        #expect(bunny.metadata.synopsis == "A giant rabbit." && bunny.metadata.license == "CC BY 3.0")
+        let sintel = r.items[1]
+        #expect(sintel.metadata.synopsis == "Dragons & a girl.")
+        #expect(sintel.metadata.genres == ["Fantasy", "Animation"])
+        let show = r.items[2]
+        #expect(show.kind == .series && show.poster == "Shows/Example Show (2024)/poster.png")
+        #expect(show.episodes.map { "\($0.season)x\($0.number)" } == ["1x1", "1x2", "2x1"])
+        #expect(show.episodes[1].title == "The Return" && show.episodes[1].videos[0].quality == "720p")
+        #expect(show.episodes[1].subtitles.map(\.language) == ["en"])
+        #expect(show.episodes[2].title == "Mr. Robot Goes Home")
+        #expect(r.unmatched == [
+            "Movies/Empty (2001)/notes.txt", "Shows/Example Show (2024)/Season 02/random.mp4", "stray.mp4",
+        ])
+        #expect(r.warnings.contains { $0.contains("Empty (2001)") })
+    }
+
+    @Test("a symbolic link is not followed out of the library")
+    func symlinks() throws {
+        let dir = TempDir()
+        try makeTree(dir.path + "/outside", ["secret.mp4": "s"])
+        try makeTree(dir.path + "/lib", ["Movies/Real (2000)/Real (2000).mp4": "r"])
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/lib/Movies/Real (2000)/Real (2000) - 4K.mp4", withDestinationPath: dir.path + "/outside/secret.mp4")
+        try FileManager.default.createSymbolicLink(atPath: dir.path + "/lib/Movies/Linked (2001)", withDestinationPath: dir.path + "/outside")
+        let r = try LibraryScanner(root: dir.path + "/lib").scan()
+        #expect(r.items.map(\.id) == ["real-2000"])
+        #expect(r.items[0].videos.count == 1)
+    }
+
+    @Test("slugs are stable, ASCII and bounded")
+    func slugs() {
+        #expect(LibraryScanner.slug("Amélie: Le Film!", 2001) == "amelie-le-film-2001")
+        #expect(LibraryScanner.slug("???", nil) == "title")
+        #expect(LibraryScanner.slug(String(repeating: "a", count: 100), 1999).count == 64)
+    }
+}
+
+@Suite("Catalog index", .serialized)
+struct StoreTests {
+    let pk = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+
+    @Test("import, search by words with prefixes, filters, sorts; markup stays text")
+    func searchTitles() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        let key = Hex.encode(pk)
+        try await store.addChannel(key: key, name: "Open Films", address: "magnet:?xs=urn:btpk:\(key)")
+        var doc = sampleCatalog(key: pk)
+        var evil = CatalogDocument.Title(id: "evil-2020", kind: .movie, title: "<script>alert(1)</script> Evil")
+        evil.year = 2020
+        evil.synopsis = "<img src=x onerror=alert(1)>"
+        evil.sources = doc.titles[0].sources
+        doc.titles.append(evil)
+        #expect(try await store.acceptSequence(key, doc.sequence))
+        try await store.importCatalog(doc, channelKey: key, catalogInfoHash: nil, files: nil)
+
+        #expect(try await store.search(.init(words: "sint")).map(\.title) == ["Sintel"])
+        #expect(try await store.search(.init(words: "dragon")).map(\.title) == ["Sintel"])
+        #expect(try await store.search(.init(words: "script")).first?.title == "<script>alert(1)</script> Evil")
+        #expect(try await store.search(.init(words: "\"AND OR NEAR(")).isEmpty)
+        var q = CatalogStore.Query()
+        q.kind = .series
+        #expect(try await store.search(q).map(\.title) == ["Example Show"])
+        q = CatalogStore.Query()
+        q.genre = "fantasy"
+        #expect(try await store.search(q).map(\.title) == ["Sintel"])
+        q = CatalogStore.Query()
+        q.year = 2024
+        #expect(try await store.search(q).map(\.title) == ["Example Show"])
+        q = CatalogStore.Query()
+        q.sort = .year
+        #expect(try await store.search(q).map(\.year) == [2024, 2020, 2010])
+        q.channel = "open films"
+        #expect(try await store.search(q).count == 3)
+        q.channel = "nobody"
+        #expect(try await store.search(q).isEmpty)
+        let entry = try #require(try await store.title(ref: "sintel-2010"))
+        #expect(entry.document.sources?.first?.quality == "1080p")
+    }
+
+    @Test("the same title from two channels is one group; refs stay unique")
+    func grouping() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        let other = Array(Curve25519.Signing.PrivateKey().publicKey.rawRepresentation)
+        for (k, name) in [(pk, "One"), (other, "Two")] {
+            let key = Hex.encode(k)
+            try await store.addChannel(key: key, name: name, address: "")
+            try await store.importCatalog(sampleCatalog(key: k), channelKey: key, catalogInfoHash: nil, files: nil)
+        }
+        let hits = try await store.search(.init(words: "sintel"))
+        #expect(hits.count == 1)
+        #expect(Set(hits[0].entries.map(\.channelKey)) == [Hex.encode(pk), Hex.encode(other)])
+        #expect(Set(hits[0].entries.map(\.ref)).count == 2)
+        for e in hits[0].entries { #expect(try await store.title(ref: e.ref)?.channelKey == e.channelKey) }
+        #expect(try await store.title(ref: "sintel-2010") == nil, "an ambiguous ref must not pick a channel silently")
+    }
+
+    @Test("a lower sequence is refused and the last good catalog stays")
+    func replay() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        let key = Hex.encode(pk)
+        try await store.addChannel(key: key, name: "Open Films", address: "")
+        #expect(try await store.acceptSequence(key, 7))
+        try await store.importCatalog(sampleCatalog(key: pk, sequence: 7), channelKey: key, catalogInfoHash: nil, files: nil)
+        #expect(try await store.acceptSequence(key, 7) == false)
+        let error = try await #require(throws: CatalogError.self) { _ = try await store.acceptSequence(key, 6) }
+        #expect(error.kind == .replay)
+        try await store.recordFailure(key, error.message)
+        #expect(try await store.search(.init()).count == 2)
+        #expect(try await store.channel(key)?.lastError?.contains("older catalog") == true)
+        // The high-water mark survives a restart.
+        let reopened = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        #expect(try await reopened.channel(key)?.highestSequence == 7)
+    }
+}
