@@ -25,6 +25,14 @@ struct Home {
     var resumeDir: String { data + "/resume" }
     var torrentsDir: String { data + "/torrents" }
     var sessionStateFile: String { data + "/session.state" }
+    /// Channel keys this user publishes with (0700 folder, 0600 files).
+    var keysDir: String { data + "/keys" }
+    /// The catalog index (SQLite).
+    var catalogDatabase: String { data + "/catalog.sqlite" }
+    /// Downloaded catalog torrents: <key hex>/<sequence>/matinee-catalog/.
+    var channelsDir: String { data + "/channels" }
+    /// A publisher's work folder for one channel.
+    func publishedDir(_ keyHex: String) -> String { data + "/published/" + keyHex }
 
     func resumeFile(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).resume" }
     /// Present while a run has the torrent open; left behind by a crash.

@@ -1,0 +1,208 @@
+import Foundation
+import TorrentKit
+
+/// Subscribing: finds a channel's latest pointer on the DHT, fetches the
+/// catalog torrent, verifies it and imports it (docs/channel-format.md §6).
+/// Any failure leaves the last good catalog in place and is recorded on the
+/// channel as one line.
+public struct ChannelResolver: Sendable {
+    public let session: TorrentSession
+    public let store: CatalogStore
+    /// Catalog torrents are downloaded under <channelsDir>/<key hex>/<sequence>/.
+    public let channelsDir: String
+    public var lookupTimeout: Duration = .seconds(30)
+    public var downloadTimeout: Duration = .seconds(120)
+
+    public static let maxCatalogTorrentSize: Int64 = 512 << 20
+    public static let maxCatalogFiles = 10_000
+    public static let folderName = "matinee-catalog"
+
+    public init(session: TorrentSession, store: CatalogStore, channelsDir: String) {
+        self.session = session
+        self.store = store
+        self.channelsDir = channelsDir
+    }
+
+    public enum Outcome: Sendable, Equatable {
+        /// A new version was imported.
+        case updated(sequence: Int64, titles: Int)
+        /// The DHT still points at the version we have.
+        case unchanged(sequence: Int64)
+    }
+
+    /// Progress worth telling a user about.
+    public enum Step: Sendable {
+        case lookingUp
+        case found(sequence: Int64)
+        case downloading(done: Int64, total: Int64)
+        case verifying
+    }
+
+    /// Resolves and imports `address`, which must already be in the store.
+    public func refresh(_ address: ChannelAddress, progress: @escaping @Sendable (Step) -> Void = { _ in }) async throws -> Outcome {
+        do {
+            return try await resolve(address, progress: progress)
+        } catch let e as CatalogError {
+            try? await store.recordFailure(address.hex, e.message)
+            throw e
+        }
+    }
+
+    private func resolve(_ address: ChannelAddress, progress: @escaping @Sendable (Step) -> Void) async throws -> Outcome {
+        let key = address.hex
+        guard let channel = try await store.channel(key) else {
+            throw CatalogError(.notFound, "not subscribed to \(address.short)")
+        }
+        progress(.lookingUp)
+        guard let item = await session.dhtGet(publicKey: address.publicKey, salt: address.salt, timeout: lookupTimeout) else {
+            throw CatalogError(.unreachable, "channel \(address.short) was not found on the DHT (nobody online holds it)")
+        }
+        // libtorrent checked the signature; check it again with our own code.
+        guard ChannelPointer.isValid(item) else {
+            throw CatalogError(.badSignature, "the DHT pointer of \(address.short) is not signed by its key")
+        }
+        if item.sequence < channel.highestSequence {
+            throw CatalogError(
+                .replay, "refused an older catalog (version \(item.sequence); version \(channel.highestSequence) was already accepted)")
+        }
+        if item.sequence == channel.highestSequence, channel.titleCount > 0 || channel.catalogInfoHash != nil {
+            return .unchanged(sequence: item.sequence)
+        }
+        let catalogID = try ChannelPointer.catalogTorrent(in: item.value)
+        progress(.found(sequence: item.sequence))
+
+        let folder = channelsDir + "/\(key)/\(item.sequence)"
+        let doc: CatalogDocument
+        let files: String
+        do {
+            files = try await download(catalogID, into: folder, progress: progress)
+            progress(.verifying)
+            doc = try verify(files: files, key: address.publicKey, sequence: item.sequence)
+        } catch {
+            // Nothing of a refused version is kept (or seeded).
+            if let t = session.torrent(catalogID) { session.remove(t, deleteFiles: true) }
+            try? FileManager.default.removeItem(atPath: folder)
+            throw error
+        }
+
+        // Durable high-water mark first, then the import.
+        guard try await store.acceptSequence(key, doc.sequence) || channel.titleCount == 0 else {
+            return .unchanged(sequence: doc.sequence)
+        }
+        try await store.importCatalog(
+            doc, channelKey: key, catalogInfoHash: catalogID.hex, files: files,
+            pointer: (item.value, item.signature, item.sequence))
+        // Older versions' folders go; this one stays (it is seeded by `serve`).
+        for old in (try? FileManager.default.contentsOfDirectory(atPath: channelsDir + "/\(key)")) ?? [] where old != "\(item.sequence)" {
+            try? FileManager.default.removeItem(atPath: channelsDir + "/\(key)/" + old)
+        }
+        return .updated(sequence: doc.sequence, titles: doc.titles.count)
+    }
+
+    /// Downloads the catalog torrent; returns the path of its folder.
+    private func download(_ id: TorrentID, into folder: String, progress: @escaping @Sendable (Step) -> Void) async throws -> String {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw CatalogError(.storage, "cannot create \(folder): \(error.localizedDescription)")
+        }
+        var options = AddTorrentOptions(source: .magnet("magnet:?xt=urn:btih:\(id.hex)"), savePath: folder)
+        options.streaming = true  // nothing is fetched until the metadata passed our checks
+        let torrent: Torrent
+        do {
+            torrent = try await session.add(options)
+        } catch let e as EngineError {
+            throw CatalogError(.unreachable, "cannot fetch the catalog: \(e.message)")
+        }
+        let meta: TorrentMetadata
+        do {
+            meta = try await withDeadline(downloadTimeout) { try await torrent.metadata() }
+        } catch is DeadlineExceeded {
+            throw CatalogError(.unreachable, "nobody shared the catalog torrent \(id.hex) within \(downloadTimeout)")
+        } catch let e as EngineError {
+            throw CatalogError(.unsafePath, "the catalog torrent was refused: \(e.message)")
+        }
+        guard meta.totalSize <= Self.maxCatalogTorrentSize, meta.files.count <= Self.maxCatalogFiles else {
+            session.remove(torrent)
+            throw CatalogError(.tooLarge, "the catalog torrent is too large (\(meta.totalSize) bytes in \(meta.files.count) files)")
+        }
+        guard meta.name == Self.folderName, meta.visibleFiles.allSatisfy({ $0.path.hasPrefix(Self.folderName + "/") }) else {
+            session.remove(torrent)
+            throw CatalogError(.malformed, "the catalog torrent is not a \(Self.folderName) folder")
+        }
+        torrent.setFilePriorities(meta.files.map { $0.isPadding ? 0 : 4 })
+        torrent.setPiecePriorities([Int](repeating: 4, count: meta.pieceCount))
+        await torrent.wake()
+        let wanted = meta.visibleFiles.reduce(Int64(0)) { $0 + $1.size }
+        let deadline = ContinuousClock.now + downloadTimeout
+        while true {
+            let st = await torrent.status()
+            progress(.downloading(done: min(st.totalWantedDone, wanted), total: wanted))
+            // The status right after the priorities change may still be the
+            // "nothing wanted, finished" one: compare with the real size.
+            if st.totalWanted >= wanted, st.totalWantedDone >= wanted { break }
+            if ContinuousClock.now > deadline {
+                throw CatalogError(.unreachable, "the catalog torrent did not finish downloading within \(downloadTimeout)")
+            }
+            try await Task.sleep(for: .milliseconds(250))
+        }
+        return folder + "/" + Self.folderName
+    }
+
+    /// Checks a downloaded catalog folder: signature over the exact bytes,
+    /// then the document, then that every path it names is in the folder and
+    /// every source .torrent is the torrent it claims to be.
+    public func verify(files: String, key: [UInt8], sequence: Int64?) throws -> CatalogDocument {
+        guard let json = readLimited(files + "/catalog.json", limit: CatalogDocument.maxBytes + 1) else {
+            throw CatalogError(.malformed, "the catalog torrent has no catalog.json")
+        }
+        guard let sig = readLimited(files + "/catalog.sig", limit: 64), sig.count == 64 else {
+            throw CatalogError(.badSignature, "the catalog torrent has no valid catalog.sig")
+        }
+        guard CatalogSignature.isValid(sig, of: json, publicKey: key) else {
+            throw CatalogError(.badSignature, "the catalog's signature does not verify: it was not published by this channel's key")
+        }
+        let doc = try CatalogDocument.decode(json)
+        try doc.validate(key: key, sequence: sequence)
+        let root = URL(fileURLWithPath: files).resolvingSymlinksInPath().path
+        for p in doc.referencedPaths {
+            let abs = URL(fileURLWithPath: files + "/" + p).resolvingSymlinksInPath().path
+            guard abs.hasPrefix(root + "/"), FileManager.default.fileExists(atPath: abs) else {
+                throw CatalogError(.unsafePath, "the catalog refers to \(p), which is not in the catalog torrent")
+            }
+        }
+        for t in doc.titles {
+            for s in t.allSources {
+                guard let p = s.torrent else { continue }
+                guard let bytes = readLimited(files + "/" + p, limit: 32 << 20), let m = try? TorrentMetadata(torrentFile: bytes),
+                      m.id.hex == s.infohash.lowercased()
+                else {
+                    throw CatalogError(.malformed, "the catalog's \(p) is not the torrent \(s.infohash)")
+                }
+            }
+        }
+        return doc
+    }
+
+    private func readLimited(_ path: String, limit: Int) -> [UInt8]? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= limit else { return nil }
+        return FileManager.default.contents(atPath: path).map { Array($0) }
+    }
+}
+
+struct DeadlineExceeded: Error {}
+
+/// Runs `body`; throws `DeadlineExceeded` after `limit` without waiting for it.
+func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+    try await withThrowingTaskGroup(of: T?.self) { group in
+        group.addTask { try await body() }
+        group.addTask {
+            try await Task.sleep(for: limit)
+            return nil
+        }
+        defer { group.cancelAll() }
+        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
+        return value
+    }
+}
