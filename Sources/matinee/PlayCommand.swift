@@ -20,8 +20,14 @@ struct Play: AsyncParsableCommand {
               matinee play 08ada5a7a6183aae1e09d831df6748d566095a10 --list
             """)
 
-    @Argument(help: "A magnet link, a .torrent file, an http(s) URL of one, or an info-hash.")
+    @Argument(help: "A magnet link, a .torrent file, an http(s) URL of one, an info-hash, or a title id from `matinee search`.")
     var source: String
+
+    @Option(name: .long, help: ArgumentHelp("For a series from the catalog: the episode (default: the first).", valueName: "S01E02"))
+    var episode: String?
+
+    @Option(name: .long, help: ArgumentHelp("For a title from the catalog: the quality to play (default: the best listed).", valueName: "720p"))
+    var quality: String?
 
     @Option(name: .long, help: ArgumentHelp("The file to play, by index or name (default: the largest video).", valueName: "index|name"))
     var file: String?
@@ -56,7 +62,19 @@ struct Play: AsyncParsableCommand {
     }
 
     private func play() async throws {
-        let resolved = try await SourceResolver.resolve(source)
+        var fileSelector = file
+        let resolved: ResolvedSource
+        if let pick = try await CatalogSource.resolve(source, episode: episode, quality: quality, home: Home.resolve()) {
+            resolved = pick.resolved
+            if fileSelector == nil { fileSelector = String(pick.fileIndex) }
+            Console.info("Playing \(pick.label)")
+        } else {
+            if episode != nil || quality != nil {
+                throw CLIError("--episode and --quality apply to titles from the catalog; \"\(source)\" is not one (see matinee search)")
+            }
+            resolved = try await SourceResolver.resolve(source)
+        }
+        let selector = fileSelector
         if list, let meta = resolved.metadata {
             printList(meta)
             return
@@ -71,7 +89,8 @@ struct Play: AsyncParsableCommand {
                 // The HTTP port first: if it is taken, fail before touching anything.
                 let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
                 group.addTask {
-                    try await self.stream(resolved, runtime: runtime, hub: hub, httpPort: port, playerPath: playerPath)
+                    try await self.stream(
+                        resolved, file: selector, runtime: runtime, hub: hub, httpPort: port, playerPath: playerPath)
                     throw Finished()
                 }
                 group.addTask {
@@ -88,7 +107,7 @@ struct Play: AsyncParsableCommand {
 
     /// Runs until the player closes (with --player), or until stopped.
     private func stream(
-        _ resolved: ResolvedSource, runtime: EngineRuntime, hub: StreamHub, httpPort: Int, playerPath: String?
+        _ resolved: ResolvedSource, file: String?, runtime: EngineRuntime, hub: StreamHub, httpPort: Int, playerPath: String?
     ) async throws {
         let torrent = try await runtime.add(resolved, streaming: true, peers: engine.peerList)
         let policy = engine.seedingPolicy

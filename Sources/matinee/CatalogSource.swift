@@ -1,0 +1,76 @@
+import Catalog
+import Foundation
+import TorrentKit
+
+/// `matinee play <title id>`: a title from the local catalog, one of its
+/// sources picked by quality (and episode, for a series).
+enum CatalogSource {
+    struct Pick {
+        var resolved: ResolvedSource
+        var fileIndex: Int
+        var label: String
+    }
+
+    /// nil when `text` names no title (the caller then reports what it is not).
+    static func resolve(_ text: String, episode: String?, quality: String?, home: Home) async throws -> Pick? {
+        guard !text.isEmpty, !text.contains(":"), text.utf8.count <= 80,
+              FileManager.default.fileExists(atPath: home.catalogDatabase)
+        else { return nil }
+        let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+        guard let entry = try await store.title(ref: text) else { return nil }
+        let doc = entry.document
+        var sources: [CatalogDocument.Source]
+        var label = doc.title
+        if let seasons = doc.seasons {
+            let all = seasons.flatMap { s in s.episodes.map { (s.number, $0) } }
+            let wanted: (Int, Int)?
+            if let episode {
+                guard let p = parseEpisode(episode) else { throw CLIError("--episode takes the form S01E02 (got \"\(episode)\")") }
+                wanted = p
+            } else {
+                wanted = nil
+            }
+            guard let (season, ep) = wanted.flatMap({ w in all.first { $0.0 == w.0 && $0.1.number == w.1 } }) ?? (wanted == nil ? all.first : nil)
+            else { throw CLIError("\(doc.title) has no episode \(episode ?? "")") }
+            sources = ep.sources
+            label += String(format: " S%02dE%02d", season, ep.number) + (ep.title.map { " - \($0)" } ?? "")
+        } else {
+            if episode != nil { throw CLIError("\(doc.title) is a film: --episode is for series") }
+            sources = doc.sources ?? []
+        }
+        if let quality {
+            sources = sources.filter { ($0.quality ?? "").lowercased() == quality.lowercased() }
+            guard !sources.isEmpty else {
+                let have = (doc.sources ?? []).compactMap(\.quality).joined(separator: ", ")
+                throw CLIError("\(doc.title) has no \(quality) source" + (have.isEmpty ? "" : " (it has: \(have))"))
+            }
+        }
+        guard let s = sources.first, let id = TorrentID(string: s.infohash) else { throw CLIError("\(doc.title) lists no source") }
+        if let q = s.quality { label += " (\(q))" }
+        // The .torrent shipped in the catalog: no metadata fetch before playing.
+        if let rel = s.torrent, let channel = try await store.channel(entry.channelKey), CatalogPath.isSafe(rel) {
+            let path = home.channelsDir + "/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/" + rel
+            if let bytes = Disk.read(path, limit: SourceResolver.maxTorrentSize), let meta = try? TorrentMetadata(torrentFile: bytes),
+               meta.id == id
+            {
+                return Pick(resolved: ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta), fileIndex: s.file, label: label)
+            }
+        }
+        return Pick(
+            resolved: ResolvedSource(source: .magnet("magnet:?xt=urn:btih:\(id.hex)"), id: id, metadata: nil), fileIndex: s.file,
+            label: label)
+    }
+
+    /// "S01E02", "s1e2", "1x02" -> (1, 2).
+    static func parseEpisode(_ text: String) -> (Int, Int)? {
+        let t = text.uppercased()
+        if t.hasPrefix("S"), let e = t.firstIndex(of: "E"), let s = Int(t[t.index(after: t.startIndex)..<e]),
+           let n = Int(t[t.index(after: e)...])
+        {
+            return (s, n)
+        }
+        let parts = t.split(separator: "X")
+        if parts.count == 2, let s = Int(parts[0]), let n = Int(parts[1]) { return (s, n) }
+        return nil
+    }
+}
