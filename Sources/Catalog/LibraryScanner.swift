@@ -329,8 +329,10 @@ public struct LibraryScanner: Sendable {
         return ["4k", "uhd", "hd", "sd"].contains(l)
     }
 
+    /// Higher first. An untagged file is the title's main version (Plex's
+    /// convention), so it comes before tagged alternatives.
     static func qualityRank(_ q: String?) -> Int {
-        guard let q = q?.lowercased() else { return 0 }
+        guard let q = q?.lowercased() else { return Int.max }
         if q == "4k" || q == "uhd" { return 2160 }
         if q.hasSuffix("p"), let n = Int(q.dropLast()) { return n }
         return 1

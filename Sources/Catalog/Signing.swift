@@ -93,17 +93,30 @@ public struct ChannelKey: Sendable {
 
     /// Every key in `folder`, each checked; a bad file throws.
     public static func all(in folder: String) throws -> [ChannelKey] {
-        guard let names = try? FileManager.default.contentsOfDirectory(atPath: folder) else { return [] }
-        return try names.filter { $0.hasSuffix(".json") }.sorted().map { try load(path: folder + "/" + $0) }
+        try keyFiles(in: folder).map { try load(path: $0) }
     }
 
     /// The key whose name (case-insensitive) or address is `nameOrAddress`.
+    /// Only that key's file is checked: a loose file elsewhere does not block it.
     public static func load(named nameOrAddress: String, in folder: String) throws -> ChannelKey {
-        let keys = try all(in: folder)
-        if let a = ChannelAddress(nameOrAddress), let k = keys.first(where: { $0.publicKey == a.publicKey }) { return k }
+        let files = keyFiles(in: folder)
+        if let a = ChannelAddress(nameOrAddress) {
+            let path = folder + "/" + Hex.encode(a.publicKey) + ".json"
+            if files.contains(path) { return try load(path: path) }
+        }
         let wanted = nameOrAddress.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
-        if let k = keys.first(where: { $0.name.lowercased() == wanted }) { return k }
+        for path in files {
+            guard let data = FileManager.default.contents(atPath: path), data.count < 64 << 10,
+                  let f = try? JSONDecoder().decode(File.self, from: data), f.name.lowercased() == wanted
+            else { continue }
+            return try load(path: path)
+        }
         throw CatalogError(.notFound, "no channel key named \"\(nameOrAddress)\" (make one with: matinee channel new NAME)")
+    }
+
+    private static func keyFiles(in folder: String) -> [String] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: folder)) ?? []).filter { $0.hasSuffix(".json") }.sorted()
+            .map { folder + "/" + $0 }
     }
 
     public static func load(path: String) throws -> ChannelKey {

@@ -43,7 +43,7 @@ struct ScannerTests {
         #expect(r.items.map(\.id) == ["big-buck-bunny-2008", "sintel-2010", "example-show-2024"])
         let bunny = r.items[0]
         #expect(bunny.kind == .movie && bunny.title == "Big Buck Bunny" && bunny.year == 2008)
-        #expect(bunny.videos.map(\.quality) == [nil, "720p"] || bunny.videos.map(\.quality) == ["720p", nil])
+        #expect(bunny.videos.map(\.quality) == [nil, "720p"], "the untagged main version comes first")
         #expect(Set(bunny.subtitles.map(\.language)) == ["en", "fr"])
         #expect(bunny.poster == "Movies/Big Buck Bunny (2008)/poster.jpg")
         #expect(bunny.backdrop == "Movies/Big Buck Bunny (2008)/fanart.jpg")

@@ -1,0 +1,129 @@
+import Foundation
+import Testing
+import TestSupport
+
+/// A library in Plex/Jellyfin naming: one film (poster, subtitles, metadata
+/// with markup in it), one series of two seasons, and a stray file.
+func makeLibrary(_ root: String) throws -> [UInt8] {
+    let film = root + "/Movies/Tiny Dragon (2021)"
+    let data = try Fixtures.writeRandomFile(film + "/Tiny Dragon (2021).mp4", size: 300 << 10, seed: 91)
+    try Fixtures.writeRandomFile(film + "/Tiny Dragon (2021) - 480p.mp4", size: 100 << 10, seed: 92)
+    try Fixtures.writeRandomFile(film + "/poster.jpg", size: 2000, seed: 93)
+    try "1\n00:00:00,000 --> 00:00:02,000\nHello\n".write(toFile: film + "/Tiny Dragon (2021).en.srt", atomically: true, encoding: .utf8)
+    try #"{"synopsis": "A <script>alert(1)</script> dragon learns to fly.", "genres": ["Animation", "Family"], "license": "CC BY 4.0"}"#
+        .write(toFile: film + "/title.json", atomically: true, encoding: .utf8)
+    let show = root + "/Shows/Little Show (2023)"
+    try Fixtures.writeRandomFile(show + "/Season 01/Little Show - S01E01 - Start.mp4", size: 50 << 10, seed: 94)
+    try Fixtures.writeRandomFile(show + "/Season 01/Little Show - S01E02 - Middle.mp4", size: 50 << 10, seed: 95)
+    try Fixtures.writeRandomFile(show + "/Season 02/Little Show - S02E01 - End.mp4", size: 50 << 10, seed: 96)
+    try "stray".write(toFile: root + "/notes.txt", atomically: true, encoding: .utf8)
+    return data
+}
+
+@Suite("Channels over a private DHT", .serialized)
+struct ChannelTests {
+    @Test("publish a library; a viewer adds the channel, searches, plays a title; a new version adds a film without re-hashing the others")
+    func publishAndSubscribe() async throws {
+        let dir = TempDir()
+        let dht = try await PrivateDHT.start(count: 4)
+        let film = try makeLibrary(dir.path + "/lib")
+        let publisher = MatineeCLI(home: dir.sub("publisher"))
+        let viewer = MatineeCLI(home: dir.sub("viewer"))
+
+        let made = try await publisher.run(["channel", "new", "Tiny Films"])
+        #expect(made.status == 0)
+        let address = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        #expect(address.hasPrefix("magnet:?xs=urn:btpk:"))
+        #expect(address.count == 84)
+        let keyFile = try #require(try FileManager.default.contentsOfDirectory(atPath: dir.path + "/publisher/keys").first)
+        let mode = try FileManager.default.attributesOfItem(atPath: dir.path + "/publisher/keys/" + keyFile)[.posixPermissions] as? Int
+        #expect(mode == 0o600)
+
+        var pub = try publisher.start(["publish", dir.path + "/lib", "--channel", "Tiny Films", "--listen", "127.0.0.1:0"] + dht.arguments)
+        let published = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        #expect(published == address)
+        #expect(pub.stderr.contains("notes.txt"), "the stray file is not reported")
+        #expect(pub.stderr.contains("2 titles (3 episodes)"))
+
+        let added = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(added.status == 0, "\(added.stderr)")
+        #expect(added.stderr.contains("Tiny Films: version"))
+        let list = try await viewer.run(["channel", "list"])
+        #expect(list.stdout.contains("Tiny Films\t2 titles"))
+
+        let found = try await viewer.run(["search", "dragon"])
+        let ids: [String] = found.stdout.split(separator: "\n").map { line in String(line.split(separator: "\t")[0]) }
+        #expect(ids == ["tiny-dragon-2021"])
+        let series = try await viewer.run(["search", "--kind", "series"])
+        #expect(series.stdout.hasPrefix("little-show-2023\tLittle Show (2023)\tseries, 2 seasons"))
+        let json = try await viewer.run(["search", "dragon", "--json"])
+        let parsed = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let entry = try #require((parsed.first?["entries"] as? [[String: Any]])?.first)
+        #expect(entry["synopsis"] as? String == "A <script>alert(1)</script> dragon learns to fly.", "markup must be kept as text")
+        let sources = try #require(entry["sources"] as? [[String: Any]])
+        let qualities: [String?] = sources.map { $0["quality"] as? String }
+        #expect(qualities == [nil, "480p"])
+        #expect((sources[0]["magnet"] as? String)?.hasPrefix("magnet:?xt=urn:btih:") == true)
+        #expect(sources[0]["file"] as? Int == 0)
+
+        // Play by the id search printed: streamed from the publisher's seed.
+        let (play, url) = try await viewer.play("tiny-dragon-2021", dht.arguments)
+        #expect(try await HTTP.request(url, timeout: 60).body == film)
+        play.kill()
+        _ = try await play.waitForExit()
+
+        // A new film; the publisher publishes again.
+        let second = dir.path + "/lib/Movies/Second Wind (2024)"
+        try Fixtures.writeRandomFile(second + "/Second Wind (2024).mp4", size: 64 << 10, seed: 97)
+        pub.kill()
+        #expect(try await pub.waitForExit() == 0)
+        pub = try publisher.start(["publish", dir.path + "/lib", "--channel", "Tiny Films", "--listen", "127.0.0.1:0"] + dht.arguments)
+        _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        #expect(pub.stderr.contains("(1 hashed now, 5 unchanged)"), "\(pub.stderr)")
+
+        let refreshed = try await viewer.run(["channel", "refresh", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(refreshed.status == 0, "\(refreshed.stderr)")
+        #expect(try await viewer.run(["channel", "list"]).stdout.contains("Tiny Films\t3 titles"))
+        #expect(try await viewer.run(["search", "wind"]).stdout.hasPrefix("second-wind-2024\t"))
+        let again = try await viewer.run(["channel", "refresh", "Tiny Films", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(again.stderr.contains("up to date"))
+
+        #expect(try await viewer.run(["channel", "remove", "tiny films"]).status == 0)
+        #expect(try await viewer.run(["search", "dragon"]).stdout.isEmpty)
+        pub.kill()
+        _ = try await pub.waitForExit()
+    }
+
+    @Test("a channel nobody holds: one line, exit 1, nothing kept; bad addresses and keys are refused")
+    func refusals() async throws {
+        let dir = TempDir()
+        let dht = try await PrivateDHT.start(count: 3)
+        let viewer = MatineeCLI(home: dir.sub("viewer"))
+        let nobody = "magnet:?xs=urn:btpk:" + String(repeating: "5a", count: 32)
+        let r = try await viewer.run(["channel", "add", nobody, "--timeout", "10", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(90))
+        #expect(r.status == 1)
+        #expect(r.stderr.hasPrefix("matinee: channel matinee:") && r.stderr.contains("was not found on the DHT"))
+        #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
+        #expect(try await viewer.run(["channel", "list"]).stderr.contains("You follow no channels"))
+
+        let bad = try await viewer.run(["channel", "add", "magnet:?xt=urn:btih:0123"])
+        #expect(bad.status == 1 && bad.stderr.contains("is not a channel address"))
+
+        let publisher = MatineeCLI(home: dir.sub("publisher"))
+        #expect(try await publisher.run(["channel", "new", "Leaky"]).status == 0)
+        let keys = dir.path + "/publisher/keys"
+        let file = try #require(try FileManager.default.contentsOfDirectory(atPath: keys).first)
+        chmod(keys + "/" + file, 0o644)
+        try FileManager.default.createDirectory(atPath: dir.path + "/lib/Movies/A (2000)", withIntermediateDirectories: true)
+        try Fixtures.writeRandomFile(dir.path + "/lib/Movies/A (2000)/A (2000).mp4", size: 1000, seed: 1)
+        let leaky = try await publisher.run(["publish", dir.path + "/lib", "--channel", "Leaky"])
+        #expect(leaky.status == 1)
+        #expect(leaky.stderr.contains("can be read by others") && leaky.stderr.contains("chmod 600"))
+        let missing = try await publisher.run(["publish", dir.path + "/lib", "--channel", "Nope"])
+        #expect(missing.status == 1 && missing.stderr.contains("no channel key named \"Nope\""))
+        let empty = dir.sub("empty-lib")
+        chmod(keys + "/" + file, 0o600)
+        let nothing = try await publisher.run(["publish", empty, "--channel", "Leaky"])
+        #expect(nothing.status == 1 && nothing.stderr.contains("nothing to publish"))
+    }
+}
