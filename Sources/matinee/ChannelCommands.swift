@@ -198,6 +198,12 @@ enum ChannelRefresher {
             }
         }
         Console.endLive()
+        // Keep the catalog's .torrent, so `serve` can seed it without asking peers.
+        if let hex = try await store.channel(a.hex)?.catalogInfoHash, let id = TorrentID(string: hex),
+           let t = runtime.session.torrent(id)
+        {
+            await runtime.rememberMetadata(t)
+        }
         let name = try await store.channel(a.hex)?.name ?? a.short
         switch outcome {
         case let .updated(seq, titles): return "\(name): version \(seq), \(titles) titles"

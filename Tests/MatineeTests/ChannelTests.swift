@@ -94,6 +94,45 @@ struct ChannelTests {
         _ = try await pub.waitForExit()
     }
 
+    @Test("serve keeps a channel reachable while its publisher is offline: it seeds the catalog and puts the pointer back")
+    func subscriberKeepsChannelAlive() async throws {
+        let dir = TempDir()
+        let dht = try await PrivateDHT.start(count: 4)
+        _ = try makeLibrary(dir.path + "/lib")
+        let publisher = MatineeCLI(home: dir.sub("publisher"))
+        let address = try await publisher.run(["channel", "new", "Kept Alive"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pub = try publisher.start(["publish", dir.path + "/lib", "--channel", "Kept Alive", "--listen", "127.0.0.1:0"] + dht.arguments)
+        _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+
+        let subscriber = MatineeCLI(home: dir.sub("subscriber"))
+        let added = try await subscriber.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(added.status == 0, "\(added.stderr)")
+        let serve = try subscriber.start(["serve", "--republish-minutes", "0.05", "--listen", "127.0.0.1:0"] + dht.arguments)
+        let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        for _ in 0..<50 where !serve.stderr.contains("channel catalogs") { try await Task.sleep(for: .milliseconds(100)) }
+        #expect(serve.stderr.contains("seeding 0 downloads and 1 channel catalogs"), "\(serve.stderr)")
+        // The publisher goes away.
+        pub.kill()
+        _ = try await pub.waitForExit()
+        // The subscriber put the pointer back (every 3 s here).
+        let deadline = ContinuousClock.now + .seconds(60)
+        while !serve.stderr.contains("pointer (version"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
+        let putLine = serve.stderr.split(separator: "\n").first { $0.contains("pointer (version") }.map(String.init) ?? ""
+        #expect(putLine.hasPrefix("Put Kept Alive's pointer (version"), "\(serve.stderr)")
+        #expect(!putLine.hasSuffix(": 0 nodes took it"))
+
+        // A new viewer finds the channel and fetches its catalog from the subscriber alone.
+        let viewer = MatineeCLI(home: dir.sub("viewer"))
+        let late = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(late.status == 0, "\(late.stderr)")
+        #expect(try await viewer.run(["search", "dragon"]).stdout.hasPrefix("tiny-dragon-2021\t"))
+        // serve answers on its HTTP port (the same routes as play).
+        let streams = try await HTTP.request(base + "/api/streams")
+        #expect(streams.status == 200)
+        serve.kill()
+        #expect(try await serve.waitForExit() == 0)
+    }
+
     @Test("a channel nobody holds: one line, exit 1, nothing kept; bad addresses and keys are refused")
     func refusals() async throws {
         let dir = TempDir()

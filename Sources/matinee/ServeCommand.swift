@@ -1,0 +1,163 @@
+import ArgumentParser
+import Catalog
+import Foundation
+import Server
+import Streaming
+import TorrentKit
+
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run headless: seed, keep channels fresh and alive on the DHT, serve streams.",
+        discussion: """
+            Seeds everything Matinee has downloaded and the catalogs of the channels you \
+            follow, refreshes those channels periodically, and puts each channel's latest \
+            signed pointer back on the DHT, so a channel stays reachable while its publisher \
+            is offline. Serves the same /stream routes as `matinee play`. Prints its base URL \
+            on stdout. Stop with Ctrl-C.
+            """)
+
+    @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+    var httpPort = 0
+
+    @Option(name: .customLong("download-dir"), help: ArgumentHelp("Where downloads are stored (default: Matinee's downloads folder).", valueName: "dir"))
+    var downloadDir: String?
+
+    @Option(name: .customLong("refresh-minutes"), help: ArgumentHelp("Refresh every channel this often.", valueName: "minutes"))
+    var refreshMinutes = 60.0
+
+    @Option(name: .customLong("republish-minutes"), help: ArgumentHelp("Put channel pointers back on the DHT this often (items expire after about two hours).", valueName: "minutes"))
+    var republishMinutes = 30.0
+
+    @OptionGroup var engine: EngineOptions
+
+    func validate() throws {
+        if !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
+        if refreshMinutes <= 0 || republishMinutes <= 0 { throw ValidationError("intervals must be positive") }
+        if republishMinutes > 100 { throw ValidationError("--republish-minutes must be at most 100: DHT items expire after about two hours") }
+    }
+
+    func run() async throws {
+        try await reportingErrors { try await serve() }
+    }
+
+    private func serve() async throws {
+        let home = Home.resolve()
+        try home.prepare()
+        let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+        let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
+        let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
+        let hub = StreamHub()
+        let policy = engine.seedingPolicy
+        try await runtime.run {
+            try await withThrowingTaskGroup(of: Void.self) { group in
+                let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
+                Console.result("http://127.0.0.1:\(port)")
+                let content = try await Self.seedDownloads(runtime: runtime, hub: hub)
+                let catalogs = try await Self.seedCatalogs(runtime: runtime, store: store)
+                Console.info("Serving on http://127.0.0.1:\(port): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
+                await ChannelRefresher.waitForDHT(runtime.session, timeout: 30)
+                group.addTask { await Signals.wait(); throw Finished() }
+                group.addTask {
+                    while true {
+                        await Self.republish(runtime: runtime, store: store)
+                        try await Task.sleep(for: .seconds(republishMinutes * 60))
+                    }
+                }
+                group.addTask {
+                    while true {
+                        try await Task.sleep(for: .seconds(refreshMinutes * 60))
+                        await Self.refreshAll(runtime: runtime, store: store)
+                    }
+                }
+                group.addTask {
+                    // Downloads share within the user's limits; catalogs always.
+                    var stopped = Set<TorrentID>()
+                    while true {
+                        try await Task.sleep(for: .seconds(5))
+                        for t in content where !stopped.contains(t.id) {
+                            if case let .stop(reason) = policy.decide(t.latestStatus) {
+                                stopped.insert(t.id)
+                                t.pause()
+                                Console.info("Stopped sharing \(t.knownMetadata?.name ?? t.id.hex): \(reason)")
+                            }
+                        }
+                    }
+                }
+                do {
+                    while try await group.next() != nil {}
+                } catch is Finished {}
+                group.cancelAll()
+            }
+        }
+    }
+
+    /// Everything downloaded before (a saved .torrent and resume data), seeded
+    /// from where it was saved, and streamable at /stream.
+    static func seedDownloads(runtime: EngineRuntime, hub: StreamHub) async throws -> [Torrent] {
+        let home = runtime.home
+        var out: [Torrent] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: home.resumeDir)) ?? [] where name.hasSuffix(".resume") {
+            guard let id = TorrentID(string: String(name.dropLast(".resume".count))),
+                  let bytes = Disk.read(home.torrentFile(id), limit: SourceResolver.maxTorrentSize),
+                  let meta = try? TorrentMetadata(torrentFile: bytes),
+                  let resume = Disk.read(home.resumeFile(id), limit: 64 << 20),
+                  case let .bytes(path)? = (try? Bencode.decode(resume))?["save_path"]
+            else { continue }
+            let savePath = String(decoding: path, as: UTF8.self)
+            // Catalog torrents are handled by seedCatalogs.
+            if meta.name == ChannelResolver.folderName { continue }
+            let t = try await runtime.add(
+                ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta), streaming: false, savePath: savePath)
+            hub.register(t, savePath: savePath)
+            out.append(t)
+        }
+        return out
+    }
+
+    /// The catalog torrent of every followed channel, from its folder.
+    static func seedCatalogs(runtime: EngineRuntime, store: CatalogStore) async throws -> Int {
+        var n = 0
+        for c in try await store.channels() where !c.isLocal {
+            guard let hex = c.catalogInfoHash, let id = TorrentID(string: hex) else { continue }
+            let folder = runtime.home.channelsDir + "/\(c.key)/\(c.highestSequence)"
+            guard FileManager.default.fileExists(atPath: folder + "/" + ChannelResolver.folderName) else { continue }
+            let source: AddTorrentOptions.Source
+            if let bytes = Disk.read(runtime.home.torrentFile(id), limit: SourceResolver.maxTorrentSize),
+               let meta = try? TorrentMetadata(torrentFile: bytes), meta.id == id
+            {
+                source = .torrentFile(bytes)
+            } else {
+                source = .magnet("magnet:?xt=urn:btih:\(hex)")
+            }
+            _ = try await runtime.add(ResolvedSource(source: source, id: id, metadata: nil), streaming: false, savePath: folder)
+            n += 1
+        }
+        return n
+    }
+
+    /// Puts each channel's latest signed pointer back on the DHT.
+    static func republish(runtime: EngineRuntime, store: CatalogStore) async {
+        guard let channels = try? await store.channels() else { return }
+        for c in channels where !c.isLocal {
+            guard let a = ChannelAddress(c.address), let value = c.pointerValue, let sig = c.pointerSignature,
+                  let seq = c.pointerSequence
+            else { continue }
+            let item = DHTMutableItem(publicKey: a.publicKey, salt: a.salt, sequence: seq, value: Array(value), signature: Array(sig))
+            guard ChannelPointer.isValid(item) else { continue }
+            let nodes = await runtime.session.dhtPut(item)
+            Console.info("Put \(c.name)'s pointer (version \(seq)) back on the DHT: \(nodes) nodes took it")
+        }
+    }
+
+    static func refreshAll(runtime: EngineRuntime, store: CatalogStore) async {
+        guard let channels = try? await store.channels() else { return }
+        for c in channels where !c.isLocal {
+            guard let a = ChannelAddress(c.address) else { continue }
+            do {
+                Console.info(try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60))
+            } catch {
+                Console.error("\(c.name): \(error) (keeping the last good catalog)")
+            }
+        }
+    }
+}
