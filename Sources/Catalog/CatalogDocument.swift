@@ -99,14 +99,21 @@ public struct CatalogDocument: Codable, Sendable, Equatable {
 
     public struct Source: Codable, Sendable, Equatable {
         public var infohash: String
-        public var file: Int
-        public var size: Int64
+        /// The video's index in the torrent; nil: its largest video file.
+        public var file: Int?
+        /// Bytes; nil when not known (a listing of someone else's torrent).
+        public var size: Int64?
         public var quality: String?
         public var languages: [String]?
         public var subtitles: [Subtitle]?
         public var torrent: String?
+        /// HTTP mirrors of the torrent's files (BEP 19), for a viewer that
+        /// finds no peers.
+        public var webSeeds: [String]?
+        /// Where the .torrent itself can be downloaded over HTTP(S).
+        public var torrentURL: String?
 
-        public init(infohash: String, file: Int, size: Int64, quality: String? = nil) {
+        public init(infohash: String, file: Int?, size: Int64?, quality: String? = nil) {
             self.infohash = infohash
             self.file = file
             self.size = size
@@ -254,8 +261,14 @@ public struct CatalogDocument: Codable, Sendable, Equatable {
         for (n, s) in list.enumerated() {
             let sat = "\(at)[\(n)]"
             guard s.infohash.utf8.count == 40, Hex.decode(s.infohash) != nil else { throw bad("\(sat).infohash must be 40 hex digits") }
-            guard s.file >= 0, s.file < 1_000_000 else { throw bad("\(sat).file is out of range") }
-            guard s.size >= 0 else { throw bad("\(sat).size is negative") }
+            if let f = s.file, !(0..<1_000_000).contains(f) { throw bad("\(sat).file is out of range") }
+            if let z = s.size, z < 0 { throw bad("\(sat).size is negative") }
+            for u in (s.webSeeds ?? []) + [s.torrentURL].compactMap({ $0 }) {
+                guard u.utf8.count <= 2000, let url = URL(string: u), ["http", "https"].contains(url.scheme?.lowercased() ?? "") else {
+                    throw bad("\(sat) has a web seed or torrent URL that is not http(s)")
+                }
+            }
+            guard (s.webSeeds ?? []).count <= 10 else { throw bad("\(sat) has more than 10 web seeds") }
             try text(s.quality, sat + ".quality", max: 20)
             for l in s.languages ?? [] { try text(l, sat + ".languages", min: 1, max: 35) }
             guard (s.subtitles ?? []).count <= 50 else { throw bad("\(sat) has more than 50 subtitles") }

@@ -137,7 +137,25 @@ public final class CatalogStore: Sendable {
                 t.column("synopsis")
             }
         }
+        m.registerMigration("v2-flags") { db in
+            try db.create(table: "flag") { t in
+                t.primaryKey("name", .text)
+                t.column("value", .boolean).notNull()
+            }
+        }
         return m
+    }
+
+    // MARK: Flags
+
+    public func flag(_ name: String) async throws -> Bool {
+        try await db.read { db in try Bool.fetchOne(db, sql: "SELECT value FROM flag WHERE name = ?", arguments: [name]) ?? false }
+    }
+
+    public func setFlag(_ name: String, _ value: Bool) async throws {
+        try await db.write { db in
+            try db.execute(sql: "INSERT OR REPLACE INTO flag (name, value) VALUES (?, ?)", arguments: [name, value])
+        }
     }
 
     // MARK: Channels

@@ -7,16 +7,29 @@ import TorrentKit
 enum CatalogSource {
     struct Pick {
         var resolved: ResolvedSource
-        var fileIndex: Int
+        /// nil: the largest video.
+        var fileIndex: Int?
         var label: String
+    }
+
+    /// A magnet link for a source: its web seeds (ws=) and, with a file
+    /// index, BEP 53's select-only (so=).
+    static func magnet(_ s: CatalogDocument.Source, name: String) -> String {
+        let enc: (String) -> String = { $0.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "" }
+        var m = "magnet:?xt=urn:btih:\(s.infohash.lowercased())&dn=\(enc(name))"
+        for w in s.webSeeds ?? [] { m += "&ws=\(enc(w))" }
+        if let t = s.torrentURL { m += "&xs=\(enc(t))" }
+        if let f = s.file { m += "&so=\(f)" }
+        return m
     }
 
     /// nil when `text` names no title (the caller then reports what it is not).
     static func resolve(_ text: String, episode: String?, quality: String?, home: Home) async throws -> Pick? {
-        guard !text.isEmpty, !text.contains(":"), text.utf8.count <= 80,
-              FileManager.default.fileExists(atPath: home.catalogDatabase)
+        guard !text.isEmpty, !text.contains(":"), text.utf8.count <= 80, !FileManager.default.fileExists(atPath: text),
+              TorrentID(string: text) == nil
         else { return nil }
-        let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+        try home.prepare()
+        let store = try await openCatalog(home)
         guard let entry = try await store.title(ref: text) else { return nil }
         let doc = entry.document
         var sources: [CatalogDocument.Source]
@@ -56,8 +69,12 @@ enum CatalogSource {
                 return Pick(resolved: ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta), fileIndex: s.file, label: label)
             }
         }
+        // A .torrent over HTTP(S), when the catalog names one: no waiting for peers.
+        if let url = s.torrentURL, let r = try? await SourceResolver.resolve(url), r.id == id {
+            return Pick(resolved: r, fileIndex: s.file, label: label)
+        }
         return Pick(
-            resolved: ResolvedSource(source: .magnet("magnet:?xt=urn:btih:\(id.hex)"), id: id, metadata: nil), fileIndex: s.file,
+            resolved: ResolvedSource(source: .magnet(magnet(s, name: doc.title)), id: id, metadata: nil), fileIndex: s.file,
             label: label)
     }
 

@@ -55,12 +55,19 @@ struct ChannelCommand: AsyncParsableCommand {
 
         func run() async throws {
             try await reportingErrors {
+                if ["open-films", BundledChannel.name.lowercased()].contains(address.lowercased()) {
+                    let home = Home.resolve()
+                    try home.prepare()
+                    try await BundledChannel.install(into: try await openCatalog(home), force: true)
+                    Console.info("Added \"\(BundledChannel.name)\", the channel bundled with Matinee.")
+                    return
+                }
                 guard let a = ChannelAddress(address) else {
                     throw CLIError("\"\(address)\" is not a channel address (magnet:?xs=urn:btpk:<64 hex digits> or matinee:<key>)")
                 }
                 let home = Home.resolve()
                 try home.prepare()
-                let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+                let store = try await openCatalog(home)
                 let existed = try await store.channel(a.hex) != nil
                 try await store.addChannel(key: a.hex, name: a.short, address: a.magnet)
                 let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
@@ -88,7 +95,7 @@ struct ChannelCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let home = Home.resolve()
                 try home.prepare()
-                let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+                let store = try await openCatalog(home)
                 let channels = try await store.channels()
                 if json {
                     let list: [[String: Any]] = channels.map { c in
@@ -134,7 +141,7 @@ struct ChannelCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let home = Home.resolve()
                 try home.prepare()
-                let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+                let store = try await openCatalog(home)
                 let all = try await store.channels().filter { !$0.isLocal }
                 let chosen = try channel.map { [try ChannelRefresher.find($0, in: all)] } ?? all
                 guard !chosen.isEmpty else {
@@ -169,11 +176,12 @@ struct ChannelCommand: AsyncParsableCommand {
             try await reportingErrors {
                 let home = Home.resolve()
                 try home.prepare()
-                let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+                let store = try await openCatalog(home)
                 let c = try ChannelRefresher.find(channel, in: try await store.channels())
+                if c.isLocal { try await store.setFlag("bundled-removed:\(c.key)", true) }
                 try await store.removeChannel(c.key)
                 try? FileManager.default.removeItem(atPath: home.channelsDir + "/" + c.key)
-                Console.info("Removed \"\(c.name)\" (\(c.titleCount) titles).")
+                Console.info("Removed \"\(c.name)\" (\(c.titleCount) titles)." + (c.isLocal ? " Bring it back with: matinee channel add open-films" : ""))
             }
         }
     }
@@ -227,6 +235,17 @@ enum ChannelRefresher {
         if let c = channels.first(where: { $0.name.lowercased() == wanted }) { return c }
         throw CLIError("you do not follow a channel named \"\(text)\" (see: matinee channel list)")
     }
+}
+
+/// Opens the catalog index, installing or updating the bundled channel.
+func openCatalog(_ home: Home) async throws -> CatalogStore {
+    let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+    do {
+        try await BundledChannel.install(into: store)
+    } catch {
+        Console.error("could not install the bundled channel: \(error)")
+    }
+    return store
 }
 
 /// Catalog errors become the CLI's one-line errors.

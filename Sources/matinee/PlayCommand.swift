@@ -66,7 +66,7 @@ struct Play: AsyncParsableCommand {
         let resolved: ResolvedSource
         if let pick = try await CatalogSource.resolve(source, episode: episode, quality: quality, home: Home.resolve()) {
             resolved = pick.resolved
-            if fileSelector == nil { fileSelector = String(pick.fileIndex) }
+            if fileSelector == nil { fileSelector = pick.fileIndex.map(String.init) }
             Console.info("Playing \(pick.label)")
         } else {
             if episode != nil || quality != nil {

@@ -51,7 +51,7 @@ struct Search: AsyncParsableCommand {
         try await reportingErrors {
             let home = Home.resolve()
             try home.prepare()
-            let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+            let store = try await openCatalog(home)
             var q = CatalogStore.Query(words: words.joined(separator: " "))
             q.kind = kind.flatMap(CatalogDocument.Kind.init(rawValue:))
             q.genre = genre
@@ -121,10 +121,10 @@ struct Search: AsyncParsableCommand {
     }
 
     static func source(_ s: CatalogDocument.Source, name: String) -> [String: Any] {
-        var o: [String: Any] = [
-            "infohash": s.infohash, "file": s.file, "size": s.size,
-            "magnet": "magnet:?xt=urn:btih:\(s.infohash.lowercased())&dn=\(name.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? "")&so=\(s.file)",
-        ]
+        var o: [String: Any] = ["infohash": s.infohash, "magnet": CatalogSource.magnet(s, name: name)]
+        if let f = s.file { o["file"] = f }
+        if let z = s.size { o["size"] = z }
+        if let w = s.webSeeds { o["webSeeds"] = w }
         if let q = s.quality { o["quality"] = q }
         if let l = s.languages { o["languages"] = l }
         if let subs = s.subtitles { o["subtitles"] = subs.map { ["language": $0.language, "path": $0.path] } }

@@ -43,7 +43,7 @@ struct Serve: AsyncParsableCommand {
     private func serve() async throws {
         let home = Home.resolve()
         try home.prepare()
-        let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
+        let store = try await openCatalog(home)
         let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
         let hub = StreamHub()

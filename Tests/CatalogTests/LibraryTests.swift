@@ -162,4 +162,24 @@ struct StoreTests {
         let reopened = try CatalogStore(path: dir.path + "/catalog.sqlite")
         #expect(try await reopened.channel(key)?.highestSequence == 7)
     }
+
+    @Test("the bundled Open Films channel: valid, installed once, stays removed when removed, back on request")
+    func bundled() async throws {
+        let doc = try BundledChannel.document()
+        #expect(doc.titles.map(\.id) == ["big-buck-bunny-2008", "sintel-2010", "tears-of-steel-2012", "cosmos-laundromat-2015"])
+        for t in doc.titles {
+            #expect(t.license?.hasPrefix("CC BY") == true, "\(t.id) lists no open license")
+            #expect(t.sources?.first?.webSeeds?.isEmpty == false, "\(t.id) has no web seed")
+        }
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        try await BundledChannel.install(into: store)
+        #expect(try await store.search(.init(words: "sintel")).first?.entries.first?.channelName == "Open Films")
+        try await store.setFlag("bundled-removed:\(BundledChannel.key)", true)
+        try await store.removeChannel(BundledChannel.key)
+        try await BundledChannel.install(into: store)
+        #expect(try await store.channels().isEmpty)
+        try await BundledChannel.install(into: store, force: true)
+        #expect(try await store.channels().map(\.name) == ["Open Films"])
+    }
 }
