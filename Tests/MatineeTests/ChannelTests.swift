@@ -2,20 +2,23 @@ import Foundation
 import Testing
 import TestSupport
 
-/// A library in Plex/Jellyfin naming: one film (poster, subtitles, metadata
-/// with markup in it), one series of two seasons, and a stray file.
+/// A library in Plex/Jellyfin naming: one film in two qualities (poster,
+/// subtitles, metadata with markup in it), one series of two seasons, and a
+/// stray file. The videos are clips made with ffmpeg. Returns the main
+/// film's bytes.
 func makeLibrary(_ root: String) throws -> [UInt8] {
     let film = root + "/Movies/Tiny Dragon (2021)"
-    let data = try Fixtures.writeRandomFile(film + "/Tiny Dragon (2021).mp4", size: 300 << 10, seed: 91)
-    try Fixtures.writeRandomFile(film + "/Tiny Dragon (2021) - 480p.mp4", size: 100 << 10, seed: 92)
+    try Fixtures.makeVideo(film + "/Tiny Dragon (2021).mp4", seconds: 4, faststart: true, size: "320x240")
+    let data = Array(try Data(contentsOf: URL(fileURLWithPath: film + "/Tiny Dragon (2021).mp4")))
+    try Fixtures.makeVideo(film + "/Tiny Dragon (2021) - 480p.mp4", seconds: 4, faststart: true, size: "160x120")
     try Fixtures.writeRandomFile(film + "/poster.jpg", size: 2000, seed: 93)
     try "1\n00:00:00,000 --> 00:00:02,000\nHello\n".write(toFile: film + "/Tiny Dragon (2021).en.srt", atomically: true, encoding: .utf8)
     try #"{"synopsis": "A <script>alert(1)</script> dragon learns to fly.", "genres": ["Animation", "Family"], "license": "CC BY 4.0"}"#
         .write(toFile: film + "/title.json", atomically: true, encoding: .utf8)
     let show = root + "/Shows/Little Show (2023)"
-    try Fixtures.writeRandomFile(show + "/Season 01/Little Show - S01E01 - Start.mp4", size: 50 << 10, seed: 94)
-    try Fixtures.writeRandomFile(show + "/Season 01/Little Show - S01E02 - Middle.mp4", size: 50 << 10, seed: 95)
-    try Fixtures.writeRandomFile(show + "/Season 02/Little Show - S02E01 - End.mp4", size: 50 << 10, seed: 96)
+    try Fixtures.makeVideo(show + "/Season 01/Little Show - S01E01 - Start.mp4", seconds: 2, faststart: true, size: "160x120")
+    try Fixtures.makeVideo(show + "/Season 01/Little Show - S01E02 - Middle.mp4", seconds: 2, faststart: true, size: "160x120")
+    try Fixtures.makeVideo(show + "/Season 02/Little Show - S02E01 - End.mp4", seconds: 2, faststart: true, size: "160x120")
     try "stray".write(toFile: root + "/notes.txt", atomically: true, encoding: .utf8)
     return data
 }
@@ -25,7 +28,7 @@ struct ChannelTests {
     @Test("publish a library; a viewer adds the channel, searches, plays a title; a new version adds a film without re-hashing the others")
     func publishAndSubscribe() async throws {
         let dir = TempDir()
-        let dht = try await PrivateDHT.start(count: 4)
+        let dht = try await PrivateDHT.start(count: 8)
         let film = try makeLibrary(dir.path + "/lib")
         let publisher = MatineeCLI(home: dir.sub("publisher"))
         let viewer = MatineeCLI(home: dir.sub("viewer"))
@@ -51,7 +54,8 @@ struct ChannelTests {
         let list = try await viewer.run(["channel", "list"])
         #expect(list.stdout.contains("Tiny Films\t2 titles"))
 
-        let found = try await viewer.run(["search", "tiny", "dragon"])
+        // A word of the synopsis only.
+        let found = try await viewer.run(["search", "fly"])
         let ids: [String] = found.stdout.split(separator: "\n").map { line in String(line.split(separator: "\t")[0]) }
         #expect(ids == ["tiny-dragon-2021"])
         let series = try await viewer.run(["search", "--kind", "series"])
@@ -97,38 +101,48 @@ struct ChannelTests {
     @Test("serve keeps a channel reachable while its publisher is offline: it seeds the catalog and puts the pointer back")
     func subscriberKeepsChannelAlive() async throws {
         let dir = TempDir()
-        let dht = try await PrivateDHT.start(count: 4)
-        _ = try makeLibrary(dir.path + "/lib")
+        let dht = try await PrivateDHT.start(count: 8)
+        let film = try makeLibrary(dir.path + "/lib")
         let publisher = MatineeCLI(home: dir.sub("publisher"))
         let address = try await publisher.run(["channel", "new", "Kept Alive"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
         let pub = try publisher.start(["publish", dir.path + "/lib", "--channel", "Kept Alive", "--listen", "127.0.0.1:0"] + dht.arguments)
         _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
 
+        // A subscriber follows the channel and watches the film.
         let subscriber = MatineeCLI(home: dir.sub("subscriber"))
         let added = try await subscriber.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
         #expect(added.status == 0, "\(added.stderr)")
+        let (watch, watchURL) = try await subscriber.play("tiny-dragon-2021", dht.arguments)
+        _ = try await HTTP.waitUntilComplete(watchURL)
+        watch.kill()
+        #expect(try await watch.waitForExit() == 0)
+
+        // It runs serve; the publisher goes away.
         let serve = try subscriber.start(["serve", "--republish-minutes", "0.05", "--listen", "127.0.0.1:0"] + dht.arguments)
         let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
         for _ in 0..<50 where !serve.stderr.contains("channel catalogs") { try await Task.sleep(for: .milliseconds(100)) }
-        #expect(serve.stderr.contains("seeding 0 downloads and 1 channel catalogs"), "\(serve.stderr)")
-        // The publisher goes away.
+        #expect(serve.stderr.contains("seeding 1 downloads and 1 channel catalogs"), "\(serve.stderr)")
         pub.kill()
         _ = try await pub.waitForExit()
-        // The subscriber put the pointer back (every 3 s here).
+        // The subscriber puts the pointer back (every 3 s here).
         let deadline = ContinuousClock.now + .seconds(60)
         while !serve.stderr.contains("pointer (version"), ContinuousClock.now < deadline { try await Task.sleep(for: .milliseconds(200)) }
         let putLine = serve.stderr.split(separator: "\n").first { $0.contains("pointer (version") }.map(String.init) ?? ""
         #expect(putLine.hasPrefix("Put Kept Alive's pointer (version"), "\(serve.stderr)")
         #expect(!putLine.hasSuffix(": 0 nodes took it"))
 
-        // A new viewer finds the channel and fetches its catalog from the subscriber alone.
-        let viewer = MatineeCLI(home: dir.sub("viewer"))
-        let late = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
-        #expect(late.status == 0, "\(late.stderr)")
-        #expect(try await viewer.run(["search", "tiny", "dragon"]).stdout.hasPrefix("tiny-dragon-2021\t"))
+        // A third subscriber joins later: the catalog and the film come from
+        // the subscriber alone.
+        let late = MatineeCLI(home: dir.sub("late"))
+        let joined = try await late.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(joined.status == 0, "\(joined.stderr)")
+        #expect(try await late.run(["search", "fly"]).stdout.hasPrefix("tiny-dragon-2021\t"))
+        let (play, url) = try await late.play("tiny-dragon-2021", dht.arguments)
+        #expect(try await HTTP.request(url, timeout: 60).body == film)
+        play.kill()
+        _ = try await play.waitForExit()
         // serve answers on its HTTP port (the same routes as play).
-        let streams = try await HTTP.request(base + "/api/streams")
-        #expect(streams.status == 200)
+        #expect(try await HTTP.request(base + "/api/streams").status == 200)
         serve.kill()
         #expect(try await serve.waitForExit() == 0)
     }
