@@ -63,6 +63,46 @@ struct ScannerTests {
         #expect(r.warnings.contains { $0.contains("Empty (2001)") })
     }
 
+    @Test("odd names: accents, dots, brackets, no year, lower-case tags, unpadded and special seasons, folders named otherwise")
+    func oddNames() throws {
+        let dir = TempDir()
+        try makeTree(dir.path, [
+            "Movies/Amélie (2001)/Amélie (2001).mkv": "a",
+            "Movies/Mr. & Mrs. Smith's Day... (1999)/Mr. & Mrs. Smith's Day... (1999).mp4": "b",
+            "Movies/No Year/No Year.webm": "c",
+            "Movies/Bracketed (2005)/Bracketed (2005) - [Director's Cut].mp4": "d",
+            "Movies/Wrong File (2010)/something else.mp4": "e",
+            "Movies/Upper (2011)/Upper (2011).MP4": "f",
+            "films/Lower Case Root (2012)/Lower Case Root (2012).m4v": "g",
+            "TV Shows/Odd Show/Season 1/Odd Show - s01e03 - lower tag.mkv": "h",
+            "TV Shows/Odd Show/Specials/Odd Show - S00E01 - Pilot - 1080p.mp4": "i",
+            "TV Shows/Odd Show/Season 2/Odd Show - S02E01.mp4": "j",
+            "TV Shows/Odd Show/Season 2/Odd Show - S03E01 - In The Wrong Folder.mp4": "k",
+            "TV Shows/Odd Show/Extras/behind the scenes.mp4": "l",
+            "Movies/.hidden (2000)/.hidden (2000).mp4": "m",
+            "Movies/Amélie (2001)/.DS_Store": "n",
+        ])
+        let r = try LibraryScanner(root: dir.path).scan()
+        let byID = Dictionary(uniqueKeysWithValues: r.items.map { ($0.id, $0) })
+        #expect(Set(byID.keys) == [
+            "amelie-2001", "mr-mrs-smith-s-day-1999", "no-year", "bracketed-2005", "upper-2011", "lower-case-root-2012", "odd-show",
+        ])
+        #expect(byID["amelie-2001"]?.title == "Amélie")
+        #expect(byID["mr-mrs-smith-s-day-1999"]?.title == "Mr. & Mrs. Smith's Day...")
+        #expect(byID["no-year"]?.year == nil)
+        #expect(byID["bracketed-2005"]?.videos.first?.quality == "[Director's Cut]")
+        let show = try #require(byID["odd-show"])
+        #expect(show.episodes.map { "\($0.season)x\($0.number)" } == ["0x1", "1x3", "2x1"])
+        #expect(show.episodes[0].title == "Pilot" && show.episodes[0].videos[0].quality == "1080p")
+        #expect(show.episodes[1].title == "lower tag")
+        #expect(show.episodes[2].title == nil)
+        #expect(r.unmatched == [
+            "Movies/Wrong File (2010)/something else.mp4",
+            "TV Shows/Odd Show/Extras/behind the scenes.mp4",
+            "TV Shows/Odd Show/Season 2/Odd Show - S03E01 - In The Wrong Folder.mp4",
+        ])
+    }
+
     @Test("a symbolic link is not followed out of the library")
     func symlinks() throws {
         let dir = TempDir()
