@@ -16,6 +16,7 @@ let package = Package(
     products: [
         .executable(name: "matinee", targets: ["matinee"]),
         .executable(name: "matinee-bench", targets: ["matinee-bench"]),
+        .executable(name: "catalog-bench", targets: ["catalog-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -76,6 +77,11 @@ let package = Package(
             name: "matinee-bench",
             dependencies: ["TestSupport"],
             path: "Benchmarks/matinee-bench"
+        ),
+        .executableTarget(
+            name: "catalog-bench",
+            dependencies: ["Catalog", .product(name: "GRDB", package: "GRDB.swift")],
+            path: "Benchmarks/catalog-bench"
         ),
         // Seeders, processes and fixtures shared by the tests and the benchmark.
         .target(name: "TestSupport", path: "Tests/TestSupport"),

@@ -5,7 +5,7 @@ import TorrentKit
 /// `validate` checks everything else a reader must refuse.
 public struct CatalogDocument: Codable, Sendable, Equatable {
     public static let schemaVersion = 1
-    public static let maxBytes = 8 << 20
+    public static let maxBytes = 32 << 20
 
     public var schema: Int
     public var channel: ChannelInfo

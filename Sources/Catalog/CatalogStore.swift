@@ -143,6 +143,11 @@ public final class CatalogStore: Sendable {
                 t.column("value", .boolean).notNull()
             }
         }
+        m.registerMigration("v3-title-index") { db in
+            try db.create(index: "title_titleId", on: "title", columns: ["titleId"])
+            // The genre filter looks genres up per candidate title.
+            try db.create(index: "genre_title", on: "genre", columns: ["titleRow", "name"])
+        }
         return m
     }
 
@@ -322,26 +327,40 @@ public final class CatalogStore: Sendable {
             args.append(q.limit * 4)
             let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
             // Ids that more than one channel uses need the channel prefix.
-            let ambiguous = Set(
-                try String.fetchAll(db, sql: "SELECT titleId FROM title GROUP BY titleId HAVING COUNT(*) > 1"))
+            let ids = Set(rows.map { $0["titleId"] as String })
+            var ambiguous = Set<String>()
+            if !ids.isEmpty {
+                let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
+                ambiguous = Set(try String.fetchAll(
+                    db, sql: "SELECT titleId FROM title WHERE titleId IN (\(marks)) GROUP BY titleId HAVING COUNT(*) > 1",
+                    arguments: StatementArguments(Array(ids))))
+            }
+            // Group by work first (cheap), then decode only what is returned.
             var order: [String] = []
+            var members: [String: [Row]] = [:]
+            for r in rows {
+                let g: String = r["groupKey"]
+                if members[g] == nil {
+                    guard order.count < q.limit else { continue }
+                    order.append(g)
+                }
+                members[g, default: []].append(r)
+            }
             var groups: [String: TitleGroup] = [:]
             let decoder = JSONDecoder()
-            for r in rows {
-                let docText: String = r["document"]
-                guard let doc = try? decoder.decode(CatalogDocument.Title.self, from: Data(docText.utf8)) else { continue }
-                let key: String = r["channelKey"]
-                let id: String = r["titleId"]
-                let entry = Entry(
-                    ref: ambiguous.contains(id) ? "\(key.prefix(8))/\(id)" : id, channelKey: key,
-                    channelName: r["channelName"], document: doc, posterFile: r["posterFile"],
-                    backdropFile: r["backdropFile"], addedAt: r["added"])
-                let g: String = r["groupKey"]
-                if groups[g] == nil {
-                    order.append(g)
-                    groups[g] = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: [])
+            for g in order {
+                for r in members[g] ?? [] {
+                    let docText: String = r["document"]
+                    guard let doc = try? decoder.decode(CatalogDocument.Title.self, from: Data(docText.utf8)) else { continue }
+                    let key: String = r["channelKey"]
+                    let id: String = r["titleId"]
+                    let entry = Entry(
+                        ref: ambiguous.contains(id) ? "\(key.prefix(8))/\(id)" : id, channelKey: key,
+                        channelName: r["channelName"], document: doc, posterFile: r["posterFile"],
+                        backdropFile: r["backdropFile"], addedAt: r["added"])
+                    if groups[g] == nil { groups[g] = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: []) }
+                    groups[g]!.entries.append(entry)
                 }
-                groups[g]!.entries.append(entry)
             }
             return order.prefix(q.limit).compactMap { groups[$0] }
         }

@@ -154,10 +154,10 @@ struct DocumentTests {
         #expect(!error.message.contains("\n"))
     }
 
-    @Test("a catalog over 8 MiB is refused before parsing")
+    @Test("a catalog over 32 MiB is refused before parsing")
     func oversize() throws {
         let error = try #require(throws: CatalogError.self) {
-            try CatalogDocument.decode([UInt8](repeating: 0x20, count: (8 << 20) + 1))
+            try CatalogDocument.decode([UInt8](repeating: 0x20, count: CatalogDocument.maxBytes + 1))
         }
         #expect(error.kind == .tooLarge)
     }
