@@ -129,6 +129,16 @@ struct ResolverTests {
         try await Self.publish(Self.catalog(key, seq: 15, titles: ["Good Three"]), key: key, seeder: publisher, dir: dir.path)
         #expect(try await resolver.refresh(address) == .updated(sequence: 15, titles: 1))
         #expect(try await store.channel(address.hex)?.lastError == nil)
+        #expect(try await store.channel(address.hex)?.isStale == false)
+
+        // Version 16 expired before it arrived: still shown, marked stale.
+        var v16 = Self.catalog(key, seq: 16, titles: ["Old News"])
+        v16.issued = "2020-01-01T00:00:00Z"
+        v16.expires = "2020-02-01T00:00:00Z"
+        try await Self.publish(v16, key: key, seeder: publisher, dir: dir.path)
+        #expect(try await resolver.refresh(address) == .updated(sequence: 16, titles: 1))
+        #expect(try await store.channel(address.hex)?.isStale == true)
+        #expect(try await store.search(.init(words: "news")).count == 1)
 
         for s in [publisher, viewer, replayer, viewer2] { await s.shutdown() }
     }
