@@ -147,6 +147,35 @@ struct ChannelTests {
         #expect(try await serve.waitForExit() == 0)
     }
 
+    @Test("publish --web-seed: with every peer gone, a viewer plays the title from the HTTP mirror")
+    func webSeed() async throws {
+        let dir = TempDir()
+        let dht = try await PrivateDHT.start(count: 8)
+        let film = try makeLibrary(dir.path + "/lib")
+        let mirror = try TestProcess("/usr/bin/python3", [Fixtures.packageRoot + "/Tests/Fixtures/web_seed.py", "--root", dir.path + "/lib"], name: "web seed")
+        let port: Int = try await mirror.waitForLine { line in
+            ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["port"] as? Int
+        }
+        let publisher = MatineeCLI(home: dir.sub("publisher"))
+        let address = try await publisher.run(["channel", "new", "Mirrored"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+        let pub = try publisher.start([
+            "publish", dir.path + "/lib", "--channel", "Mirrored", "--web-seed", "http://127.0.0.1:\(port)/", "--listen", "127.0.0.1:0",
+        ] + dht.arguments)
+        _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        let viewer = MatineeCLI(home: dir.sub("viewer"))
+        let added = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        #expect(added.status == 0, "\(added.stderr)")
+        pub.kill()
+        _ = try await pub.waitForExit()
+
+        let (play, url) = try await viewer.play("tiny-dragon-2021", dht.arguments)
+        #expect(try await HTTP.request(url, timeout: 60).body == film)
+        #expect(mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20%282021%29/Tiny%20Dragon%20%282021%29.mp4")
+            || mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20(2021)/Tiny%20Dragon%20(2021).mp4"), "\(mirror.stderr)")
+        play.kill()
+        _ = try await play.waitForExit()
+    }
+
     @Test("a channel nobody holds: one line, exit 1, nothing kept; bad addresses and keys are refused")
     func refusals() async throws {
         let dir = TempDir()
