@@ -44,6 +44,16 @@ struct ParsingTests {
         #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: info(files: files)) }
     }
 
+    @Test("symbolic links (BEP 47) are refused, in v1 file lists and v2 file trees")
+    func symlinks() {
+        let v1 = Array("d5:filesld4:attr1:l6:lengthi0e4:pathl4:linke12:symlink pathl3:etc6:passwdeee4:name1:x12:piece lengthi16384e6:pieces0:e".utf8)
+        #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: v1) }
+        let v2 = Array("d9:file treed4:linkd0:d4:attr1:l12:symlink pathl3:etceeee4:name1:xe".utf8)
+        #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: v2) }
+        let padding = Array("d5:filesld4:attr1:p6:lengthi5e4:pathl4:.pad1:5eee4:name1:xe".utf8)
+        #expect(throws: Never.self) { try TorrentPathCheck.validate(infoDictionary: padding) }
+    }
+
     @Test func hostileName() {
         #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: info(name: "..")) }
         #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: info(name: "../../x")) }
