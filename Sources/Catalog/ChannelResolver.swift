@@ -153,7 +153,11 @@ public struct ChannelResolver: Sendable {
     /// then the document, then that every path it names is in the folder and
     /// every source .torrent is the torrent it claims to be.
     public func verify(files: String, key: [UInt8], sequence: Int64?) throws -> CatalogDocument {
-        guard let json = readLimited(files + "/catalog.json", limit: CatalogDocument.maxBytes + 1) else {
+        var st = stat()
+        if lstat(files + "/catalog.json", &st) == 0, st.st_size > CatalogDocument.maxBytes {
+            throw CatalogError(.tooLarge, "the catalog is \(st.st_size) bytes; at most \(CatalogDocument.maxBytes) are allowed")
+        }
+        guard let json = readLimited(files + "/catalog.json", limit: CatalogDocument.maxBytes) else {
             throw CatalogError(.malformed, "the catalog torrent has no catalog.json")
         }
         guard let sig = readLimited(files + "/catalog.sig", limit: 64), sig.count == 64 else {

@@ -112,6 +112,18 @@ struct ResolverTests {
         try await Self.publish(v14, json: try inner.encoded(), key: key, seeder: publisher, dir: dir.path)
         try await expectRefused(.malformed, "sequence mismatch")
 
+        // Version 15 (unsent): a catalog.json over the size limit, signed.
+        // Refused before it is parsed; checked on the downloaded folder.
+        let big = dir.path + "/big/matinee-catalog"
+        try FileManager.default.createDirectory(atPath: big, withIntermediateDirectories: true)
+        let padded = try Self.catalog(key, seq: 15, titles: ["Huge"]).encoded() + [UInt8](repeating: 0x20, count: CatalogDocument.maxBytes)
+        try Data(padded).write(to: URL(fileURLWithPath: big + "/catalog.json"))
+        try Data(try CatalogSignature.sign(padded, with: key)).write(to: URL(fileURLWithPath: big + "/catalog.sig"))
+        let tooBig = try #require(throws: CatalogError.self) {
+            try resolver.verify(files: big, key: Array(key.publicKey.rawRepresentation), sequence: 15)
+        }
+        #expect(tooBig.kind == .tooLarge)
+
         // A replay: somewhere else (a second DHT) the channel's old version 9
         // circulates, properly signed. A viewer that accepted 10 refuses it.
         let dht2 = try await PrivateDHT.start(count: 3)
