@@ -60,8 +60,9 @@ let package = Package(
         .target(
             name: "Server",
             dependencies: [
-                "Streaming", "TorrentKit",
+                "Streaming", "TorrentKit", "Catalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
@@ -93,7 +94,7 @@ let package = Package(
         .testTarget(
             name: "ServerTests",
             dependencies: [
-                "Server", "Streaming", "TorrentKit", "TestSupport",
+                "Server", "Streaming", "TorrentKit", "Catalog", "TestSupport",
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),

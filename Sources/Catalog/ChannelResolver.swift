@@ -136,15 +136,16 @@ public struct ChannelResolver: Sendable {
         let wanted = meta.visibleFiles.reduce(Int64(0)) { $0 + $1.size }
         let deadline = ContinuousClock.now + downloadTimeout
         while true {
-            let st = await torrent.status()
-            progress(.downloading(done: min(st.totalWantedDone, wanted), total: wanted))
-            // The status right after the priorities change may still be the
-            // "nothing wanted, finished" one: compare with the real size.
-            if st.totalWanted >= wanted, st.totalWantedDone >= wanted { break }
+            // Done when every piece passed its hash check. (Byte counts are no
+            // test: libtorrent counts the pad files of a hybrid torrent in
+            // total_wanted_done, which then passes the files' real size early.)
+            let verified = torrent.pieces.count
+            progress(.downloading(done: Int64(verified) * wanted / Int64(max(meta.pieceCount, 1)), total: wanted))
+            if verified == meta.pieceCount { break }
             if ContinuousClock.now > deadline {
                 throw CatalogError(.unreachable, "the catalog torrent did not finish downloading within \(downloadTimeout)")
             }
-            try await Task.sleep(for: .milliseconds(250))
+            try await Task.sleep(for: .milliseconds(100))
         }
         return folder + "/" + Self.folderName
     }

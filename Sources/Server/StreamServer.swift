@@ -1,3 +1,4 @@
+import Catalog
 import Hummingbird
 import Logging
 import NIOCore
@@ -11,12 +12,20 @@ public struct StreamServer: Sendable {
     public var port: Int
     public var extraHostNames: [String]
     public let hub: StreamHub
+    /// The catalog routes, when this server has a catalog (serve does, play does not).
+    public var catalog: (store: CatalogStore, service: ChannelService?, artRoot: String)?
+    public let token: CSRFToken
 
-    public init(hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = []) {
+    public init(
+        hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = [],
+        catalog: (store: CatalogStore, service: ChannelService?, artRoot: String)? = nil, token: CSRFToken = CSRFToken()
+    ) {
         self.hub = hub
         self.host = host
         self.port = port
         self.extraHostNames = extraHostNames
+        self.catalog = catalog
+        self.token = token
     }
 
     /// The router, for in-process tests and for embedding.
@@ -24,7 +33,12 @@ public struct StreamServer: Sendable {
         let router = Router()
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
+        router.add(middleware: RequestGuardMiddleware(token: token))
         StreamController(hub: hub).addRoutes(to: router)
+        if let catalog {
+            CatalogController(store: catalog.store, service: catalog.service, token: token, artRoot: catalog.artRoot)
+                .addRoutes(to: router)
+        }
         return router
     }
 

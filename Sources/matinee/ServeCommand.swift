@@ -50,7 +50,9 @@ struct Serve: AsyncParsableCommand {
         let policy = engine.seedingPolicy
         try await runtime.run {
             try await withThrowingTaskGroup(of: Void.self) { group in
-                let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
+                let service = DaemonChannels(runtime: runtime, store: store)
+                let server = StreamServer(hub: hub, port: httpPort, catalog: (store, service, runtime.home.channelsDir))
+                let port = try await HTTPRunner.start(server, in: &group)
                 Console.result("http://127.0.0.1:\(port)")
                 let content = try await Self.seedDownloads(runtime: runtime, hub: hub)
                 let catalogs = try await Self.seedCatalogs(runtime: runtime, store: store)
@@ -161,3 +163,35 @@ struct Serve: AsyncParsableCommand {
         }
     }
 }
+
+/// Channel changes asked for over the HTTP API, done by the daemon's engine.
+struct DaemonChannels: ChannelService {
+    let runtime: EngineRuntime
+    let store: CatalogStore
+
+    func addChannel(address: String) async throws -> String {
+        if ["open-films", BundledChannel.name.lowercased()].contains(address.lowercased()) {
+            try await BundledChannel.install(into: store, force: true)
+            return "Added \"\(BundledChannel.name)\""
+        }
+        guard let a = ChannelAddress(address) else {
+            throw ChannelServiceError("\"\(address)\" is not a channel address", badInput: true)
+        }
+        let existed = try await store.channel(a.hex) != nil
+        try await store.addChannel(key: a.hex, name: a.short, address: a.magnet)
+        do {
+            return try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60)
+        } catch let e as CLIError {
+            if !existed { try? await store.removeChannel(a.hex) }
+            throw ChannelServiceError(e.message, badInput: false)
+        }
+    }
+
+    func removeChannel(key: String) async throws {
+        guard let c = try await store.channel(key) else { return }
+        if c.isLocal { try await store.setFlag("bundled-removed:\(c.key)", true) }
+        try await store.removeChannel(key)
+        try? FileManager.default.removeItem(atPath: runtime.home.channelsDir + "/" + key)
+    }
+}
+

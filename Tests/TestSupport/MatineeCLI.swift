@@ -52,10 +52,11 @@ public enum HTTP {
     }
 
     public static func request(
-        _ url: String, method: String = "GET", headers: [String: String] = [:], timeout: TimeInterval = 60
+        _ url: String, method: String = "GET", headers: [String: String] = [:], body: [UInt8]? = nil, timeout: TimeInterval = 60
     ) async throws -> Reply {
         var r = URLRequest(url: URL(string: url)!, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
         r.httpMethod = method
+        if let body { r.httpBody = Data(body) }
         for (k, v) in headers { r.setValue(v, forHTTPHeaderField: k) }
         let config = URLSessionConfiguration.ephemeral
         config.urlCache = nil

@@ -1,0 +1,170 @@
+import Catalog
+import Foundation
+import Hummingbird
+import NIOCore
+import NIOPosix
+
+/// What the catalog API needs from the running daemon: changes that involve
+/// the engine (finding a channel on the DHT).
+public protocol ChannelService: Sendable {
+    /// Follows a channel; returns a line to show. Throws `ChannelServiceError`.
+    func addChannel(address: String) async throws -> String
+    func removeChannel(key: String) async throws
+}
+
+/// A refusal to show the user as is.
+public struct ChannelServiceError: Error, Sendable {
+    public let message: String
+    public let badInput: Bool
+
+    public init(_ message: String, badInput: Bool) {
+        self.message = message
+        self.badInput = badInput
+    }
+}
+
+/// The catalog routes (docs/api.md): search, one title, artwork, channels.
+struct CatalogController<Context: RequestContext> {
+    let store: CatalogStore
+    let service: ChannelService?
+    let token: CSRFToken
+    /// Artwork is served only from under this folder (the downloaded catalogs).
+    let artRoot: String
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/api/session") { _, _ in try JSONResponse.make(["csrfToken": token.value]) }
+        router.get("/api/titles") { request, _ in try await titles(request) }
+        router.get("/api/title") { request, _ in
+            guard let ref = request.uri.queryParameters.get("ref"), let entry = try await store.title(ref: ref) else {
+                throw HTTPError(.notFound, message: "no such title")
+            }
+            return try JSONResponse.make(TitleJSON(entry))
+        }
+        router.get("/api/art") { request, _ in try await art(request) }
+        router.get("/api/channels") { _, _ in try JSONResponse.make(try await store.channels().map(ChannelJSON.init)) }
+        router.post("/api/channels") { request, context in try await addChannel(request, context) }
+        router.delete("/api/channels/:key") { _, context in
+            guard let key = context.parameters.get("key") else { throw HTTPError(.badRequest) }
+            guard let service else { throw HTTPError(.serviceUnavailable, message: "channels cannot be changed here") }
+            guard try await store.channel(key) != nil else { throw HTTPError(.notFound, message: "not following that channel") }
+            try await service.removeChannel(key: key)
+            return Response(status: .noContent)
+        }
+    }
+
+    private func titles(_ request: Request) async throws -> Response {
+        let p = request.uri.queryParameters
+        var q = CatalogStore.Query(words: p.get("q") ?? "")
+        if let k = p.get("kind") {
+            guard let kind = CatalogDocument.Kind(rawValue: k) else { throw HTTPError(.badRequest, message: "kind is movie or series") }
+            q.kind = kind
+        }
+        q.genre = p.get("genre").flatMap { $0.isEmpty ? nil : $0 }
+        if let y = p.get("year"), !y.isEmpty {
+            guard let year = Int(y) else { throw HTTPError(.badRequest, message: "year is a number") }
+            q.year = year
+        }
+        q.channel = p.get("channel").flatMap { $0.isEmpty ? nil : $0 }
+        if let s = p.get("sort") {
+            guard let sort = CatalogStore.Sort(rawValue: s) else { throw HTTPError(.badRequest, message: "sort is relevance, title, year or added") }
+            q.sort = sort
+        }
+        q.limit = min(max(Int(p.get("limit") ?? "") ?? 50, 1), 500)
+        let groups = try await store.search(q)
+        return try JSONResponse.make(groups.map { g in
+            GroupJSON(title: g.title, year: g.year, kind: g.kind.rawValue, entries: g.entries.map(TitleJSON.init))
+        })
+    }
+
+    private func art(_ request: Request) async throws -> Response {
+        let p = request.uri.queryParameters
+        guard let ref = p.get("ref"), let entry = try await store.title(ref: ref) else { throw HTTPError(.notFound) }
+        let file = p.get("kind") == "backdrop" ? entry.backdropFile : entry.posterFile
+        guard let file else { throw HTTPError(.notFound) }
+        let root = URL(fileURLWithPath: artRoot).resolvingSymlinksInPath().path + "/"
+        let resolved = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+        guard resolved.hasPrefix(root) else { throw HTTPError(.notFound) }
+        let type = resolved.lowercased().hasSuffix(".png") ? "image/png" : "image/jpeg"
+        let data: Data = try await NIOThreadPool.singleton.runIfActive {
+            guard let d = FileManager.default.contents(atPath: resolved), d.count <= 5 << 20 else { throw HTTPError(.notFound) }
+            return d
+        }
+        return Response(
+            status: .ok, headers: [.contentType: type, .cacheControl: "private, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(bytes: data)))
+    }
+
+    private func addChannel(_ request: Request, _ context: Context) async throws -> Response {
+        guard let service else { throw HTTPError(.serviceUnavailable, message: "channels cannot be changed here") }
+        let buffer = try await request.body.collect(upTo: 16 << 10)
+        guard let body = try? JSONDecoder().decode(AddChannelBody.self, from: Data(buffer: buffer)) else {
+            throw HTTPError(.badRequest, message: "expected {\"address\": \"...\"}")
+        }
+        do {
+            let message = try await service.addChannel(address: body.address)
+            var r = try JSONResponse.make(["message": message])
+            r.status = .created
+            return r
+        } catch let e as ChannelServiceError {
+            var r = try JSONResponse.make(["error": e.message])
+            r.status = e.badInput ? .unprocessableContent : .badGateway
+            return r
+        }
+    }
+}
+
+// MARK: JSON shapes (docs/api.md)
+
+struct AddChannelBody: Decodable {
+    var address: String
+}
+
+struct GroupJSON: Encodable {
+    var title: String
+    var year: Int?
+    var kind: String
+    var entries: [TitleJSON]
+}
+
+struct TitleJSON: Encodable {
+    var id: String
+    var channel: String
+    var channelKey: String
+    var title: CatalogDocument.Title
+    var poster: String?
+    var backdrop: String?
+
+    init(_ e: CatalogStore.Entry) {
+        id = e.ref
+        channel = e.channelName
+        channelKey = e.channelKey
+        title = e.document
+        let ref = e.ref.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? e.ref
+        poster = e.posterFile == nil ? nil : "/api/art?ref=\(ref)&kind=poster"
+        backdrop = e.backdropFile == nil ? nil : "/api/art?ref=\(ref)&kind=backdrop"
+    }
+}
+
+struct ChannelJSON: Encodable {
+    var key: String
+    var name: String
+    var address: String
+    var local: Bool
+    var titles: Int
+    var version: Int64
+    var stale: Bool
+    var error: String?
+    var refreshed: String?
+
+    init(_ c: CatalogStore.Channel) {
+        key = c.key
+        name = c.name
+        address = c.address
+        local = c.isLocal
+        titles = c.titleCount
+        version = c.highestSequence
+        stale = c.isStale
+        error = c.lastError
+        refreshed = c.refreshedAt
+    }
+}

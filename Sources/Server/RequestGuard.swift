@@ -1,0 +1,60 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+
+/// State changes only from our own pages (notes/security.md): on every
+/// method but GET and HEAD, `Origin` must be this server's own origin (if a
+/// browser sent none, `Sec-Fetch-Site` must be same-origin or none), and the
+/// `X-Matinee-CSRF` header must carry this run's token, which only a page
+/// served from here can read (`GET /api/session`; no CORS headers are ever
+/// sent, so other origins cannot).
+public struct CSRFToken: Sendable {
+    public let value: String
+
+    public init() {
+        var rng = SystemRandomNumberGenerator()
+        value = (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255, using: &rng)) }.joined()
+    }
+
+    public init(value: String) { self.value = value }
+}
+
+struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
+    let token: CSRFToken
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let method = request.method
+        guard method != .get, method != .head else { return try await next(request, context) }
+        let host = request.head.authority ?? ""
+        if let origin = request.headers[.origin] {
+            guard origin == "http://\(host)" else { return Self.refuse("cross-origin request refused") }
+        } else if let site = request.headers[.secFetchSite] {
+            guard site == "same-origin" || site == "none" else { return Self.refuse("cross-site request refused") }
+        }
+        guard let sent = request.headers[.csrfToken], Self.equal(sent, token.value) else {
+            return Self.refuse("missing or wrong X-Matinee-CSRF token")
+        }
+        return try await next(request, context)
+    }
+
+    static func refuse(_ message: String) -> Response {
+        let body = (try? JSONEncoder().encode(["error": message])) ?? Data()
+        return Response(
+            status: .forbidden, headers: [.contentType: "application/json; charset=utf-8", .cacheControl: "no-store"],
+            body: .init(byteBuffer: ByteBuffer(bytes: body)))
+    }
+
+    /// Constant-time comparison.
+    static func equal(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8), y = Array(b.utf8)
+        guard x.count == y.count else { return false }
+        var diff: UInt8 = 0
+        for i in 0..<x.count { diff |= x[i] ^ y[i] }
+        return diff == 0
+    }
+}
+
+extension HTTPField.Name {
+    static let secFetchSite = Self("Sec-Fetch-Site")!
+    static let csrfToken = Self("X-Matinee-CSRF")!
+}
