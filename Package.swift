@@ -64,7 +64,9 @@ let package = Package(
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-            ]
+            ],
+            // The web UI: plain files, no build step.
+            resources: [.copy("Web")]
         ),
         .executableTarget(
             name: "matinee",

@@ -12,6 +12,12 @@ public protocol ChannelService: Sendable {
     func removeChannel(key: String) async throws
 }
 
+/// Starting a stream of a catalog title: the daemon adds the torrent and
+/// returns the /stream path of the chosen file.
+public protocol PlaybackService: Sendable {
+    func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String)
+}
+
 /// A refusal to show the user as is.
 public struct ChannelServiceError: Error, Sendable {
     public let message: String
@@ -27,6 +33,7 @@ public struct ChannelServiceError: Error, Sendable {
 struct CatalogController<Context: RequestContext> {
     let store: CatalogStore
     let service: ChannelService?
+    let playback: PlaybackService?
     let token: CSRFToken
     /// Artwork is served only from under this folder (the downloaded catalogs).
     let artRoot: String
@@ -41,6 +48,7 @@ struct CatalogController<Context: RequestContext> {
             return try JSONResponse.make(TitleJSON(entry))
         }
         router.get("/api/art") { request, _ in try await art(request) }
+        router.post("/api/play") { request, _ in try await play(request) }
         router.get("/api/channels") { _, _ in try JSONResponse.make(try await store.channels().map(ChannelJSON.init)) }
         router.post("/api/channels") { request, context in try await addChannel(request, context) }
         router.delete("/api/channels/:key") { _, context in
@@ -94,6 +102,22 @@ struct CatalogController<Context: RequestContext> {
             body: .init(byteBuffer: ByteBuffer(bytes: data)))
     }
 
+    private func play(_ request: Request) async throws -> Response {
+        guard let playback else { throw HTTPError(.serviceUnavailable, message: "playing is not possible here") }
+        let buffer = try await request.body.collect(upTo: 16 << 10)
+        guard let body = try? JSONDecoder().decode(PlayBody.self, from: Data(buffer: buffer)) else {
+            throw HTTPError(.badRequest, message: "expected {\"ref\": \"...\"}")
+        }
+        do {
+            let (path, label) = try await playback.play(ref: body.ref, episode: body.episode, quality: body.quality)
+            return try JSONResponse.make(["url": path, "label": label])
+        } catch let e as ChannelServiceError {
+            var r = try JSONResponse.make(["error": e.message])
+            r.status = e.badInput ? .unprocessableContent : .badGateway
+            return r
+        }
+    }
+
     private func addChannel(_ request: Request, _ context: Context) async throws -> Response {
         guard let service else { throw HTTPError(.serviceUnavailable, message: "channels cannot be changed here") }
         let buffer = try await request.body.collect(upTo: 16 << 10)
@@ -117,6 +141,12 @@ struct CatalogController<Context: RequestContext> {
 
 struct AddChannelBody: Decodable {
     var address: String
+}
+
+struct PlayBody: Decodable {
+    var ref: String
+    var episode: String?
+    var quality: String?
 }
 
 struct GroupJSON: Encodable {

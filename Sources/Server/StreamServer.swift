@@ -13,12 +13,12 @@ public struct StreamServer: Sendable {
     public var extraHostNames: [String]
     public let hub: StreamHub
     /// The catalog routes, when this server has a catalog (serve does, play does not).
-    public var catalog: (store: CatalogStore, service: ChannelService?, artRoot: String)?
+    public var catalog: (store: CatalogStore, service: ChannelService?, playback: PlaybackService?, artRoot: String)?
     public let token: CSRFToken
 
     public init(
         hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = [],
-        catalog: (store: CatalogStore, service: ChannelService?, artRoot: String)? = nil, token: CSRFToken = CSRFToken()
+        catalog: (store: CatalogStore, service: ChannelService?, playback: PlaybackService?, artRoot: String)? = nil, token: CSRFToken = CSRFToken()
     ) {
         self.hub = hub
         self.host = host
@@ -36,8 +36,11 @@ public struct StreamServer: Sendable {
         router.add(middleware: RequestGuardMiddleware(token: token))
         StreamController(hub: hub).addRoutes(to: router)
         if let catalog {
-            CatalogController(store: catalog.store, service: catalog.service, token: token, artRoot: catalog.artRoot)
-                .addRoutes(to: router)
+            CatalogController(
+                store: catalog.store, service: catalog.service, playback: catalog.playback, token: token,
+                artRoot: catalog.artRoot
+            ).addRoutes(to: router)
+            WebUIController().addRoutes(to: router)
         }
         return router
     }

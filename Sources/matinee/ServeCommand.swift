@@ -51,7 +51,8 @@ struct Serve: AsyncParsableCommand {
         try await runtime.run {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let service = DaemonChannels(runtime: runtime, store: store)
-                let server = StreamServer(hub: hub, port: httpPort, catalog: (store, service, runtime.home.channelsDir))
+                let playback = DaemonPlayback(runtime: runtime, hub: hub)
+                let server = StreamServer(hub: hub, port: httpPort, catalog: (store, service, playback, runtime.home.channelsDir))
                 let port = try await HTTPRunner.start(server, in: &group)
                 Console.result("http://127.0.0.1:\(port)")
                 let content = try await Self.seedDownloads(runtime: runtime, hub: hub)
@@ -192,6 +193,48 @@ struct DaemonChannels: ChannelService {
         if c.isLocal { try await store.setFlag("bundled-removed:\(c.key)", true) }
         try await store.removeChannel(key)
         try? FileManager.default.removeItem(atPath: runtime.home.channelsDir + "/" + key)
+    }
+}
+
+/// Streams asked for over the HTTP API: the title's source is added to the
+/// engine (once) and its file opened for streaming.
+struct DaemonPlayback: PlaybackService {
+    let runtime: EngineRuntime
+    let hub: StreamHub
+
+    func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String) {
+        let pick: CatalogSource.Pick
+        do {
+            guard let p = try await CatalogSource.resolve(ref, episode: episode, quality: quality, home: runtime.home) else {
+                throw ChannelServiceError("no title \"\(ref)\" in the catalog", badInput: true)
+            }
+            pick = p
+        } catch let e as CLIError {
+            throw ChannelServiceError(e.message, badInput: true)
+        }
+        let torrent: Torrent
+        do {
+            torrent = try await runtime.add(pick.resolved, streaming: true)
+        } catch let e as CLIError {
+            throw ChannelServiceError(e.message, badInput: false)
+        }
+        let meta: TorrentMetadata
+        do {
+            meta = try await withTimeout(.seconds(60)) { try await torrent.metadata() }
+        } catch {
+            throw ChannelServiceError("nobody shares \(pick.label) right now (no peers within 60 s)", badInput: false)
+        }
+        await runtime.rememberMetadata(torrent)
+        let file: TorrentMetadata.File
+        do {
+            file = try FileChooser.choose(meta, selector: pick.fileIndex.map(String.init))
+        } catch let e as EngineError {
+            throw ChannelServiceError(e.message, badInput: false)
+        }
+        hub.register(torrent, savePath: runtime.downloadDir)
+        _ = try await hub.stream(torrent.id, fileIndex: file.index)
+        await torrent.wake()
+        return ("/stream/\(torrent.id.hex)/\(file.index)", pick.label)
     }
 }
 

@@ -6,9 +6,9 @@ import TestSupport
 /// subtitles, metadata with markup in it), one series of two seasons, and a
 /// stray file. The videos are clips made with ffmpeg. Returns the main
 /// film's bytes.
-func makeLibrary(_ root: String) throws -> [UInt8] {
+func makeLibrary(_ root: String, filmSeconds: Int = 4) throws -> [UInt8] {
     let film = root + "/Movies/Tiny Dragon (2021)"
-    try Fixtures.makeVideo(film + "/Tiny Dragon (2021).mp4", seconds: 4, faststart: true, size: "320x240")
+    try Fixtures.makeVideo(film + "/Tiny Dragon (2021).mp4", seconds: filmSeconds, faststart: true, size: "320x240")
     let data = Array(try Data(contentsOf: URL(fileURLWithPath: film + "/Tiny Dragon (2021).mp4")))
     try Fixtures.makeVideo(film + "/Tiny Dragon (2021) - 480p.mp4", seconds: 4, faststart: true, size: "160x120")
     try Fixtures.writeRandomFile(film + "/poster.jpg", size: 2000, seed: 93)

@@ -1,0 +1,221 @@
+// Matinee's web UI. Talks only to the public HTTP API (docs/api.md).
+// Catalog text is always set with textContent, never as markup.
+
+const $ = (sel, root = document) => root.querySelector(sel);
+let token = "";
+let current = null; // the title shown on the title page
+let episode = null; // "S01E02" picked on the title page
+
+async function api(path, options = {}) {
+  const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
+  if (options.method && options.method !== "GET") headers["X-Matinee-CSRF"] = token;
+  const r = await fetch(path, { ...options, headers });
+  const body = r.headers.get("Content-Type")?.startsWith("application/json") ? await r.json() : null;
+  if (!r.ok) throw new Error(body?.error || `HTTP ${r.status}`);
+  return body;
+}
+
+function el(tag, cls, text) {
+  const e = document.createElement(tag);
+  if (cls) e.className = cls;
+  if (text !== undefined) e.textContent = text;
+  return e;
+}
+
+function posterOf(entry, cls) {
+  if (entry.poster) {
+    const img = el("img");
+    img.src = entry.poster;
+    img.alt = "";
+    return img;
+  }
+  return el("div", cls || "card", entry.title.title);
+}
+
+function tile(group) {
+  const entry = group.entries[0];
+  const b = el("button", "tile");
+  b.dataset.ref = entry.id;
+  b.append(posterOf(entry));
+  const year = group.year ? ` (${group.year})` : "";
+  b.append(el("div", "caption", group.title + year));
+  b.setAttribute("aria-label", group.title + year);
+  b.addEventListener("click", () => openTitle(entry.id));
+  return b;
+}
+
+function row(title, groups) {
+  const s = el("section", "row");
+  s.append(el("h2", null, title));
+  const tiles = el("div", "tiles");
+  groups.forEach((g) => tiles.append(tile(g)));
+  s.append(tiles);
+  return s;
+}
+
+async function loadHome() {
+  const rows = $("#rows");
+  rows.replaceChildren();
+  const channels = await api("/api/channels");
+  let any = false;
+  for (const c of channels) {
+    const groups = await api(`/api/titles?channel=${encodeURIComponent(c.key)}&sort=added&limit=60`);
+    if (groups.length === 0) continue;
+    any = true;
+    rows.append(row(c.name + (c.stale ? " (stale)" : ""), groups));
+  }
+  const genres = new Map();
+  for (const g of await api("/api/titles?sort=title&limit=200")) {
+    for (const name of g.entries[0].title.genres || []) {
+      if (!genres.has(name)) genres.set(name, []);
+      genres.get(name).push(g);
+    }
+  }
+  for (const [name, groups] of [...genres].sort((a, b) => b[1].length - a[1].length).slice(0, 6)) {
+    if (groups.length > 1) rows.append(row(name, groups));
+  }
+  $("#empty").hidden = any;
+}
+
+let searchTimer = 0;
+async function search(words) {
+  const results = $("#results");
+  if (!words.trim()) {
+    results.hidden = true;
+    return;
+  }
+  const groups = await api(`/api/titles?q=${encodeURIComponent(words)}&limit=60`);
+  if ($("#search").value !== words) return; // a newer search is on its way
+  const tiles = $(".tiles", results);
+  tiles.replaceChildren(...groups.map(tile));
+  results.hidden = false;
+  $("h2", results).textContent = groups.length ? `Results for “${words}”` : `Nothing found for “${words}”`;
+}
+
+function show(id) {
+  for (const s of ["#home", "#title", "#player"]) $(s).hidden = s !== id;
+}
+
+async function openTitle(ref) {
+  const entry = await api(`/api/title?ref=${encodeURIComponent(ref)}`);
+  current = entry;
+  episode = null;
+  const t = entry.title;
+  const page = $("#title");
+  $(".poster-large", page).replaceChildren(posterOf(entry, "card"));
+  $(".name", page).textContent = t.title;
+  const bits = [t.year, t.runtime ? `${t.runtime} min` : null, (t.genres || []).join(", "), entry.channel].filter(Boolean);
+  $(".meta", page).textContent = bits.join(" · ");
+  $(".synopsis", page).textContent = t.synopsis || "";
+  $(".license", page).textContent = t.license ? `License: ${t.license}` : "";
+  const sources = t.sources || t.seasons?.[0]?.episodes?.[0]?.sources || [];
+  const select = $(".quality", page);
+  select.replaceChildren(...sources.map((s, i) => {
+    const o = el("option", null, s.quality || (i === 0 ? "Main" : `Version ${i + 1}`));
+    o.value = s.quality || "";
+    return o;
+  }));
+  $(".quality-label", page).hidden = sources.length < 2;
+  const eps = $(".episodes", page);
+  eps.replaceChildren();
+  for (const season of t.seasons || []) {
+    eps.append(el("h3", null, season.number === 0 ? "Specials" : `Season ${season.number}`));
+    for (const e of season.episodes) {
+      const code = `S${String(season.number).padStart(2, "0")}E${String(e.number).padStart(2, "0")}`;
+      const b = el("button", null, `${e.number}. ${e.title || code}`);
+      b.dataset.episode = code;
+      b.setAttribute("aria-pressed", "false");
+      b.addEventListener("click", () => {
+        episode = code;
+        eps.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+        play();
+      });
+      eps.append(b);
+    }
+  }
+  $(".status", page).textContent = "";
+  show("#title");
+  $(".play", page).focus();
+}
+
+async function play() {
+  const page = $("#title");
+  const status = $(".status", page);
+  status.textContent = "Starting…";
+  try {
+    const quality = $(".quality", page).value || undefined;
+    const r = await api("/api/play", { method: "POST", body: JSON.stringify({ ref: current.id, episode, quality }) });
+    const video = $("#player video");
+    video.src = r.url;
+    $("#player .label").textContent = r.label;
+    show("#player");
+    video.focus();
+    await video.play().catch(() => {});
+    status.textContent = "";
+  } catch (e) {
+    status.textContent = e.message;
+  }
+}
+
+function back() {
+  const video = $("#player video");
+  if (!$("#player").hidden) {
+    video.pause();
+    video.removeAttribute("src");
+    video.load();
+    show("#title");
+    $("#title .play").focus();
+  } else {
+    show("#home");
+    const t = current && document.querySelector(`.tile[data-ref="${CSS.escape(current.id)}"]`);
+    (t || $("#search")).focus();
+  }
+}
+
+// Keyboard: arrows move between tiles (left/right in a row, up/down between
+// rows), Enter opens, Esc goes back; as on a TV remote.
+function onKey(e) {
+  if (e.key === "Escape") {
+    if (!$("#home").hidden) $("#search").blur();
+    else back();
+    e.preventDefault();
+    return;
+  }
+  const a = document.activeElement;
+  if (e.key === "ArrowDown" && a === $("#search")) {
+    $(".tile:not([hidden])")?.focus();
+    e.preventDefault();
+    return;
+  }
+  if (!a?.classList.contains("tile")) return;
+  const tiles = [...a.parentElement.children];
+  const i = tiles.indexOf(a);
+  const rows = [...document.querySelectorAll("#home .row:not([hidden]) .tiles")];
+  const r = rows.indexOf(a.parentElement);
+  let next = null;
+  if (e.key === "ArrowRight") next = tiles[i + 1];
+  if (e.key === "ArrowLeft") next = tiles[i - 1];
+  if (e.key === "ArrowDown") next = rows[r + 1]?.children[Math.min(i, rows[r + 1].children.length - 1)];
+  if (e.key === "ArrowUp") next = r > 0 ? rows[r - 1].children[Math.min(i, rows[r - 1].children.length - 1)] : $("#search");
+  if (next) {
+    next.focus();
+    next.scrollIntoView?.({ block: "nearest", inline: "nearest" });
+    e.preventDefault();
+  }
+}
+
+async function main() {
+  token = (await api("/api/session")).csrfToken;
+  document.addEventListener("keydown", onKey);
+  document.querySelectorAll("[data-action=back]").forEach((b) => b.addEventListener("click", back));
+  $("#title .play").addEventListener("click", play);
+  $("#search").addEventListener("input", (e) => {
+    clearTimeout(searchTimer);
+    const words = e.target.value;
+    searchTimer = setTimeout(() => search(words).catch(() => {}), 150);
+  });
+  await loadHome();
+  $(".tile")?.focus();
+}
+
+main();
