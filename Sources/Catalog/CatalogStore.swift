@@ -143,12 +143,70 @@ public final class CatalogStore: Sendable {
                 t.column("value", .boolean).notNull()
             }
         }
+        m.registerMigration("v4-history") { db in
+            try db.create(table: "history") { t in
+                t.column("channelKey", .text).notNull()
+                t.column("titleId", .text).notNull()
+                /// "S01E02" for an episode, "" for a film.
+                t.column("episode", .text).notNull()
+                t.column("position", .double).notNull()
+                t.column("duration", .double).notNull()
+                t.column("updatedAt", .text).notNull()
+                t.primaryKey(["channelKey", "titleId", "episode"])
+            }
+        }
         m.registerMigration("v3-title-index") { db in
             try db.create(index: "title_titleId", on: "title", columns: ["titleId"])
             // The genre filter looks genres up per candidate title.
             try db.create(index: "genre_title", on: "genre", columns: ["titleRow", "name"])
         }
         return m
+    }
+
+    // MARK: Watch history
+
+    /// Where the user stopped in a title (an episode of it, for a series).
+    public struct HistoryItem: Sendable, Equatable {
+        public var channelKey: String
+        public var titleId: String
+        public var episode: String
+        public var position: Double
+        public var duration: Double
+        public var updatedAt: String
+
+        /// Seen to (nearly) the end.
+        public var watched: Bool { duration > 0 && position >= duration * 0.95 }
+    }
+
+    public func saveProgress(ref: String, episode: String, position: Double, duration: Double) async throws {
+        guard let entry = try await title(ref: ref) else { throw CatalogError(.notFound, "no such title") }
+        guard position.isFinite, duration.isFinite, position >= 0, duration >= 0, episode.count <= 16 else {
+            throw CatalogError(.malformed, "position and duration must be non-negative numbers")
+        }
+        try await db.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO history (channelKey, titleId, episode, position, duration, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                arguments: [entry.channelKey, entry.document.id, episode, position, duration, RFC3339.string(Date())])
+        }
+    }
+
+    /// The newest first.
+    public func history(limit: Int = 50) async throws -> [HistoryItem] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM history ORDER BY updatedAt DESC, rowid DESC LIMIT ?", arguments: [limit]).map { r in
+                HistoryItem(
+                    channelKey: r["channelKey"], titleId: r["titleId"], episode: r["episode"], position: r["position"],
+                    duration: r["duration"], updatedAt: r["updatedAt"])
+            }
+        }
+    }
+
+    /// The entry of a stored title, by its channel and id.
+    public func entry(channelKey: String, titleId: String) async throws -> Entry? {
+        let ambiguous = try await db.read { db in
+            try Int.fetchOne(db, sql: "SELECT COUNT(*) FROM title WHERE titleId = ?", arguments: [titleId]) ?? 0
+        }
+        return try await title(ref: ambiguous > 1 ? "\(channelKey.prefix(8))/\(titleId)" : titleId)
     }
 
     // MARK: Flags

@@ -7,15 +7,41 @@ import TorrentKit
 
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Run headless: seed, keep channels fresh and alive on the DHT, serve streams.",
+        abstract: "Run headless: seed, keep channels fresh and alive on the DHT, serve streams and the web UI.",
         discussion: """
             Seeds everything Matinee has downloaded and the catalogs of the channels you \
             follow, refreshes those channels periodically, and puts each channel's latest \
             signed pointer back on the DHT, so a channel stays reachable while its publisher \
-            is offline. Serves the same /stream routes as `matinee play`. Prints its base URL \
-            on stdout. Stop with Ctrl-C.
+            is offline. Serves the web UI, its API (docs/api.md) and the same /stream routes \
+            as `matinee play`. Prints its base URL on stdout. Stop with Ctrl-C.
             """)
 
+    @OptionGroup var options: ServeOptions
+
+    func run() async throws {
+        try await reportingErrors { try await options.runDaemon(openBrowser: false) }
+    }
+}
+
+/// `matinee` on its own: the daemon of `serve`, with the web UI opened in
+/// the browser.
+struct App: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "open",
+        abstract: "Start Matinee and open its web UI in the browser (what `matinee` alone does).",
+        discussion: "The same daemon as `matinee serve`; --no-browser only prints the UI's URL.")
+
+    @OptionGroup var options: ServeOptions
+
+    @Flag(name: .customLong("no-browser"), help: "Do not open a browser; just print the URL.")
+    var noBrowser = false
+
+    func run() async throws {
+        try await reportingErrors { try await options.runDaemon(openBrowser: !noBrowser) }
+    }
+}
+
+struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
     var httpPort = 0
 
@@ -36,11 +62,7 @@ struct Serve: AsyncParsableCommand {
         if republishMinutes > 100 { throw ValidationError("--republish-minutes must be at most 100: DHT items expire after about two hours") }
     }
 
-    func run() async throws {
-        try await reportingErrors { try await serve() }
-    }
-
-    private func serve() async throws {
+    func runDaemon(openBrowser: Bool) async throws {
         let home = Home.resolve()
         try home.prepare()
         let store = try await openCatalog(home)
@@ -55,6 +77,7 @@ struct Serve: AsyncParsableCommand {
                 let server = StreamServer(hub: hub, port: httpPort, catalog: (store, service, playback, runtime.home.channelsDir))
                 let port = try await HTTPRunner.start(server, in: &group)
                 Console.result("http://127.0.0.1:\(port)")
+                if openBrowser { Browser.open("http://127.0.0.1:\(port)/") }
                 let content = try await Self.seedDownloads(runtime: runtime, hub: hub)
                 let catalogs = try await Self.seedCatalogs(runtime: runtime, store: store)
                 Console.info("Serving on http://127.0.0.1:\(port): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
@@ -235,6 +258,23 @@ struct DaemonPlayback: PlaybackService {
         _ = try await hub.stream(torrent.id, fileIndex: file.index)
         await torrent.wake()
         return ("/stream/\(torrent.id.hex)/\(file.index)", pick.label)
+    }
+}
+
+/// Opens a URL in the user's browser (xdg-open), without waiting for it.
+enum Browser {
+    static func open(_ url: String) {
+        guard let opener = try? Player.locate("xdg-open") else {
+            Console.info("Open \(url) in your browser.")
+            return
+        }
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: opener)
+        p.arguments = [url]
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        do { try p.run() } catch { Console.info("Open \(url) in your browser.") }
     }
 }
 

@@ -222,4 +222,21 @@ struct StoreTests {
         try await BundledChannel.install(into: store, force: true)
         #expect(try await store.channels().map(\.name) == ["Open Films"])
     }
+
+    @Test("watch history: newest first, watched past 95%, unknown titles and bad numbers refused")
+    func watchHistory() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        let key = Hex.encode(pk)
+        try await store.addChannel(key: key, name: "Open Films", address: "")
+        try await store.importCatalog(sampleCatalog(key: pk), channelKey: key, catalogInfoHash: nil, files: nil)
+        try await store.saveProgress(ref: "sintel-2010", episode: "", position: 30, duration: 600)
+        try await store.saveProgress(ref: "example-show-2024", episode: "S01E01", position: 590, duration: 600)
+        let h = try await store.history()
+        #expect(h.map(\.titleId) == ["example-show-2024", "sintel-2010"])
+        #expect(h.map(\.watched) == [true, false])
+        await #expect(throws: CatalogError.self) { try await store.saveProgress(ref: "nothing", episode: "", position: 1, duration: 2) }
+        await #expect(throws: CatalogError.self) { try await store.saveProgress(ref: "sintel-2010", episode: "", position: -1, duration: 2) }
+        await #expect(throws: CatalogError.self) { try await store.saveProgress(ref: "sintel-2010", episode: "", position: .nan, duration: 2) }
+    }
 }

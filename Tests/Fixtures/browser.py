@@ -95,9 +95,24 @@ def main():
             d.execute_script("return arguments[0].currentTime", video)), timeout=60, what="playing after the seek")
         seen["duration"] = duration
 
-        # Esc goes back to the title page.
+        # Esc goes back to the title page (saving where we stopped).
+        seen["stoppedAt"] = d.execute_script("return arguments[0].currentTime", video)
         d.switch_to.active_element.send_keys(Keys.ESCAPE)
         wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back to the title page")
+
+        # After a reload, Continue watching shows the title and resumes it.
+        d.refresh()
+        wait(lambda: d.find_elements(By.CSS_SELECTOR, "#continue .tile"), what="the Continue watching row")
+        seen["continueRefs"] = [e.get_attribute("data-ref") for e in d.find_elements(By.CSS_SELECTOR, "#continue .tile")]
+        d.save_screenshot(a.shots + "/5-continue.png")
+        wait(lambda: d.switch_to.active_element.get_attribute("data-ref") == a.title_ref, what="focus on Continue watching")
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="the title page again")
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player again")
+        video = d.find_element(By.CSS_SELECTOR, "#player video")
+        seen["resumedAt"] = wait(lambda: (lambda v: v if v > 0 else None)(
+            d.execute_script("return arguments[0].readyState >= 2 ? arguments[0].currentTime : 0", video)), what="the resumed video")
         seen["logs"] = [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
     except SystemExit as e:
         d.save_screenshot(a.shots + "/failure.png")

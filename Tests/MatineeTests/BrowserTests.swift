@@ -7,7 +7,7 @@ import TestSupport
 /// against `serve` following a real channel on a private DHT.
 @Suite("Web UI in Chromium", .serialized)
 struct BrowserTests {
-    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; catalog markup stays text")
+    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; catalog markup stays text; after a reload Continue watching resumes it")
     func browse() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
@@ -48,8 +48,11 @@ struct BrowserTests {
         #expect(seen["focusOnPlay"] as? Bool == true)
         #expect((seen["currentTime"] as? Double ?? 0) >= 3)
         #expect((seen["afterSeek"] as? Double ?? 0) >= 7)
+        let stoppedAt = seen["stoppedAt"] as? Double ?? 0
+        #expect((seen["continueRefs"] as? [String]) == ["tiny-dragon-2021"])
+        #expect((seen["resumedAt"] as? Double ?? 0) >= stoppedAt - 1.5, "resumed at \(seen["resumedAt"] ?? 0), stopped at \(stoppedAt)")
         #expect((seen["logs"] as? [String])?.isEmpty == true, "browser errors: \(seen["logs"] ?? "")")
-        for name in ["1-home", "2-search", "3-title", "4-player"] {
+        for name in ["1-home", "2-search", "3-title", "4-player", "5-continue"] {
             #expect(FileManager.default.fileExists(atPath: "\(shots)/\(name).png"))
         }
         serve.kill()

@@ -5,6 +5,8 @@ const $ = (sel, root = document) => root.querySelector(sel);
 let token = "";
 let current = null; // the title shown on the title page
 let episode = null; // "S01E02" picked on the title page
+let history = []; // GET /api/history: where the user stopped, newest first
+let lastSave = 0;
 
 async function api(path, options = {}) {
   const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
@@ -32,13 +34,26 @@ function posterOf(entry, cls) {
   return el("div", cls || "card", entry.title.title);
 }
 
-function tile(group) {
+function progressOf(ref, ep) {
+  return history.find((h) => h.entry.id === ref && (ep === undefined || (h.episode || null) === ep));
+}
+
+function tile(group, note) {
   const entry = group.entries[0];
   const b = el("button", "tile");
   b.dataset.ref = entry.id;
   b.append(posterOf(entry));
+  const h = progressOf(entry.id);
+  if (h && h.watched && !entry.title.seasons) b.append(el("div", "badge", "✓ Watched"));
+  if (h && !h.watched && h.duration > 0) {
+    const bar = el("div", "progress");
+    const fill = el("div");
+    fill.style.width = `${Math.round((100 * h.position) / h.duration)}%`;
+    bar.append(fill);
+    b.append(bar);
+  }
   const year = group.year ? ` (${group.year})` : "";
-  b.append(el("div", "caption", group.title + year));
+  b.append(el("div", "caption", note || group.title + year));
   b.setAttribute("aria-label", group.title + year);
   b.addEventListener("click", () => openTitle(entry.id));
   return b;
@@ -56,6 +71,18 @@ function row(title, groups) {
 async function loadHome() {
   const rows = $("#rows");
   rows.replaceChildren();
+  history = await api("/api/history");
+  const resume = history.filter((h) => !h.watched && h.position > 0);
+  if (resume.length) {
+    const s = row("Continue watching", []);
+    s.id = "continue";
+    const tiles = $(".tiles", s);
+    for (const h of resume) {
+      const t = h.entry.title;
+      tiles.append(tile({ title: t.title, year: t.year, entries: [h.entry] }, h.episode ? `${t.title} ${h.episode}` : undefined));
+    }
+    rows.append(s);
+  }
   const channels = await api("/api/channels");
   let any = false;
   for (const c of channels) {
@@ -122,7 +149,8 @@ async function openTitle(ref) {
     eps.append(el("h3", null, season.number === 0 ? "Specials" : `Season ${season.number}`));
     for (const e of season.episodes) {
       const code = `S${String(season.number).padStart(2, "0")}E${String(e.number).padStart(2, "0")}`;
-      const b = el("button", null, `${e.number}. ${e.title || code}`);
+      const seen = progressOf(entry.id, code);
+      const b = el("button", null, `${e.number}. ${e.title || code}${seen?.watched ? "  ✓" : ""}`);
       b.dataset.episode = code;
       b.setAttribute("aria-pressed", "false");
       b.addEventListener("click", () => {
@@ -143,11 +171,22 @@ async function play() {
   const status = $(".status", page);
   status.textContent = "Starting…";
   try {
+    if (!episode && current.title.seasons) {
+      // A series: where the user stopped, or its first episode.
+      const h = progressOf(current.id);
+      const s0 = current.title.seasons[0];
+      episode = h?.episode || `S${String(s0.number).padStart(2, "0")}E${String(s0.episodes[0].number).padStart(2, "0")}`;
+    }
     const quality = $(".quality", page).value || undefined;
     const r = await api("/api/play", { method: "POST", body: JSON.stringify({ ref: current.id, episode, quality }) });
     const video = $("#player video");
+    const saved = progressOf(current.id, episode || null);
     video.src = r.url;
+    if (saved && !saved.watched && saved.position > 1) {
+      video.addEventListener("loadedmetadata", () => { video.currentTime = saved.position; }, { once: true });
+    }
     $("#player .label").textContent = r.label;
+    $("#player .next").hidden = true;
     show("#player");
     video.focus();
     await video.play().catch(() => {});
@@ -157,9 +196,28 @@ async function play() {
   }
 }
 
-function back() {
+async function saveProgress(force) {
+  const video = $("#player video");
+  if (!current || !video.src || !(video.duration > 0)) return;
+  const now = Date.now();
+  if (!force && now - lastSave < 5000) return;
+  lastSave = now;
+  const body = { ref: current.id, episode: episode || undefined, position: video.currentTime, duration: video.duration };
+  await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch(() => {});
+  history = await api("/api/history").catch(() => history);
+}
+
+/// The episode after the one playing, if any: "S01E03".
+function nextEpisode() {
+  if (!episode || !current?.title.seasons) return null;
+  const all = current.title.seasons.flatMap((s) => s.episodes.map((e) => `S${String(s.number).padStart(2, "0")}E${String(e.number).padStart(2, "0")}`));
+  return all[all.indexOf(episode) + 1] || null;
+}
+
+async function back() {
   const video = $("#player video");
   if (!$("#player").hidden) {
+    await saveProgress(true);
     video.pause();
     video.removeAttribute("src");
     video.load();
@@ -167,6 +225,7 @@ function back() {
     $("#title .play").focus();
   } else {
     show("#home");
+    await loadHome().catch(() => {});
     const t = current && document.querySelector(`.tile[data-ref="${CSS.escape(current.id)}"]`);
     (t || $("#search")).focus();
   }
@@ -206,6 +265,23 @@ function onKey(e) {
 
 async function main() {
   token = (await api("/api/session")).csrfToken;
+  const video = $("#player video");
+  video.addEventListener("timeupdate", () => saveProgress(false));
+  video.addEventListener("pause", () => saveProgress(true));
+  video.addEventListener("ended", () => {
+    saveProgress(true);
+    const next = nextEpisode();
+    const b = $("#player .next");
+    b.hidden = !next;
+    if (next) {
+      b.textContent = `Next: ${next} ▶`;
+      b.focus();
+    }
+  });
+  $("#player .next").addEventListener("click", () => {
+    episode = nextEpisode();
+    play();
+  });
   document.addEventListener("keydown", onKey);
   document.querySelectorAll("[data-action=back]").forEach((b) => b.addEventListener("click", back));
   $("#title .play").addEventListener("click", play);
