@@ -48,6 +48,7 @@ struct CatalogController<Context: RequestContext> {
             return try JSONResponse.make(TitleJSON(entry))
         }
         router.get("/api/art") { request, _ in try await art(request) }
+        router.get("/api/subtitles") { request, _ in try await subtitles(request) }
         router.post("/api/play") { request, _ in try await play(request) }
         router.put("/api/history") { request, _ in
             let buffer = try await request.body.collect(upTo: 16 << 10)
@@ -132,12 +133,49 @@ struct CatalogController<Context: RequestContext> {
         }
         do {
             let (path, label) = try await playback.play(ref: body.ref, episode: body.episode, quality: body.quality)
-            return try JSONResponse.make(["url": path, "label": label])
+            // Subtitle tracks of the chosen source, as WebVTT URLs.
+            let infohash = path.split(separator: "/").dropFirst().first.map(String.init) ?? ""
+            var subtitles: [SubtitleJSON] = []
+            if let entry = try await store.title(ref: body.ref),
+               let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash })
+            {
+                let ref = body.ref.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? body.ref
+                for (i, sub) in (source.subtitles ?? []).enumerated() {
+                    subtitles.append(SubtitleJSON(
+                        language: sub.language, label: sub.label ?? sub.language,
+                        url: "/api/subtitles?ref=\(ref)&infohash=\(infohash)&index=\(i)"))
+                }
+            }
+            return try JSONResponse.make(PlayJSON(url: path, label: label, subtitles: subtitles))
         } catch let e as ChannelServiceError {
             var r = try JSONResponse.make(["error": e.message])
             r.status = e.badInput ? .unprocessableContent : .badGateway
             return r
         }
+    }
+
+    /// A subtitle file from the channel's catalog torrent, as sanitized WebVTT.
+    private func subtitles(_ request: Request) async throws -> Response {
+        let p = request.uri.queryParameters
+        guard let ref = p.get("ref"), let infohash = p.get("infohash")?.lowercased(), let index = Int(p.get("index") ?? ""),
+              let entry = try await store.title(ref: ref),
+              let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash }),
+              let subs = source.subtitles, subs.indices.contains(index), CatalogPath.isSafe(subs[index].path),
+              let channel = try await store.channel(entry.channelKey)
+        else { throw HTTPError(.notFound) }
+        let file = "\(artRoot)/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/\(subs[index].path)"
+        let root = URL(fileURLWithPath: artRoot).resolvingSymlinksInPath().path + "/"
+        let resolved = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
+        guard resolved.hasPrefix(root) else { throw HTTPError(.notFound) }
+        let vtt: String = try await NIOThreadPool.singleton.runIfActive {
+            guard let d = FileManager.default.contents(atPath: resolved), let v = SubtitleConverter.webVTT(from: Array(d)) else {
+                throw HTTPError(.notFound)
+            }
+            return v
+        }
+        return Response(
+            status: .ok, headers: [.contentType: "text/vtt; charset=utf-8", .cacheControl: "private, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(string: vtt)))
     }
 
     private func addChannel(_ request: Request, _ context: Context) async throws -> Response {
@@ -163,6 +201,18 @@ struct CatalogController<Context: RequestContext> {
 
 struct AddChannelBody: Decodable {
     var address: String
+}
+
+struct SubtitleJSON: Encodable {
+    var language: String
+    var label: String
+    var url: String
+}
+
+struct PlayJSON: Encodable {
+    var url: String
+    var label: String
+    var subtitles: [SubtitleJSON]
 }
 
 struct ProgressBody: Decodable {

@@ -84,6 +84,12 @@ def main():
         t = wait(lambda: (lambda v: v if v >= 3 else None)(d.execute_script("return arguments[0].currentTime", video)),
                  timeout=60, what="the video to play 3 seconds")
         seen["currentTime"] = t
+        seen["track"] = d.execute_script(
+            "const t = arguments[0].querySelector('track');"
+            "return t ? {ready: t.readyState, label: t.label, cues: t.track.cues ? Array.from(t.track.cues).map(c => c.text) : []} : null",
+            video)
+        wait(lambda: "peers" in d.find_element(By.CSS_SELECTOR, "#player .stats").text, what="the live overlay")
+        seen["overlay"] = d.find_element(By.CSS_SELECTOR, "#player .stats").text
         seen["videoError"] = d.execute_script("return arguments[0].error && arguments[0].error.code", video)
         d.save_screenshot(a.shots + "/4-player.png")
 

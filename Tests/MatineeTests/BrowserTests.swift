@@ -7,7 +7,7 @@ import TestSupport
 /// against `serve` following a real channel on a private DHT.
 @Suite("Web UI in Chromium", .serialized)
 struct BrowserTests {
-    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; catalog markup stays text; after a reload Continue watching resumes it")
+    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; a subtitle track loads; the overlay shows the swarm; catalog markup stays text; after a reload Continue watching resumes it")
     func browse() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
@@ -48,6 +48,10 @@ struct BrowserTests {
         #expect(seen["focusOnPlay"] as? Bool == true)
         #expect((seen["currentTime"] as? Double ?? 0) >= 3)
         #expect((seen["afterSeek"] as? Double ?? 0) >= 7)
+        let track = seen["track"] as? [String: Any]
+        #expect(track?["ready"] as? Int == 2, "the subtitle track did not load: \(track ?? [:])")
+        #expect(track?["cues"] as? [String] == ["Hello"])
+        #expect((seen["overlay"] as? String)?.contains("buffered") == true)
         let stoppedAt = seen["stoppedAt"] as? Double ?? 0
         #expect((seen["continueRefs"] as? [String]) == ["tiny-dragon-2021"])
         #expect((seen["resumedAt"] as? Double ?? 0) >= stoppedAt - 1.5, "resumed at \(seen["resumedAt"] ?? 0), stopped at \(stoppedAt)")

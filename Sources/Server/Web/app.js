@@ -7,6 +7,35 @@ let current = null; // the title shown on the title page
 let episode = null; // "S01E02" picked on the title page
 let history = []; // GET /api/history: where the user stopped, newest first
 let lastSave = 0;
+let overlayTimer = 0;
+
+function rate(n) {
+  if (n >= 1 << 20) return `${(n / (1 << 20)).toFixed(1)} MiB/s`;
+  if (n >= 1 << 10) return `${(n / (1 << 10)).toFixed(0)} KiB/s`;
+  return `${n} B/s`;
+}
+
+/// The live overlay: what is buffered, rates and peers, once a second.
+function watchStream(streamPath) {
+  clearInterval(overlayTimer);
+  const statusPath = streamPath.replace("/stream/", "/api/streams/");
+  const update = async () => {
+    if ($("#player").hidden) return clearInterval(overlayTimer);
+    const s = await api(statusPath).catch(() => null);
+    if (!s) return;
+    const bar = $("#player .buffer");
+    bar.replaceChildren(...s.buffered.map(([a, b]) => {
+      const d = el("div");
+      d.style.left = `${(100 * a) / s.size}%`;
+      d.style.width = `${(100 * (b - a)) / s.size}%`;
+      return d;
+    }));
+    const pct = s.size ? Math.floor((100 * s.bufferedBytes) / s.size) : 100;
+    $("#player .stats").textContent = `${pct}% buffered · ↓ ${rate(s.downloadRate)} ↑ ${rate(s.uploadRate)} · ${s.peers} peers (${s.seeds} seeds)`;
+  };
+  update();
+  overlayTimer = setInterval(update, 1000);
+}
 
 async function api(path, options = {}) {
   const headers = { "Content-Type": "application/json", ...(options.headers || {}) };
@@ -181,12 +210,23 @@ async function play() {
     const r = await api("/api/play", { method: "POST", body: JSON.stringify({ ref: current.id, episode, quality }) });
     const video = $("#player video");
     const saved = progressOf(current.id, episode || null);
+    video.replaceChildren();
     video.src = r.url;
+    (r.subtitles || []).forEach((sub, i) => {
+      const t = el("track");
+      t.kind = "subtitles";
+      t.srclang = sub.language;
+      t.label = sub.label;
+      t.src = sub.url;
+      if (i === 0) t.default = true;
+      video.append(t);
+    });
     if (saved && !saved.watched && saved.position > 1) {
       video.addEventListener("loadedmetadata", () => { video.currentTime = saved.position; }, { once: true });
     }
     $("#player .label").textContent = r.label;
     $("#player .next").hidden = true;
+    watchStream(r.url);
     show("#player");
     video.focus();
     await video.play().catch(() => {});
