@@ -320,6 +320,11 @@ public final class TorrentSession: Sendable {
 
     // MARK: DHT
 
+    /// Tells the DHT about a node (a private DHT's other members).
+    public func addDHTNode(_ node: HostPort) {
+        mt_session_add_dht_node(pointer.raw, node.host, Int32(node.port))
+    }
+
     /// Stores a signed mutable item on the DHT; returns how many nodes took it
     /// (0 when none did, or no answer came within `timeout`).
     public func dhtPut(_ item: DHTMutableItem, timeout: Duration = .seconds(60)) async -> Int {

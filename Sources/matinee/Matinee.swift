@@ -12,7 +12,7 @@ struct Matinee: AsyncParsableCommand {
             in the XDG data and cache folders, or in one folder named by MATINEE_HOME.
             """,
         version: "0.1.0",
-        subcommands: [App.self, Play.self, Seed.self, ChannelCommand.self, Publish.self, Search.self, Serve.self],
+        subcommands: [App.self, Demo.self, Play.self, Seed.self, ChannelCommand.self, Publish.self, Search.self, Serve.self],
         defaultSubcommand: App.self
     )
 

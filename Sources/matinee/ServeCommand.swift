@@ -62,8 +62,14 @@ struct ServeOptions: ParsableArguments {
         if republishMinutes > 100 { throw ValidationError("--republish-minutes must be at most 100: DHT items expire after about two hours") }
     }
 
-    func runDaemon(openBrowser: Bool) async throws {
-        let home = Home.resolve()
+    /// Runs the daemon. `home` overrides where it keeps things (the demo's
+    /// own folder); `prepare` runs once the engine and the catalog are up,
+    /// before the UI's URL is printed.
+    func runDaemon(
+        openBrowser: Bool, home override: Home? = nil,
+        prepare: (@Sendable (EngineRuntime, CatalogStore) async throws -> Void)? = nil
+    ) async throws {
+        let home = override ?? Home.resolve()
         try home.prepare()
         let store = try await openCatalog(home)
         let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
@@ -76,6 +82,7 @@ struct ServeOptions: ParsableArguments {
                 let playback = DaemonPlayback(runtime: runtime, hub: hub)
                 let server = StreamServer(hub: hub, port: httpPort, catalog: (store, service, playback, runtime.home.channelsDir))
                 let port = try await HTTPRunner.start(server, in: &group)
+                try await prepare?(runtime, store)
                 Console.result("http://127.0.0.1:\(port)")
                 if openBrowser { Browser.open("http://127.0.0.1:\(port)/") }
                 let content = try await Self.seedDownloads(runtime: runtime, hub: hub)
