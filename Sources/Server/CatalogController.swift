@@ -148,9 +148,7 @@ struct CatalogController<Context: RequestContext> {
             }
             return try JSONResponse.make(PlayJSON(url: path, label: label, subtitles: subtitles))
         } catch let e as ChannelServiceError {
-            var r = try JSONResponse.make(["error": e.message])
-            r.status = e.badInput ? .unprocessableContent : .badGateway
-            return r
+            return try e.response()
         }
     }
 
@@ -190,10 +188,17 @@ struct CatalogController<Context: RequestContext> {
             r.status = .created
             return r
         } catch let e as ChannelServiceError {
-            var r = try JSONResponse.make(["error": e.message])
-            r.status = e.badInput ? .unprocessableContent : .badGateway
-            return r
+            return try e.response()
         }
+    }
+}
+
+extension ChannelServiceError {
+    /// 422 for input that is wrong, 502 for a swarm or DHT that failed us.
+    func response() throws -> Response {
+        var r = try JSONResponse.make(["error": message])
+        r.status = badInput ? .unprocessableContent : .badGateway
+        return r
     }
 }
 

@@ -11,10 +11,7 @@ struct APITests {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
         _ = try makeLibrary(dir.path + "/lib")
-        let publisher = MatineeCLI(home: dir.sub("publisher"))
-        let address = try await publisher.run(["channel", "new", "API Films"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let pub = try publisher.start(["publish", dir.path + "/lib", "--channel", "API Films", "--listen", "127.0.0.1:0"] + dht.arguments)
-        _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        let (pub, address) = try await startPublisher("API Films", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht)
 
         let viewer = MatineeCLI(home: dir.sub("viewer"))
         let serve = try viewer.start(["serve", "--listen", "127.0.0.1:0"] + dht.arguments)

@@ -23,6 +23,46 @@ func makeLibrary(_ root: String, filmSeconds: Int = 4) throws -> [UInt8] {
     return data
 }
 
+
+/// A publisher with a new channel key, running `publish LIBRARY` on the
+/// private DHT; returns once the DHT took the channel.
+func startPublisher(
+    _ name: String, library: String, home: String, dht: PrivateDHT, extra: [String] = []
+) async throws -> (process: TestProcess, address: String) {
+    let cli = MatineeCLI(home: home)
+    let made = try await cli.run(["channel", "new", name])
+    guard made.status == 0 else { throw TestFailure("channel new failed: \(made.stderr)") }
+    let address = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
+    let p = try cli.start(["publish", library, "--channel", name, "--listen", "127.0.0.1:0"] + extra + dht.arguments)
+    _ = try await p.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+    return (p, address)
+}
+
+/// The JSON lines a process printed last, as an object.
+func lastJSON(_ p: TestProcess) -> [String: Any]? {
+    p.lines.last.flatMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+}
+
+/// Tests/Fixtures/browser.py against `base`: headless Chromium through the UI,
+/// screenshots into .build/test-artifacts/NAME. Returns what it saw.
+func runBrowser(base: String, artifacts: String, search: String, titleRef: String) async throws -> [String: Any] {
+    let shots = Fixtures.packageRoot + "/.build/test-artifacts/" + artifacts
+    try? FileManager.default.removeItem(atPath: shots)
+    try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
+    let browser = try TestProcess("/usr/bin/python3", [
+        Fixtures.packageRoot + "/Tests/Fixtures/browser.py", "--url", base + "/", "--shots", shots,
+        "--search", search, "--title-ref", titleRef,
+    ], name: "chromium")
+    let status = try await browser.waitForExit(timeout: .seconds(300))
+    guard status == 0, let seen = lastJSON(browser) else {
+        throw TestFailure("the browser run failed: \(browser.stderr); saw \(lastJSON(browser) ?? [:])")
+    }
+    for name in ["1-home", "2-search", "3-title", "4-player", "5-continue"] where !FileManager.default.fileExists(atPath: "\(shots)/\(name).png") {
+        throw TestFailure("no screenshot \(name).png")
+    }
+    return seen
+}
+
 @Suite("Channels over a private DHT", .serialized)
 struct ChannelTests {
     @Test("publish a library; a viewer adds the channel, searches, plays a title; a new version adds a film without re-hashing the others")
@@ -103,10 +143,7 @@ struct ChannelTests {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
         let film = try makeLibrary(dir.path + "/lib")
-        let publisher = MatineeCLI(home: dir.sub("publisher"))
-        let address = try await publisher.run(["channel", "new", "Kept Alive"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let pub = try publisher.start(["publish", dir.path + "/lib", "--channel", "Kept Alive", "--listen", "127.0.0.1:0"] + dht.arguments)
-        _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        let (pub, address) = try await startPublisher("Kept Alive", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht)
 
         // A subscriber follows the channel and watches the film.
         let subscriber = MatineeCLI(home: dir.sub("subscriber"))
@@ -156,12 +193,8 @@ struct ChannelTests {
         let port: Int = try await mirror.waitForLine { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["port"] as? Int
         }
-        let publisher = MatineeCLI(home: dir.sub("publisher"))
-        let address = try await publisher.run(["channel", "new", "Mirrored"]).stdout.trimmingCharacters(in: .whitespacesAndNewlines)
-        let pub = try publisher.start([
-            "publish", dir.path + "/lib", "--channel", "Mirrored", "--web-seed", "http://127.0.0.1:\(port)/", "--listen", "127.0.0.1:0",
-        ] + dht.arguments)
-        _ = try await pub.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("magnet:") ? $0 : nil }
+        let (pub, address) = try await startPublisher(
+            "Mirrored", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht, extra: ["--web-seed", "http://127.0.0.1:\(port)/"])
         let viewer = MatineeCLI(home: dir.sub("viewer"))
         let added = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
         #expect(added.status == 0, "\(added.stderr)")

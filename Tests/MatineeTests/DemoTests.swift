@@ -14,15 +14,7 @@ struct DemoTests {
         let base = try await demo.waitForLine(timeout: .seconds(240)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
         #expect(demo.stderr.contains("Matinee Demo: version"), "\(demo.stderr)")
 
-        let shots = Fixtures.packageRoot + "/.build/test-artifacts/demo"
-        try? FileManager.default.removeItem(atPath: shots)
-        try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-        let browser = try TestProcess("/usr/bin/python3", [
-            Fixtures.packageRoot + "/Tests/Fixtures/browser.py", "--url", base + "/", "--shots", shots,
-            "--search", "fractal", "--title-ref", "aurora-2024",
-        ], name: "chromium")
-        #expect(try await browser.waitForExit(timeout: .seconds(300)) == 0, "\(browser.stderr)")
-        let seen = try #require(browser.lines.last.flatMap { try JSONSerialization.jsonObject(with: Data($0.utf8)) as? [String: Any] })
+        let seen = try await runBrowser(base: base, artifacts: "demo", search: "fractal", titleRef: "aurora-2024")
         #expect((seen["rows"] as? [String])?.contains("Matinee Demo") == true, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 4)
         #expect(seen["titleName"] as? String == "Aurora")
