@@ -10,6 +10,8 @@ public protocol ChannelService: Sendable {
     /// Follows a channel; returns a line to show. Throws `ChannelServiceError`.
     func addChannel(address: String) async throws -> String
     func removeChannel(key: String) async throws
+    /// Fetches the channel's latest version; returns a line to show.
+    func refreshChannel(key: String) async throws -> String
 }
 
 /// Starting a stream of a catalog title: the daemon adds the torrent and
@@ -74,8 +76,18 @@ struct CatalogController<Context: RequestContext> {
         }
         router.get("/api/channels") { _, _ in try JSONResponse.make(try await store.channels().map(ChannelJSON.init)) }
         router.post("/api/channels") { request, context in try await addChannel(request, context) }
+        router.post("/api/channels/:key/refresh") { _, context in
+            guard let key = context.parameters.get("key")?.removingPercentEncoding else { throw HTTPError(.badRequest) }
+            guard let service else { throw HTTPError(.serviceUnavailable, message: "channels cannot be changed here") }
+            guard try await store.channel(key) != nil else { throw HTTPError(.notFound, message: "not following that channel") }
+            do {
+                return try JSONResponse.make(["message": try await service.refreshChannel(key: key)])
+            } catch let e as ChannelServiceError {
+                return try e.response()
+            }
+        }
         router.delete("/api/channels/:key") { _, context in
-            guard let key = context.parameters.get("key") else { throw HTTPError(.badRequest) }
+            guard let key = context.parameters.get("key")?.removingPercentEncoding else { throw HTTPError(.badRequest) }
             guard let service else { throw HTTPError(.serviceUnavailable, message: "channels cannot be changed here") }
             guard try await store.channel(key) != nil else { throw HTTPError(.notFound, message: "not following that channel") }
             try await service.removeChannel(key: key)

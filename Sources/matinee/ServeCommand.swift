@@ -218,6 +218,17 @@ struct DaemonChannels: ChannelService {
         }
     }
 
+    func refreshChannel(key: String) async throws -> String {
+        guard let c = try await store.channel(key) else { throw ChannelServiceError("not following that channel", badInput: true) }
+        if c.isLocal { return "\(c.name) comes with Matinee: it is updated with the app" }
+        guard let a = ChannelAddress(c.address) else { throw ChannelServiceError("the channel's address is damaged", badInput: true) }
+        do {
+            return try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60)
+        } catch let e as CLIError {
+            throw ChannelServiceError(e.message + " (keeping the last good catalog)", badInput: false)
+        }
+    }
+
     func removeChannel(key: String) async throws {
         guard let c = try await store.channel(key) else { return }
         if c.isLocal { try await store.setFlag("bundled-removed:\(c.key)", true) }

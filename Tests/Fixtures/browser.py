@@ -119,7 +119,26 @@ def main():
         video = d.find_element(By.CSS_SELECTOR, "#player video")
         seen["resumedAt"] = wait(lambda: (lambda v: v if v > 0 else None)(
             d.execute_script("return arguments[0].readyState >= 2 ? arguments[0].currentTime : 0", video)), what="the resumed video")
+        # Errors so far (the channels page below provokes a 422 on purpose).
         seen["logs"] = [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+
+        # The channels page: state of each, a bad address refused, one removed.
+        d.find_element(By.CSS_SELECTOR, "#player .back").click() if not d.find_element(By.ID, "player").get_attribute("hidden") else None
+        d.find_element(By.ID, "nav-channels").click()
+        wait(lambda: d.find_elements(By.CSS_SELECTOR, "#channels tbody tr"), what="the channels page")
+        rows = lambda: [[td.text for td in tr.find_elements(By.TAG_NAME, "td")] for tr in d.find_elements(By.CSS_SELECTOR, "#channels tbody tr")]
+        seen["channels"] = [[r[0].split("\n")[0], r[3]] for r in rows()]
+        d.find_element(By.ID, "channel-address").send_keys("not a channel")
+        d.find_element(By.CSS_SELECTOR, "#add-channel button").click()
+        wait(lambda: "not a channel address" in d.find_element(By.CSS_SELECTOR, "#channels .status").text, what="the refusal")
+        seen["addRefusal"] = d.find_element(By.CSS_SELECTOR, "#channels .status").text
+        d.save_screenshot(a.shots + "/6-channels.png")
+        for tr in d.find_elements(By.CSS_SELECTOR, "#channels tbody tr"):
+            if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith("Open Films"):
+                [b for b in tr.find_elements(By.TAG_NAME, "button") if b.text == "Remove"][0].click()
+                break
+        wait(lambda: not any(r[0].startswith("Open Films") for r in rows()), what="Open Films removed")
+        seen["channelsAfterRemove"] = [r[0].split("\n")[0] for r in rows()]
     except SystemExit as e:
         d.save_screenshot(a.shots + "/failure.png")
         print(json.dumps(seen), flush=True)

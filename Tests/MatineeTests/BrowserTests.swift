@@ -7,7 +7,7 @@ import TestSupport
 /// against `serve` following a real channel on a private DHT.
 @Suite("Web UI in Chromium", .serialized)
 struct BrowserTests {
-    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; a subtitle track loads; the overlay shows the swarm; catalog markup stays text; after a reload Continue watching resumes it")
+    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; a subtitle track loads; the overlay shows the swarm; catalog markup stays text; after a reload Continue watching resumes it; the channels page shows state, refuses a bad address and removes a channel")
     func browse() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
@@ -43,6 +43,10 @@ struct BrowserTests {
         let stoppedAt = seen["stoppedAt"] as? Double ?? 0
         #expect((seen["continueRefs"] as? [String]) == ["tiny-dragon-2021"])
         #expect((seen["resumedAt"] as? Double ?? 0) >= stoppedAt - 1.5, "resumed at \(seen["resumedAt"] ?? 0), stopped at \(stoppedAt)")
+        let channels = seen["channels"] as? [[String]] ?? []
+        #expect(channels.contains(["Browser Films", "ok"]) && channels.contains(["Open Films", "ok"]), "\(channels)")
+        #expect((seen["addRefusal"] as? String)?.contains("is not a channel address") == true)
+        #expect(seen["channelsAfterRemove"] as? [String] == ["Browser Films"])
         #expect((seen["logs"] as? [String])?.isEmpty == true, "browser errors: \(seen["logs"] ?? "")")
         serve.kill()
         _ = try await serve.waitForExit()

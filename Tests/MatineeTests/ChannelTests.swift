@@ -57,7 +57,7 @@ func runBrowser(base: String, artifacts: String, search: String, titleRef: Strin
     guard status == 0, let seen = lastJSON(browser) else {
         throw TestFailure("the browser run failed: \(browser.stderr); saw \(lastJSON(browser) ?? [:])")
     }
-    for name in ["1-home", "2-search", "3-title", "4-player", "5-continue"] where !FileManager.default.fileExists(atPath: "\(shots)/\(name).png") {
+    for name in ["1-home", "2-search", "3-title", "4-player", "5-continue", "6-channels"] where !FileManager.default.fileExists(atPath: "\(shots)/\(name).png") {
         throw TestFailure("no screenshot \(name).png")
     }
     return seen

@@ -42,7 +42,8 @@ async function api(path, options = {}) {
   if (options.method && options.method !== "GET") headers["X-Matinee-CSRF"] = token;
   const r = await fetch(path, { ...options, headers });
   const body = r.headers.get("Content-Type")?.startsWith("application/json") ? await r.json() : null;
-  if (!r.ok) throw new Error(body?.error || `HTTP ${r.status}`);
+  // Our errors are {"error": "..."}; Hummingbird's own {"error": {"message": "..."}}.
+  if (!r.ok) throw new Error(body?.error?.message || body?.error || `HTTP ${r.status}`);
   return body;
 }
 
@@ -149,7 +150,45 @@ async function search(words) {
 }
 
 function show(id) {
-  for (const s of ["#home", "#title", "#player"]) $(s).hidden = s !== id;
+  for (const s of ["#home", "#title", "#player", "#channels"]) $(s).hidden = s !== id;
+}
+
+/// The channels page: what is followed, its state, and add/refresh/remove.
+async function loadChannels(message) {
+  const page = $("#channels");
+  const rows = [];
+  for (const c of await api("/api/channels")) {
+    const tr = el("tr");
+    tr.dataset.key = c.key;
+    const name = el("td");
+    name.append(el("div", null, c.name), el("small", "meta", c.local ? "comes with Matinee" : c.address));
+    const state = c.error ? ["failed", `refresh failed: ${c.error}`] : c.stale ? ["stale", "stale: expired"] : ["ok", "ok"];
+    const actions = el("td");
+    if (!c.local) {
+      const refresh = el("button", null, "Refresh");
+      refresh.addEventListener("click", () => channelAction(`/api/channels/${encodeURIComponent(c.key)}/refresh`, "POST", "Refreshing…"));
+      actions.append(refresh, " ");
+    }
+    const remove = el("button", null, "Remove");
+    remove.addEventListener("click", () => channelAction(`/api/channels/${encodeURIComponent(c.key)}`, "DELETE", "Removing…"));
+    actions.append(remove);
+    tr.append(name, el("td", null, String(c.titles)), el("td", null, String(c.version)), el("td", state[0], state[1]), actions);
+    rows.push(tr);
+  }
+  $("tbody", page).replaceChildren(...rows);
+  $(".status", page).textContent = message || "";
+  show("#channels");
+}
+
+async function channelAction(path, method, progress, body) {
+  const status = $("#channels .status");
+  status.textContent = progress;
+  try {
+    const r = await api(path, { method, body: body ? JSON.stringify(body) : undefined });
+    await loadChannels(r?.message || "Done.");
+  } catch (e) {
+    await loadChannels(e.message);
+  }
 }
 
 async function openTitle(ref) {
@@ -325,6 +364,16 @@ async function main() {
   document.addEventListener("keydown", onKey);
   document.querySelectorAll("[data-action=back]").forEach((b) => b.addEventListener("click", back));
   $("#title .play").addEventListener("click", play);
+  $("#nav-channels").addEventListener("click", () => loadChannels());
+  $("#nav-home").addEventListener("click", async () => {
+    show("#home");
+    await loadHome();
+  });
+  $("#add-channel").addEventListener("submit", (e) => {
+    e.preventDefault();
+    const address = $("#channel-address").value.trim();
+    if (address) channelAction("/api/channels", "POST", "Looking the channel up on the DHT…", { address });
+  });
   $("#search").addEventListener("input", (e) => {
     clearTimeout(searchTimer);
     const words = e.target.value;
