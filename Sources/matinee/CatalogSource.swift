@@ -69,12 +69,22 @@ enum CatalogSource {
                 return Pick(resolved: ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta), fileIndex: s.file, label: label)
             }
         }
+        // URLs named in a catalog are fetched only for the channel that ships
+        // with Matinee (notes/security.md: the app never fetches a URL a
+        // stranger's catalog names; web seeds inside a torrent are the
+        // torrent's own business).
+        let trusted = try await store.channel(entry.channelKey)?.isLocal == true
+        var source = s
+        if !trusted {
+            source.torrentURL = nil
+            source.webSeeds = nil
+        }
         // A .torrent over HTTP(S), when the catalog names one: no waiting for peers.
-        if let url = s.torrentURL, let r = try? await SourceResolver.resolve(url), r.id == id {
+        if let url = source.torrentURL, let r = try? await SourceResolver.resolve(url), r.id == id {
             return Pick(resolved: r, fileIndex: s.file, label: label)
         }
         return Pick(
-            resolved: ResolvedSource(source: .magnet(magnet(s, name: doc.title)), id: id, metadata: nil), fileIndex: s.file,
+            resolved: ResolvedSource(source: .magnet(magnet(source, name: doc.title)), id: id, metadata: nil), fileIndex: s.file,
             label: label)
     }
 

@@ -63,9 +63,11 @@ struct Search: AsyncParsableCommand {
                 q.channel = c.key
             }
             let groups = try await store.search(q)
+            // Only the bundled channel's URLs are offered (see CatalogSource).
+            let local = Set(try await store.channels().filter(\.isLocal).map(\.key))
             if json {
                 let out = groups.map { g in
-                    ["title": g.title, "year": g.year as Any, "kind": g.kind.rawValue, "entries": g.entries.map(Self.json)] as [String: Any]
+                    ["title": g.title, "year": g.year as Any, "kind": g.kind.rawValue, "entries": g.entries.map { Self.json($0, trusted: local.contains($0.channelKey)) }] as [String: Any]
                 }
                 let data = try JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])
                 Console.result(String(decoding: data, as: UTF8.self))
@@ -94,7 +96,7 @@ struct Search: AsyncParsableCommand {
         s.replacingOccurrences(of: "\t", with: " ").replacingOccurrences(of: "\n", with: " ")
     }
 
-    static func json(_ e: CatalogStore.Entry) -> [String: Any] {
+    static func json(_ e: CatalogStore.Entry, trusted: Bool) -> [String: Any] {
         let d = e.document
         var o: [String: Any] = ["id": e.ref, "channel": e.channelName, "channelKey": e.channelKey, "title": d.title]
         if let v = d.year { o["year"] = v }
@@ -104,13 +106,13 @@ struct Search: AsyncParsableCommand {
         if let v = d.runtime { o["runtime"] = v }
         if let v = d.license { o["license"] = v }
         if let v = e.posterFile { o["poster"] = v }
-        if let s = d.sources { o["sources"] = s.map { source($0, name: d.title) } }
+        if let s = d.sources { o["sources"] = s.map { source($0, name: d.title, trusted: trusted) } }
         if let seasons = d.seasons {
             o["seasons"] = seasons.map { s in
                 [
                     "number": s.number,
                     "episodes": s.episodes.map { ep -> [String: Any] in
-                        var x: [String: Any] = ["number": ep.number, "sources": ep.sources.map { source($0, name: d.title) }]
+                        var x: [String: Any] = ["number": ep.number, "sources": ep.sources.map { source($0, name: d.title, trusted: trusted) }]
                         if let t = ep.title { x["title"] = t }
                         return x
                     },
@@ -120,7 +122,12 @@ struct Search: AsyncParsableCommand {
         return o
     }
 
-    static func source(_ s: CatalogDocument.Source, name: String) -> [String: Any] {
+    static func source(_ s: CatalogDocument.Source, name: String, trusted: Bool) -> [String: Any] {
+        var s = s
+        if !trusted {
+            s.webSeeds = nil
+            s.torrentURL = nil
+        }
         var o: [String: Any] = ["infohash": s.infohash, "magnet": CatalogSource.magnet(s, name: name)]
         if let f = s.file { o["file"] = f }
         if let z = s.size { o["size"] = z }
