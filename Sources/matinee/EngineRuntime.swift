@@ -30,7 +30,9 @@ final class EngineRuntime: Sendable {
         do {
             let session = try await TorrentSession.start(options.sessionConfiguration(savedState: state))
             if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session) }
-            return EngineRuntime(home: home, session: session, downloadDir: downloadDir)
+            let runtime = EngineRuntime(home: home, session: session, downloadDir: downloadDir)
+            runtime.announceOnceTheDHTIsUp()
+            return runtime
         } catch let e as EngineError where e.kind == .listenFailed {
             throw CLIError("\(e.message) (is another program using that port?)")
         } catch let e as EngineError {
@@ -66,20 +68,20 @@ final class EngineRuntime: Sendable {
             throw CLIError(e.message)
         }
         open.withLock { $0[t.id] = t }
-        announceOnceTheDHTIsUp(t)
         return t
     }
 
     /// libtorrent announces a new torrent to the DHT at once, and then only
     /// every 15 minutes: if the routing table was still empty (a fresh start,
-    /// a private DHT), announce again as soon as it has nodes.
-    private func announceOnceTheDHTIsUp(_ t: Torrent) {
+    /// a private DHT), the torrents added by then are announced again as soon
+    /// as it has nodes. One watcher per engine, not one per torrent.
+    private func announceOnceTheDHTIsUp() {
         let session = session
-        Task {
+        Task { [weak self] in
             for _ in 0..<60 {
                 if await session.dhtNodeCount() > 0 {
                     try? await Task.sleep(for: .seconds(1))
-                    t.announce()
+                    for t in self?.open.withLock({ Array($0.values) }) ?? [] { t.announce() }
                     return
                 }
                 try? await Task.sleep(for: .seconds(1))
