@@ -442,6 +442,13 @@ void mt_torrent_force_reannounce(mt_torrent *t) {
     }
 }
 
+void mt_torrent_flush_cache(mt_torrent *t) {
+    try {
+        t->handle.flush_cache();
+    } catch (...) {
+    }
+}
+
 void mt_torrent_pause(mt_torrent *t) {
     try {
         t->handle.pause(lt::torrent_handle::graceful_pause);
@@ -767,6 +774,7 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.piece = static_cast<int>(static_cast<lt::hash_failed_alert *>(a)->piece_index);
                 break;
             case lt::torrent_removed_alert::alert_type: m.type = MT_ALERT_TORRENT_REMOVED; break;
+            case lt::cache_flushed_alert::alert_type: m.type = MT_ALERT_CACHE_FLUSHED; break;
             case lt::peer_connect_alert::alert_type:
                 m.type = MT_ALERT_PEER_CONNECTED;
                 m.message = dup_string(a->message());

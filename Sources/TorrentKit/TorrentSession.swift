@@ -276,6 +276,7 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_FILE_ERROR: alert = id.map { .fileError($0, message) }
         case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
         case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
+        case MT_ALERT_CACHE_FLUSHED: alert = id.map { .cacheFlushed($0) }
         case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0, message) }
         case MT_ALERT_PEER_DISCONNECTED:
             let peer = HostPort(host: a.address.map { String(cString: $0) } ?? "", port: Int(a.port))

@@ -44,6 +44,47 @@ struct EngineTests {
         await seeder.shutdown()
     }
 
+    /// libtorrent 2.0 reports a piece verified before its disk thread has
+    /// written it; a stream that read the file at once served zeros (seen as
+    /// a corrupt stream from transmission on a loaded machine).
+    @Test("each piece, read from its file as soon as it is verified and written, has its real bytes")
+    func readAfterVerify() async throws {
+        let dir = TempDir()
+        let data = try Fixtures.writeRandomFile(dir.path + "/seed/many.bin", size: 6 << 20, seed: 17)
+        let pieceSize = 16 << 10
+        let torrent = try await TorrentMaker.make(path: dir.path + "/seed/many.bin", pieceSize: pieceSize)
+        let meta = try TorrentMetadata(torrentFile: torrent)
+        let seeder = try await Self.loopbackSession()
+        var so = AddTorrentOptions(source: .torrentFile(torrent), savePath: dir.path + "/seed")
+        so.streaming = false
+        so.seedMode = true
+        _ = try await seeder.add(so)
+        let leecher = try await Self.loopbackSession()
+        let alerts = leecher.alerts()
+        var o = AddTorrentOptions(source: .torrentFile(torrent), savePath: dir.path + "/leech")
+        o.peers = [HostPort(host: "127.0.0.1", port: await seeder.listenPort)]
+        o.streaming = false
+        let t = try await leecher.add(o)
+        let path = dir.path + "/leech/many.bin"
+        var bad: [Int] = []
+        var seen = 0
+        for await a in alerts {
+            guard case let .pieceFinished(id, piece) = a, id == meta.id else { continue }
+            await t.waitUntilWritten(piece)
+            let fd = open(path, O_RDONLY)
+            #expect(fd >= 0)
+            var buf = [UInt8](repeating: 0, count: pieceSize)
+            let n = buf.withUnsafeMutableBytes { pread(fd, $0.baseAddress, pieceSize, off_t(piece * pieceSize)) }
+            close(fd)
+            if n != pieceSize || buf != Array(data[piece * pieceSize..<(piece + 1) * pieceSize]) { bad.append(piece) }
+            seen += 1
+            if seen == meta.pieceCount { break }
+        }
+        #expect(bad.isEmpty, "pieces read with the wrong bytes: \(bad)")
+        await leecher.shutdown()
+        await seeder.shutdown()
+    }
+
     @Test("alerts arrive as an AsyncStream: metadata, each verified piece, status")
     func alertStream() async throws {
         let dir = TempDir()
