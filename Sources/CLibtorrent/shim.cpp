@@ -11,6 +11,7 @@
 #include <libtorrent/create_torrent.hpp>
 #include <libtorrent/ip_filter.hpp>
 #include <libtorrent/magnet_uri.hpp>
+#include <libtorrent/posix_disk_io.hpp>
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
@@ -164,6 +165,11 @@ mt_session *mt_session_new(const mt_setting *settings, size_t count, const uint8
         lt::settings_pack &pack = params.settings;
         pack.set_int(lt::settings_pack::alert_mask, static_cast<int>(static_cast<std::uint32_t>(kAlertMask)));
         if (apply(pack, settings, count, err) != 0) return nullptr;
+        // pwrite/pread on the network thread instead of mmap with a store
+        // buffer: with mmap, a piece is hashed from the store buffer and
+        // reported finished before it is in the file, and a stream that reads
+        // the file then serves zeros (docs/streaming.md).
+        params.disk_io_constructor = lt::posix_disk_io_constructor;
         auto s = std::make_unique<mt_session>();
         s->ses = std::make_unique<lt::session>(std::move(params));
         return s.release();
@@ -438,13 +444,6 @@ void mt_torrent_force_reannounce(mt_torrent *t) {
     try {
         t->handle.force_reannounce(0, -1, lt::torrent_handle::ignore_min_interval);
         t->handle.force_dht_announce();
-    } catch (...) {
-    }
-}
-
-void mt_torrent_flush_cache(mt_torrent *t) {
-    try {
-        t->handle.flush_cache();
     } catch (...) {
     }
 }
@@ -774,7 +773,6 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.piece = static_cast<int>(static_cast<lt::hash_failed_alert *>(a)->piece_index);
                 break;
             case lt::torrent_removed_alert::alert_type: m.type = MT_ALERT_TORRENT_REMOVED; break;
-            case lt::cache_flushed_alert::alert_type: m.type = MT_ALERT_CACHE_FLUSHED; break;
             case lt::peer_connect_alert::alert_type:
                 m.type = MT_ALERT_PEER_CONNECTED;
                 m.message = dup_string(a->message());

@@ -147,8 +147,6 @@ public struct ChannelResolver: Sendable {
             }
             try await Task.sleep(for: .milliseconds(100))
         }
-        // Verified is not yet written: the files are read right after this.
-        await torrent.waitUntilAllWritten()
         return folder + "/" + Self.folderName
     }
 

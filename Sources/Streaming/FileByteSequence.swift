@@ -52,8 +52,6 @@ final class ReaderLease: @unchecked Sendable {
         let piece = stream.map.piece(at: offset)
         do {
             try await stream.torrent.pieces.wait(for: piece)
-            // Verified is not yet written (libtorrent 2.0's store buffer).
-            await stream.torrent.waitUntilWritten(piece)
         } catch {
             release()
             throw error

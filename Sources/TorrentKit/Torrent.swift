@@ -27,22 +27,6 @@ public final class Torrent: Sendable {
         var removed = false
         var nextToken = 0
         var knownPeers: [HostPort] = []
-        var disk = DiskWrites()
-    }
-
-    /// Which verified pieces are surely in their files. libtorrent 2.0 hashes
-    /// a piece from its store buffer and reports it finished before the
-    /// disk thread has written it (notes/libtorrent.md): a read from the file
-    /// at that moment can return zeros. A piece verified by an alert is
-    /// readable once a cache flush asked for after it has completed.
-    struct DiskWrites {
-        /// Flushes asked for, and flushes completed (they complete in order).
-        var requested = 0
-        var completed = 0
-        /// Verified pieces that may not be written yet: piece → `requested`
-        /// when it was verified (flush number `value + 1` covers it).
-        var pending: [Int: Int] = [:]
-        var waiters: [Int: (need: Int, continuation: CheckedContinuation<Void, Never>)] = [:]
     }
 
     private let state = Mutex(State())
@@ -219,18 +203,7 @@ public final class Torrent: Sendable {
     func handle(_ alert: TorrentAlert) {
         switch alert {
         case let .pieceFinished(_, piece):
-            state.withLock { $0.disk.pending[piece] = $0.disk.requested }
             pieces.insert(piece)
-        case .cacheFlushed:
-            let ready = state.withLock { s -> [CheckedContinuation<Void, Never>] in
-                s.disk.completed += 1
-                let done = s.disk.completed
-                s.disk.pending = s.disk.pending.filter { $0.value + 1 > done }
-                let ready = s.disk.waiters.filter { $0.value.need <= done }
-                for k in ready.keys { s.disk.waiters[k] = nil }
-                return ready.values.map(\.continuation)
-            }
-            for w in ready { w.resume() }
         case .metadataReceived:
             let waiters = state.withLock { s in
                 s.metadataArrived = true
@@ -282,63 +255,8 @@ public final class Torrent: Sendable {
         pieces.fail(e)
     }
 
-    /// Waits until a verified piece's bytes are in its file (see
-    /// `DiskWrites`): at once for pieces known to be written, else after one
-    /// cache flush. A flush that has not come back within five seconds is
-    /// asked for again.
-    public func waitUntilWritten(_ piece: Int) async {
-        while true {
-            let (need, ask): (Int?, Bool) = state.withLock { s in
-                guard !s.removed, let v = s.disk.pending[piece] else { return (nil, false) }
-                let need = v + 1
-                if s.disk.completed >= need { return (nil, false) }
-                if s.disk.requested < need {
-                    s.disk.requested = need
-                    return (need, true)
-                }
-                return (need, false)
-            }
-            guard let need else { return }
-            if ask { mt_torrent_flush_cache(handle.raw) }
-            let token = state.withLock { s -> Int in
-                s.nextToken += 1
-                return s.nextToken
-            }
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let resumeNow = state.withLock { s -> Bool in
-                    if s.removed || s.disk.completed >= need { return true }
-                    s.disk.waiters[token] = (need, c)
-                    return false
-                }
-                if resumeNow { return c.resume() }
-                Task { [self] in
-                    try? await Task.sleep(for: .seconds(5))
-                    state.withLock { $0.disk.waiters.removeValue(forKey: token) }?.continuation.resume()
-                }
-            }
-            let stillWaiting = state.withLock { s -> Bool in
-                guard !s.removed, s.disk.completed < need else { return false }
-                // No alert in five seconds: count the flushes asked for as
-                // lost and ask again for this piece.
-                s.disk.completed = s.disk.requested
-                s.disk.pending[piece] = s.disk.requested
-                return true
-            }
-            if !stillWaiting { return }
-        }
-    }
-
-    /// Waits until everything verified so far is in the files (a reader of
-    /// whole files, such as a catalog, calls this once all pieces are in).
-    public func waitUntilAllWritten() async {
-        let pending = state.withLock { Array($0.disk.pending.keys) }
-        for p in pending { await waitUntilWritten(p) }
-    }
-
     /// Verified pieces that never produced a piece_finished alert (resumed or
     /// checked files) are read once from libtorrent, off the alert thread.
-    /// Pieces it adds count as not yet written: libtorrent may report a
-    /// piece here before its piece_finished alert reaches us.
     func refreshPieces() {
         let h = handle
         let p = pieces
@@ -350,11 +268,7 @@ public final class Torrent: Sendable {
             let got = have.withUnsafeMutableBufferPointer { mt_torrent_have_pieces(h.raw, $0.baseAddress, n) }
             guard got > 0 else { return }
             p.resize(to: n)
-            let verified = have.indices.filter { have[$0] != 0 }
-            self.state.withLock { s in
-                for i in verified where !p.contains(i) && s.disk.pending[i] == nil { s.disk.pending[i] = s.disk.requested }
-            }
-            p.insert(contentsOf: verified)
+            p.insert(contentsOf: have.indices.lazy.filter { have[$0] != 0 })
         }
     }
 }

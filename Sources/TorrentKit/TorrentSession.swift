@@ -53,31 +53,9 @@ public final class TorrentSession: Sendable {
     public static func start(_ configuration: SessionConfiguration) async throws -> TorrentSession {
         let engine = EngineQueue()
         let created: Result<EnginePointer, EngineError> = await engine.run {
-            let settings = configuration.settings
             var err = mt_error()
-            // Keep the C strings alive for the duration of the call.
-            let names = settings.map { strdup($0.0)! }
-            let strings = settings.map { s -> UnsafeMutablePointer<CChar>? in
-                if case let .string(v) = s.1 { return strdup(v) }
-                return nil
-            }
-            defer {
-                names.forEach { free($0) }
-                strings.forEach { free($0) }
-            }
-            var cs = [mt_setting]()
-            for (i, s) in settings.enumerated() {
-                var m = mt_setting()
-                m.name = UnsafePointer(names[i])
-                switch s.1 {
-                case .string: m.kind = Int32(MT_SETTING_STRING); m.string_value = UnsafePointer(strings[i])
-                case let .int(v): m.kind = Int32(MT_SETTING_INT); m.int_value = Int64(v)
-                case let .bool(v): m.kind = Int32(MT_SETTING_BOOL); m.int_value = v ? 1 : 0
-                }
-                cs.append(m)
-            }
             let state = configuration.savedState ?? []
-            let p = cs.withUnsafeBufferPointer { c in
+            let p = withCSettings(configuration.settings) { c in
                 state.withUnsafeBufferPointer { st in
                     mt_session_new(c.baseAddress, c.count, st.baseAddress, st.count, &err)
                 }
@@ -276,7 +254,6 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_FILE_ERROR: alert = id.map { .fileError($0, message) }
         case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
         case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
-        case MT_ALERT_CACHE_FLUSHED: alert = id.map { .cacheFlushed($0) }
         case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0, message) }
         case MT_ALERT_PEER_DISCONNECTED:
             let peer = HostPort(host: a.address.map { String(cString: $0) } ?? "", port: Int(a.port))
@@ -322,6 +299,21 @@ public final class TorrentSession: Sendable {
     // MARK: DHT
 
     /// Tells the DHT about a node (a private DHT's other members).
+    /// Applies what a user may change while the engine runs (Settings):
+    /// the upload cap, its reach to local peers, and the encryption policy.
+    public func applyLive(_ configuration: SessionConfiguration) async throws {
+        let wanted = Set(["upload_rate_limit", "download_rate_limit", "out_enc_policy", "in_enc_policy", "prefer_rc4"])
+        let settings = configuration.settings.filter { wanted.contains($0.0) }
+        let p = pointer
+        let failure: String? = await engine.run {
+            var err = mt_error()
+            let ok = withCSettings(settings) { c in mt_session_apply_settings(p.raw, c.baseAddress, c.count, &err) }
+            return ok == 0 ? nil : String(cString: errorMessage(&err))
+        }
+        if let failure { throw EngineError(.engine, failure) }
+        mt_session_limit_local_peers(pointer.raw, configuration.limitLocalPeers)
+    }
+
     public func addDHTNode(_ node: HostPort) {
         mt_session_add_dht_node(pointer.raw, node.host, Int32(node.port))
     }
@@ -429,4 +421,30 @@ public final class TorrentSession: Sendable {
             mt_session_free(p.raw)
         }
     }
+}
+
+/// Runs `body` with libtorrent settings as C structs (their strings live
+/// for the call).
+func withCSettings<T>(_ settings: [(String, SettingValue)], _ body: (UnsafeBufferPointer<mt_setting>) -> T) -> T {
+    let names = settings.map { strdup($0.0)! }
+    let strings = settings.map { s -> UnsafeMutablePointer<CChar>? in
+        if case let .string(v) = s.1 { return strdup(v) }
+        return nil
+    }
+    defer {
+        names.forEach { free($0) }
+        strings.forEach { free($0) }
+    }
+    var cs = [mt_setting]()
+    for (i, s) in settings.enumerated() {
+        var m = mt_setting()
+        m.name = UnsafePointer(names[i])
+        switch s.1 {
+        case .string: m.kind = Int32(MT_SETTING_STRING); m.string_value = UnsafePointer(strings[i])
+        case let .int(v): m.kind = Int32(MT_SETTING_INT); m.int_value = Int64(v)
+        case let .bool(v): m.kind = Int32(MT_SETTING_BOOL); m.int_value = v ? 1 : 0
+        }
+        cs.append(m)
+    }
+    return cs.withUnsafeBufferPointer(body)
 }

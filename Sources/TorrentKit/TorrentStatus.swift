@@ -85,8 +85,6 @@ public enum TorrentAlert: Sendable {
     case fileError(TorrentID, String)
     case trackerError(TorrentID, String)
     case removed(TorrentID)
-    /// Everything libtorrent had accepted when `flush_cache` was asked is on disk.
-    case cacheFlushed(TorrentID)
     /// A connection attempt to a peer (the message names it, for logs).
     case peerConnected(TorrentID, String)
     /// A peer went away: `message` says which and why (for logs);

@@ -22,14 +22,14 @@ struct PolicyTests {
         // The same peer serves a client that only prefers encryption...
         let relaxed = MatineeCLI(home: dir.sub("relaxed"))
         let (p2, url2) = try await relaxed.play(dir.path + "/e.torrent", ["--peer", plain.peer])
-        try await expectByteExact(url2, data)
+        try await expectByteExact(url2, data, play: p2)
         p2.kill()
         try await p2.waitForExit()
 
         // ...and an encrypting peer serves the strict one.
         let encrypted = try await LibtorrentSeeder.start(data: dir.path + "/data/e.mp4", torrentIn: dir.path + "/e.torrent", encryption: "forced")
         let (p3, url3) = try await strict.play(dir.path + "/e.torrent", ["--peer", encrypted.peer, "--require-encryption"])
-        try await expectByteExact(url3, data)
+        try await expectByteExact(url3, data, play: p3)
         p3.kill()
         try await p3.waitForExit()
     }

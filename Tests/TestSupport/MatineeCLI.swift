@@ -25,9 +25,10 @@ public struct MatineeCLI: Sendable {
     }
 
     /// `matinee play` on loopback with a private (empty) DHT; returns the
-    /// process and the stream URL it printed.
+    /// process and the stream URL it printed. Its engine log (peer events)
+    /// goes to its stderr, for failure messages.
     public func play(_ source: String, _ extra: [String] = [], timeout: Duration = .seconds(60)) async throws -> (TestProcess, String) {
-        let p = try start(["play", source, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"] + extra)
+        let p = try start(["play", source, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"] + extra, environment: ["MATINEE_ENGINE_LOG": "1"])
         let url = try await p.waitForLine(timeout: timeout) { $0.hasPrefix("http://") ? $0 : nil }
         return (p, url)
     }

@@ -121,9 +121,7 @@ void mt_torrent_connect_peer(mt_torrent *t, const char *host, int port);
 void mt_torrent_set_upload_limit(mt_torrent *t, int bytes_per_second);
 /* Announces again to trackers and the DHT now. */
 void mt_torrent_force_reannounce(mt_torrent *t);
-/* Asks for MT_ALERT_CACHE_FLUSHED once every block libtorrent had accepted
- * for this torrent by now is written to its files. */
-void mt_torrent_flush_cache(mt_torrent *t);
+
 void mt_torrent_pause(mt_torrent *t);
 void mt_torrent_resume(mt_torrent *t);
 /* Posts a save_resume_data alert (or a failed one). */
@@ -213,7 +211,6 @@ enum {
     MT_ALERT_DHT_STATS,        /* count = nodes in the routing table */
     MT_ALERT_PEER_DISCONNECTED, /* message: the peer and the reason; address, port: the peer;
                                    count: 1 if the connection had been established */
-    MT_ALERT_CACHE_FLUSHED,    /* after mt_torrent_flush_cache (and on removal) */
 };
 
 typedef struct {
