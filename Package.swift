@@ -62,6 +62,7 @@ let package = Package(
             dependencies: [
                 "Streaming", "TorrentKit", "Catalog",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],

@@ -18,6 +18,19 @@ public protocol ChannelService: Sendable {
 /// returns the /stream path of the chosen file.
 public protocol PlaybackService: Sendable {
     func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String)
+    /// The external players this machine has: "mpv", "vlc".
+    func externalPlayers() -> [String]
+    /// Starts `player` (one of `externalPlayers()`) on `url`, an absolute
+    /// capability URL, from `start` seconds; returns a line to show. Throws
+    /// `ChannelServiceError`.
+    func openExternal(player: String, url: String, title: String, start: Double) async throws -> String
+}
+
+extension PlaybackService {
+    public func externalPlayers() -> [String] { [] }
+    public func openExternal(player: String, url: String, title: String, start: Double) async throws -> String {
+        throw ChannelServiceError("no external player can be started here", badInput: true)
+    }
 }
 
 /// A refusal to show the user as is.
@@ -37,6 +50,7 @@ struct CatalogController<Context: RequestContext> {
     let service: ChannelService?
     let playback: PlaybackService?
     let token: CSRFToken
+    let capability: StreamCapability
     /// Artwork is served only from under this folder (the downloaded catalogs).
     let artRoot: String
 
@@ -52,6 +66,8 @@ struct CatalogController<Context: RequestContext> {
         router.get("/api/art") { request, _ in try await art(request) }
         router.get("/api/subtitles") { request, _ in try await subtitles(request) }
         router.post("/api/play") { request, _ in try await play(request) }
+        router.get("/api/players") { _, _ in try JSONResponse.make(playback?.externalPlayers() ?? []) }
+        router.post("/api/players/open") { request, _ in try await openExternal(request) }
         router.put("/api/history") { request, _ in
             let buffer = try await request.body.collect(upTo: 16 << 10)
             guard let body = try? JSONDecoder().decode(ProgressBody.self, from: Data(buffer: buffer)) else {
@@ -158,7 +174,32 @@ struct CatalogController<Context: RequestContext> {
                         url: "/api/subtitles?ref=\(ref)&infohash=\(infohash)&index=\(i)"))
                 }
             }
-            return try JSONResponse.make(PlayJSON(url: path, label: label, subtitles: subtitles))
+            let parts = path.split(separator: "/")
+            let media = parts.count == 3 ? "/api/media/\(parts[1])/\(parts[2])" : nil
+            return try JSONResponse.make(PlayJSON(url: capability.sign(path), label: label, subtitles: subtitles, media: media))
+        } catch let e as ChannelServiceError {
+            return try e.response()
+        }
+    }
+
+    /// Hands a stream the page is allowed to play (its URL carries a valid
+    /// capability) to mpv or VLC, with a fresh capability of its own.
+    private func openExternal(_ request: Request) async throws -> Response {
+        guard let playback else { throw HTTPError(.serviceUnavailable, message: "no external player can be started here") }
+        let buffer = try await request.body.collect(upTo: 16 << 10)
+        guard let body = try? JSONDecoder().decode(OpenPlayerBody.self, from: Data(buffer: buffer)),
+              let parts = URLComponents(string: body.url), parts.path.hasPrefix("/stream/")
+        else { throw HTTPError(.badRequest, message: "expected {\"player\": \"mpv\", \"url\": \"/stream/…\"}") }
+        let q = parts.queryItems ?? []
+        guard capability.allows(path: parts.path, exp: q.first { $0.name == "exp" }?.value, cap: q.first { $0.name == "cap" }?.value) else {
+            throw HTTPError(.forbidden, message: "this stream link is not valid or has expired: ask Matinee for a new one")
+        }
+        let origin = "http://" + (request.head.authority ?? "127.0.0.1")
+        let start = max(0, min(body.start ?? 0, 360_000))
+        do {
+            let line = try await playback.openExternal(
+                player: body.player, url: origin + capability.sign(parts.path), title: body.title ?? "Matinee", start: start)
+            return try JSONResponse.make(["message": line])
         } catch let e as ChannelServiceError {
             return try e.response()
         }
@@ -177,8 +218,10 @@ struct CatalogController<Context: RequestContext> {
         let root = URL(fileURLWithPath: artRoot).resolvingSymlinksInPath().path + "/"
         let resolved = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
         guard resolved.hasPrefix(root) else { throw HTTPError(.notFound) }
+        // A converted stream that starts at `shift` seconds counts from 0.
+        let shift = max(0, min(Double(p.get("shift") ?? "") ?? 0, 360_000))
         let vtt: String = try await NIOThreadPool.singleton.runIfActive {
-            guard let d = FileManager.default.contents(atPath: resolved), let v = SubtitleConverter.webVTT(from: Array(d)) else {
+            guard let d = FileManager.default.contents(atPath: resolved), let v = SubtitleConverter.webVTT(from: Array(d), shift: shift) else {
                 throw HTTPError(.notFound)
             }
             return v
@@ -226,10 +269,21 @@ struct SubtitleJSON: Encodable {
     var url: String
 }
 
+struct OpenPlayerBody: Decodable {
+    var player: String
+    /// The /stream URL the page plays (with its capability).
+    var url: String
+    var title: String?
+    var start: Double?
+}
+
 struct PlayJSON: Encodable {
+    /// The file as it is, with a capability.
     var url: String
     var label: String
     var subtitles: [SubtitleJSON]
+    /// `/api/media/…`: how the browser can play it (`MediaController`).
+    var media: String?
 }
 
 struct ProgressBody: Decodable {

@@ -16,6 +16,9 @@ public final class HostAllowlist: Sendable {
     /// Set once the listening port is known (when binding to port 0).
     public func setPort(_ port: Int) { state.withLock { $0.port = port } }
 
+    /// The port this server listens on (0 until it is known).
+    public var port: Int { state.withLock { $0.port } }
+
     public func allows(_ host: String?) -> Bool {
         guard let host = host?.lowercased(), !host.isEmpty else { return false }
         let (port, extra) = state.withLock { ($0.port, $0.extra) }

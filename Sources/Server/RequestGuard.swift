@@ -31,7 +31,7 @@ struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
         } else if let site = request.headers[.secFetchSite] {
             guard site == "same-origin" || site == "none" else { return Self.refuse("cross-site request refused") }
         }
-        guard let sent = request.headers[.csrfToken], Self.equal(sent, token.value) else {
+        guard let sent = request.headers[.csrfToken], constantTimeEqual(sent, token.value) else {
             return Self.refuse("missing or wrong X-Matinee-CSRF token")
         }
         return try await next(request, context)
@@ -44,14 +44,15 @@ struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
             body: .init(byteBuffer: ByteBuffer(bytes: body)))
     }
 
-    /// Constant-time comparison.
-    static func equal(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8), y = Array(b.utf8)
-        guard x.count == y.count else { return false }
-        var diff: UInt8 = 0
-        for i in 0..<x.count { diff |= x[i] ^ y[i] }
-        return diff == 0
-    }
+}
+
+/// Compares secrets without leaking, through timing, how much of them matched.
+func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+    let x = Array(a.utf8), y = Array(b.utf8)
+    guard x.count == y.count else { return false }
+    var diff: UInt8 = 0
+    for i in 0..<x.count { diff |= x[i] ^ y[i] }
+    return diff == 0
 }
 
 extension HTTPField.Name {

@@ -4,8 +4,10 @@ import Streaming
 import TorrentKit
 
 /// `/stream/<infohash>/<fileIndex>` (GET, HEAD) and `/api/streams` (status).
+/// A stream URL must carry a valid capability (`StreamCapability`).
 struct StreamController<Context: RequestContext> {
     let hub: StreamHub
+    let capability: StreamCapability
 
     func addRoutes(to router: Router<Context>) {
         router.get("/stream/:infohash/:file") { request, context in
@@ -23,7 +25,7 @@ struct StreamController<Context: RequestContext> {
         }
     }
 
-    private func stream(_ context: Context) async throws -> FileStream {
+    func stream(_ context: Context) async throws -> FileStream {
         guard let ihText = context.parameters.get("infohash"), let id = TorrentID(string: ihText) else {
             throw HTTPError(.badRequest, message: "not an info-hash (40 hex digits)")
         }
@@ -40,6 +42,7 @@ struct StreamController<Context: RequestContext> {
     }
 
     private func serve(_ request: Request, _ context: Context, head: Bool) async throws -> Response {
+        try checkCapability(request)
         let stream = try await self.stream(context)
         let size = stream.size
         var headers: HTTPFields = [
@@ -74,6 +77,16 @@ struct StreamController<Context: RequestContext> {
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
+    }
+}
+
+extension StreamController {
+    /// 403 unless the URL's `exp` and `cap` grant its path.
+    func checkCapability(_ request: Request) throws {
+        let q = request.uri.queryParameters
+        guard capability.allows(path: request.uri.path, exp: q.get("exp"), cap: q.get("cap")) else {
+            throw HTTPError(.forbidden, message: "this stream link is not valid or has expired: ask Matinee for a new one")
+        }
     }
 }
 

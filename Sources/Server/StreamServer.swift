@@ -15,6 +15,10 @@ public struct StreamServer: Sendable {
     /// The catalog routes, when this server has a catalog (serve does, play does not).
     public var catalog: (store: CatalogStore, service: ChannelService?, playback: PlaybackService?, artRoot: String)?
     public let token: CSRFToken
+    /// The Settings and Downloads routes, when a daemon runs this server.
+    public var library: LibraryService?
+    /// Signs stream URLs: only those carrying a capability are served.
+    public let capability: StreamCapability
 
     public init(
         hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = [],
@@ -26,6 +30,12 @@ public struct StreamServer: Sendable {
         self.extraHostNames = extraHostNames
         self.catalog = catalog
         self.token = token
+        capability = StreamCapability()
+    }
+
+    /// A capability URL path for one file: `/stream/<infohash>/<file>?exp=…&cap=…`.
+    public func streamPath(infoHash: String, file: Int) -> String {
+        capability.sign("/stream/\(infoHash)/\(file)")
     }
 
     /// The router, for in-process tests and for embedding.
@@ -34,13 +44,18 @@ public struct StreamServer: Sendable {
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
         router.add(middleware: RequestGuardMiddleware(token: token))
-        StreamController(hub: hub).addRoutes(to: router)
+        let streams = StreamController<BasicRequestContext>(hub: hub, capability: capability)
+        streams.addRoutes(to: router)
+        MediaController(streams: streams, allowlist: allowlist, transcodes: TranscodeLimiter()).addRoutes(to: router)
         if let catalog {
             CatalogController(
-                store: catalog.store, service: catalog.service, playback: catalog.playback, token: token,
+                store: catalog.store, service: catalog.service, playback: catalog.playback, token: token, capability: capability,
                 artRoot: catalog.artRoot
             ).addRoutes(to: router)
             WebUIController().addRoutes(to: router)
+        }
+        if let library {
+            LibraryController<BasicRequestContext>(service: library).addRoutes(to: router)
         }
         return router
     }

@@ -7,7 +7,9 @@ import Foundation
 public enum SubtitleConverter {
     public static let maxInputBytes = 2 << 20
 
-    public static func webVTT(from input: [UInt8]) -> String? {
+    /// `shift` seconds are taken off every cue (a converted stream that
+    /// starts mid-film counts from 0); cues that end before 0 are dropped.
+    public static func webVTT(from input: [UInt8], shift: Double = 0) -> String? {
         guard input.count <= maxInputBytes else { return nil }
         var text = String(decoding: input, as: UTF8.self)
         if text.hasPrefix("\u{FEFF}") { text.removeFirst() }
@@ -17,7 +19,7 @@ public enum SubtitleConverter {
         for block in text.components(separatedBy: "\n\n") {
             let lines = block.split(separator: "\n", omittingEmptySubsequences: false).map(String.init).filter { !$0.isEmpty }
             guard let timeIndex = lines.firstIndex(where: { $0.contains("-->") }), timeIndex <= 1 else { continue }
-            guard let timing = Self.timing(lines[timeIndex]) else { continue }
+            guard let timing = Self.timing(lines[timeIndex], shift: shift) else { continue }
             let body = lines[(timeIndex + 1)...].map(Self.clean).filter { !$0.isEmpty }
             guard !body.isEmpty else { continue }
             cues += 1
@@ -28,12 +30,12 @@ public enum SubtitleConverter {
 
     /// "00:00:01,000 --> 00:00:02,500 X:1" -> "00:00:01.000 --> 00:00:02.500"
     /// (cue settings dropped).
-    static func timing(_ line: String) -> String? {
+    static func timing(_ line: String, shift: Double = 0) -> String? {
         let parts = line.components(separatedBy: "-->").map { $0.trimmingCharacters(in: .whitespaces) }
         guard parts.count == 2 else { return nil }
         let end = parts[1].split(separator: " ").first.map(String.init) ?? ""
-        guard let a = time(parts[0]), let b = time(end), a <= b else { return nil }
-        return "\(format(a)) --> \(format(b))"
+        guard let a = time(parts[0]), let b = time(end), a <= b, b - shift > 0 else { return nil }
+        return "\(format(max(0, a - shift))) --> \(format(b - shift))"
     }
 
     static func time(_ s: String) -> Double? {

@@ -67,6 +67,12 @@ struct ChannelCommand: AsyncParsableCommand {
                 }
                 let home = Home.resolve()
                 try home.prepare()
+                if let daemon = await DaemonClient.find(home) {
+                    // The running Matinee owns the engine: it does the work.
+                    Console.info("Adding through the running Matinee (\(daemon.file.url))…")
+                    Console.info(try await daemon.change("POST", "/api/channels", body: ["address": a.magnet]) ?? "Added.")
+                    return
+                }
                 let store = try await openCatalog(home)
                 let existed = try await store.channel(a.hex) != nil
                 try await store.addChannel(key: a.hex, name: a.short, address: a.magnet)
@@ -148,6 +154,20 @@ struct ChannelCommand: AsyncParsableCommand {
                     Console.info("No channels to refresh.")
                     return
                 }
+                if let daemon = await DaemonClient.find(home) {
+                    var failures = 0
+                    for c in chosen {
+                        do {
+                            let key = c.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? c.key
+                            Console.info("\(c.name): " + (try await daemon.change("POST", "/api/channels/\(key)/refresh") ?? "refreshed"))
+                        } catch let e as CLIError {
+                            failures += 1
+                            Console.error("\(c.name): \(e.message) (keeping the last good catalog)")
+                        }
+                    }
+                    if failures > 0 { throw ExitCode(1) }
+                    return
+                }
                 let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
                 var failures = 0
                 try await runtime.run {
@@ -178,6 +198,13 @@ struct ChannelCommand: AsyncParsableCommand {
                 try home.prepare()
                 let store = try await openCatalog(home)
                 let c = try ChannelRefresher.find(channel, in: try await store.channels())
+                if let daemon = await DaemonClient.find(home) {
+                    // The daemon seeds the channel's catalog: it removes it.
+                    let key = c.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? c.key
+                    _ = try await daemon.change("DELETE", "/api/channels/\(key)")
+                    Console.info("Removed \"\(c.name)\" (\(c.titleCount) titles) through the running Matinee.")
+                    return
+                }
                 if c.isLocal { try await store.setFlag("bundled-removed:\(c.key)", true) }
                 try await store.removeChannel(c.key)
                 try? FileManager.default.removeItem(atPath: home.channelsDir + "/" + c.key)

@@ -116,6 +116,9 @@ enum DemoLibrary {
         var source: String
         var seconds: Int
         var caption: String
+        /// Matroska with AC3 sound, which no browser plays as it is: the UI
+        /// gets it converted by ffmpeg.
+        var matroska = false
     }
 
     static let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -133,7 +136,8 @@ enum DemoLibrary {
         var posters: [(path: String, title: String, colors: (String, String))] = []
         for f in films {
             let dir = root + "/Movies/" + f.folder
-            clips.append(Clip(path: dir + "/\(f.folder).mp4", source: f.source, seconds: 20, caption: f.title))
+            let mkv = f.title == "Signal Test"
+            clips.append(Clip(path: dir + "/\(f.folder).\(mkv ? "mkv" : "mp4")", source: f.source, seconds: 20, caption: f.title, matroska: mkv))
             posters.append((dir + "/poster.jpg", f.title, f.colors))
             try write(dir + "/title.json", """
                 {"synopsis": "\(f.synopsis)", "genres": \(f.genres.map { "\"\($0)\"" }), "runtime": 1, \
@@ -163,9 +167,8 @@ enum DemoLibrary {
             try await ffmpeg([
                 "-f", "lavfi", "-i", c.source, "-f", "lavfi", "-i", "sine=frequency=\(220 + 55 * i):sample_rate=44100",
                 "-t", String(c.seconds), "-vf", "format=yuv420p,drawtext=fontfile=\(font):text=\(c.caption):fontsize=34:fontcolor=white:x=(w-tw)/2:y=h-70:box=1:boxcolor=black@0.55:boxborderw=10",
-                "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-c:a", "aac", "-b:a", "64k", "-shortest",
-                "-movflags", "+faststart", c.path,
-            ])
+                "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-shortest",
+            ] + (c.matroska ? ["-c:a", "ac3", "-b:a", "96k"] : ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"]) + [c.path])
         }
         for p in posters where !FileManager.default.fileExists(atPath: p.path) {
             try await ffmpeg([

@@ -14,13 +14,36 @@ import TorrentKit
 final class EngineRuntime: Sendable {
     let home: Home
     let session: TorrentSession
-    let downloadDir: String
-    private let open = Mutex<[TorrentID: Torrent]>([:])
+    private let folder: Mutex<String>
+    private let open = Mutex<[TorrentID: (torrent: Torrent, savePath: String)]>([:])
 
     private init(home: Home, session: TorrentSession, downloadDir: String) {
         self.home = home
         self.session = session
-        self.downloadDir = downloadDir
+        self.folder = Mutex(downloadDir)
+    }
+
+    /// Where new downloads go (Settings can change it while running).
+    var downloadDir: String {
+        get { folder.withLock { $0 } }
+    }
+
+    func setDownloadDir(_ path: String) throws {
+        try Disk.checkWritable(path, what: "the download folder")
+        folder.withLock { $0 = path }
+    }
+
+    /// The torrents open in this run, with where each is saved.
+    var torrents: [(torrent: Torrent, savePath: String)] { open.withLock { Array($0.values) } }
+
+    /// Removes a torrent from the engine and forgets it: no resume data, no
+    /// saved .torrent, and (with `deleteFiles`) no data.
+    func remove(_ t: Torrent, deleteFiles: Bool) {
+        _ = open.withLock { $0.removeValue(forKey: t.id) }
+        session.remove(t, deleteFiles: deleteFiles)
+        for path in [home.resumeFile(t.id), home.dirtyMarker(t.id), home.torrentFile(t.id)] {
+            try? FileManager.default.removeItem(atPath: path)
+        }
     }
 
     static func start(home: Home, options: EngineOptions, downloadDir: String) async throws -> EngineRuntime {
@@ -67,7 +90,7 @@ final class EngineRuntime: Sendable {
             try? FileManager.default.removeItem(atPath: home.dirtyMarker(r.id))
             throw CLIError(e.message)
         }
-        open.withLock { $0[t.id] = t }
+        open.withLock { $0[t.id] = (t, savePath ?? downloadDir) }
         return t
     }
 
@@ -81,7 +104,7 @@ final class EngineRuntime: Sendable {
             for _ in 0..<60 {
                 if await session.dhtNodeCount() > 0 {
                     try? await Task.sleep(for: .seconds(1))
-                    for t in self?.open.withLock({ Array($0.values) }) ?? [] { t.announce() }
+                    for t in self?.torrents ?? [] { t.torrent.announce() }
                     return
                 }
                 try? await Task.sleep(for: .seconds(1))
@@ -113,7 +136,7 @@ final class EngineRuntime: Sendable {
 
     /// Saves resume data and session state, then stops the engine.
     func shutdown() async {
-        let torrents = open.withLock { Array($0.values) }
+        let torrents = open.withLock { $0.values.map(\.torrent) }
         await withTaskGroup(of: Void.self) { group in
             for t in torrents {
                 group.addTask {

@@ -34,6 +34,11 @@ struct Home {
     /// A publisher's work folder for one channel.
     func publishedDir(_ keyHex: String) -> String { data + "/published/" + keyHex }
 
+    /// What the Settings page saved.
+    var settingsFile: String { data + "/settings.json" }
+    /// Written by a running daemon: its URL and token, for CLI commands.
+    var daemonFile: String { data + "/daemon.json" }
+
     func resumeFile(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).resume" }
     /// Present while a run has the torrent open; left behind by a crash.
     func dirtyMarker(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).running" }

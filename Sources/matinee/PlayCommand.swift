@@ -87,10 +87,11 @@ struct Play: AsyncParsableCommand {
         try await runtime.run {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 // The HTTP port first: if it is taken, fail before touching anything.
-                let port = try await HTTPRunner.start(StreamServer(hub: hub, port: httpPort), in: &group)
+                let server = StreamServer(hub: hub, port: httpPort)
+                let port = try await HTTPRunner.start(server, in: &group)
                 group.addTask {
                     try await self.stream(
-                        resolved, file: selector, runtime: runtime, hub: hub, httpPort: port, playerPath: playerPath)
+                        resolved, file: selector, runtime: runtime, hub: hub, server: server, httpPort: port, playerPath: playerPath)
                     throw Finished()
                 }
                 group.addTask {
@@ -107,7 +108,8 @@ struct Play: AsyncParsableCommand {
 
     /// Runs until the player closes (with --player), or until stopped.
     private func stream(
-        _ resolved: ResolvedSource, file: String?, runtime: EngineRuntime, hub: StreamHub, httpPort: Int, playerPath: String?
+        _ resolved: ResolvedSource, file: String?, runtime: EngineRuntime, hub: StreamHub, server: StreamServer, httpPort: Int,
+        playerPath: String?
     ) async throws {
         let torrent = try await runtime.add(resolved, streaming: true, peers: engine.peerList)
         let policy = engine.seedingPolicy
@@ -120,7 +122,7 @@ struct Play: AsyncParsableCommand {
         let chosen = try FileChooser.choose(meta, selector: file)
         hub.register(torrent, savePath: runtime.downloadDir)
         let fileStream = try await hub.stream(torrent.id, fileIndex: chosen.index)
-        let url = "http://127.0.0.1:\(httpPort)/stream/\(torrent.id.hex)/\(chosen.index)"
+        let url = "http://127.0.0.1:\(httpPort)" + server.streamPath(infoHash: torrent.id.hex, file: chosen.index)
         Console.result(url)
         Console.info("Streaming \(chosen.path) (\(Format.bytes(chosen.size)))")
         try await withThrowingTaskGroup(of: Void.self) { group in
@@ -128,7 +130,7 @@ struct Play: AsyncParsableCommand {
             if MediaType.isVideo(chosen.name) || MediaType.forFile(chosen.name).hasPrefix("audio/") {
                 // Size the window in seconds of playback once the bitrate is known.
                 group.addTask {
-                    if let rate = await BitrateProbe.bytesPerSecond(of: url) { fileStream.setBitrate(bytesPerSecond: rate) }
+                    if let rate = await MediaProbe.probe(url)?.bytesPerSecond { fileStream.setBitrate(bytesPerSecond: rate) }
                 }
             }
             if let playerPath {
@@ -235,13 +237,35 @@ enum Player {
         throw CLIError("\(name) is not installed (not found on PATH)")
     }
 
+    /// The players the web UI offers ("Open in mpv / VLC").
+    static let external = ["mpv", "vlc"]
+
     /// The player's arguments: the window titled after the file rather than the
-    /// URL, and the URL after "--" so nothing in it reads as an option.
-    static func arguments(for path: String, url: String, title: String) -> [String] {
+    /// URL, where to start, and the URL after "--" so nothing in it reads as an
+    /// option.
+    static func arguments(for path: String, url: String, title: String, start: Double = 0) -> [String] {
+        let from = String(format: "%.1f", start)
         switch URL(fileURLWithPath: path).lastPathComponent {
-        case "mpv": ["--force-media-title=\(title)", "--", url]
-        case "vlc", "cvlc": ["--meta-title=\(title)", "--", url]
-        default: [url]
+        case "mpv": return ["--force-media-title=\(title)"] + (start > 0 ? ["--start=\(from)"] : []) + ["--", url]
+        case "vlc", "cvlc": return ["--meta-title=\(title)"] + (start > 0 ? ["--start-time=\(from)"] : []) + ["--", url]
+        default: return [url]
+        }
+    }
+
+    /// Starts a player and returns at once (the web UI's "Open in mpv"); it
+    /// is reaped when it exits.
+    static func launch(_ path: String, url: String, title: String, start: Double) throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: path)
+        p.arguments = arguments(for: path, url: url, title: title, start: start)
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        p.terminationHandler = { _ in }
+        do {
+            try p.run()
+        } catch {
+            throw CLIError("cannot start \(path): \(error.localizedDescription)")
         }
     }
 

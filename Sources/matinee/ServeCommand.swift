@@ -72,22 +72,33 @@ struct ServeOptions: ParsableArguments {
         let home = override ?? Home.resolve()
         try home.prepare()
         let store = try await openCatalog(home)
-        let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
+        // Saved settings fill in what the command line leaves at its defaults.
+        let saved = SettingsFile.load(home)
+        let engine = self.engine.merged(with: saved)
+        let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? saved?.downloadDir ?? home.downloads
+        let port = httpPort != 0 ? httpPort : saved?.httpPort ?? 0
+        let settings = saved ?? engine.settings(downloadDir: dir, httpPort: port, cacheLimitGiB: 0)
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
         let hub = StreamHub()
-        let policy = engine.seedingPolicy
         try await runtime.run {
             try await withThrowingTaskGroup(of: Void.self) { group in
                 let service = DaemonChannels(runtime: runtime, store: store)
                 let playback = DaemonPlayback(runtime: runtime, hub: hub)
-                let server = StreamServer(hub: hub, port: httpPort, catalog: (store, service, playback, runtime.home.channelsDir))
-                let port = try await HTTPRunner.start(server, in: &group)
+                let library = DaemonLibrary(runtime: runtime, hub: hub, engine: engine, settings: settings)
+                var server = StreamServer(hub: hub, port: port, catalog: (store, service, playback, runtime.home.channelsDir))
+                server.library = library
+                let bound = try await HTTPRunner.start(server, in: &group)
                 try await prepare?(runtime, store)
-                Console.result("http://127.0.0.1:\(port)")
-                if openBrowser { Browser.open("http://127.0.0.1:\(port)/") }
+                let base = "http://127.0.0.1:\(bound)"
+                // CLI commands find this daemon here and act through it.
+                let daemon = DaemonFile(url: base, token: server.token.value, pid: getpid())
+                try? daemon.write(home)
+                defer { DaemonFile.remove(home, pid: getpid()) }
+                Console.result(base)
+                if openBrowser { Browser.open(base + "/") }
                 let content = try await Self.seedDownloads(runtime: runtime, hub: hub)
                 let catalogs = try await Self.seedCatalogs(runtime: runtime, store: store)
-                Console.info("Serving on http://127.0.0.1:\(port): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
+                Console.info("Serving on \(base): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
                 await ChannelRefresher.waitForDHT(runtime.session, timeout: 30)
                 group.addTask { await Signals.wait(); throw Finished() }
                 group.addTask {
@@ -103,17 +114,11 @@ struct ServeOptions: ParsableArguments {
                     }
                 }
                 group.addTask {
-                    // Downloads share within the user's limits; catalogs always.
-                    var stopped = Set<TorrentID>()
+                    // Downloads share within the user's limits (catalogs
+                    // always), and the cache stays under its size.
                     while true {
                         try await Task.sleep(for: .seconds(5))
-                        for t in content where !stopped.contains(t.id) {
-                            if case let .stop(reason) = policy.decide(t.latestStatus) {
-                                stopped.insert(t.id)
-                                t.pause()
-                                Console.info("Stopped sharing \(t.knownMetadata?.name ?? t.id.hex): \(reason)")
-                            }
-                        }
+                        await library.upkeep()
                     }
                 }
                 do {
@@ -266,6 +271,8 @@ struct DaemonPlayback: PlaybackService {
             throw ChannelServiceError("nobody shares \(pick.label) right now (no peers within 60 s)", badInput: false)
         }
         await runtime.rememberMetadata(torrent)
+        // Just played: the cache limit removes the least recently played first.
+        try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: runtime.home.torrentFile(torrent.id))
         let file: TorrentMetadata.File
         do {
             file = try FileChooser.choose(meta, selector: pick.fileIndex.map(String.init))
@@ -276,6 +283,21 @@ struct DaemonPlayback: PlaybackService {
         _ = try await hub.stream(torrent.id, fileIndex: file.index)
         await torrent.wake()
         return ("/stream/\(torrent.id.hex)/\(file.index)", pick.label)
+    }
+
+    func externalPlayers() -> [String] { Player.external.filter { (try? Player.locate($0)) != nil } }
+
+    func openExternal(player: String, url: String, title: String, start: Double) async throws -> String {
+        guard Player.external.contains(player), let path = try? Player.locate(player) else {
+            throw ChannelServiceError("\(player) is not a player Matinee can start here (it knows mpv and vlc, if installed)", badInput: true)
+        }
+        do {
+            try Player.launch(path, url: url, title: title, start: start)
+        } catch let e as CLIError {
+            throw ChannelServiceError(e.message, badInput: false)
+        }
+        Console.info("Opened \(title) in \(player)")
+        return "Playing in \(player == "vlc" ? "VLC" : player) (the link it got works for a few hours)."
     }
 }
 

@@ -2,6 +2,7 @@
 """Drives Debian's headless Chromium through Matinee's web UI (selenium).
 
 browser.py --url BASE --shots DIR --search WORD --title-ref REF
+           [--mkv-ref REF --mkv-search WORD] [--series-ref REF --series-search WORD]
 
 Walks the screens a person would, with the keyboard only where it says so,
 saves a screenshot of each, and prints one JSON line of what it saw.
@@ -38,6 +39,11 @@ def main():
     ap.add_argument("--shots", required=True)
     ap.add_argument("--search", required=True)
     ap.add_argument("--title-ref", required=True)
+    ap.add_argument("--mkv-ref", help="a title whose file the browser cannot play as it is (MKV, AC3)")
+    ap.add_argument("--mkv-search")
+    ap.add_argument("--series-ref", help="a series: the end of its first episode offers the next")
+    ap.add_argument("--series-search")
+    ap.add_argument("--library-pages", action="store_true", help="also Downloads (removing the MKV title's) and Settings")
     a = ap.parse_args()
 
     o = webdriver.ChromeOptions()
@@ -139,6 +145,14 @@ def main():
                 break
         wait(lambda: not any(r[0].startswith("Open Films") for r in rows()), what="Open Films removed")
         seen["channelsAfterRemove"] = [r[0].split("\n")[0] for r in rows()]
+
+        if a.mkv_ref:
+            converted(d, a, seen)
+        if a.series_ref:
+            next_episode(d, a, seen)
+        if a.library_pages:
+            library_pages(d, a, seen)
+        phone(d, a, seen)
     except SystemExit as e:
         d.save_screenshot(a.shots + "/failure.png")
         print(json.dumps(seen), flush=True)
@@ -147,6 +161,137 @@ def main():
     finally:
         d.quit()
     print(json.dumps(seen), flush=True)
+
+
+def open_by_search(d, words, ref):
+    d.find_element(By.ID, "nav-home").click()
+    box = d.find_element(By.ID, "search")
+    box.clear()
+    box.send_keys(words)
+    tile = wait(lambda: [t for t in d.find_elements(By.CSS_SELECTOR, "#results .tile") if t.get_attribute("data-ref") == ref],
+                what="%s in the search results" % ref)[0]
+    tile.click()
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="the title page of %s" % ref)
+
+
+def clock(d):
+    """The player's own clock, in film time: "0:11 / 0:20" -> (11, 20)."""
+    text = d.find_element(By.CSS_SELECTOR, "#player .clock").text
+    def secs(x):
+        n = 0
+        for f in x.strip().split(":"):
+            n = n * 60 + int(f)
+        return n
+    if "/" not in text:
+        return (0, 0)
+    a, b = text.split("/")
+    return (secs(a), secs(b))
+
+
+def converted(d, a, seen):
+    """A file the browser cannot play as it is plays converted, with sound,
+    and seeking in it plays from there."""
+    open_by_search(d, a.mkv_search, a.mkv_ref)
+    d.find_element(By.CSS_SELECTOR, "#title .play").click()
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player (MKV)")
+    video = d.find_element(By.CSS_SELECTOR, "#player video")
+    seen["mkvTime"] = wait(lambda: (lambda v: v if v >= 3 else None)(d.execute_script("return arguments[0].currentTime", video)),
+                           timeout=90, what="the MKV to play 3 seconds")
+    seen["mkvHow"] = d.find_element(By.CSS_SELECTOR, "#player .how").text
+    seen["mkvSrc"] = d.execute_script("return arguments[0].currentSrc", video)
+    seen["mkvDecoded"] = d.execute_script(
+        "return {audio: arguments[0].webkitAudioDecodedByteCount, video: arguments[0].webkitVideoDecodedByteCount}", video)
+    seen["mkvTimelineShown"] = not d.find_element(By.CSS_SELECTOR, "#player .timeline").get_attribute("hidden")
+    d.save_screenshot(a.shots + "/7-converted.png")
+    # Seek with the player's own timeline to the middle.
+    total = clock(d)[1]
+    seen["mkvDuration"] = total
+    d.execute_script("const t = document.querySelector('#player .timeline'); t.value = String(Math.floor(arguments[0] / 2));"
+                     "t.dispatchEvent(new Event('change'))", total)
+    seen["mkvAfterSeek"] = wait(lambda: (lambda c: c[0] if c[0] >= total // 2 + 2 else None)(clock(d)),
+                                timeout=90, what="the MKV playing after the seek")
+    seen["mkvError"] = d.execute_script("return arguments[0].error && arguments[0].error.code", video)
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back from the MKV")
+
+
+def next_episode(d, a, seen):
+    """At the end of an episode the next one is offered, and Enter plays it;
+    the one watched is marked."""
+    open_by_search(d, a.series_search, a.series_ref)
+    d.find_elements(By.CSS_SELECTOR, "#title .episodes button")[0].click()
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the first episode")
+    video = d.find_element(By.CSS_SELECTOR, "#player video")
+    wait(lambda: d.execute_script("return arguments[0].readyState >= 2 && arguments[0].duration > 0", video), timeout=90,
+         what="the first episode to load")
+    seen["firstLabel"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
+    d.execute_script("arguments[0].currentTime = arguments[0].duration - 1.5", video)
+    nxt = wait(lambda: (lambda b: b if b.is_displayed() else None)(d.find_element(By.CSS_SELECTOR, "#player .next")),
+               timeout=60, what="the next episode offered")
+    seen["nextOffered"] = nxt.text
+    seen["nextFocused"] = d.switch_to.active_element.get_attribute("class") == nxt.get_attribute("class")
+    d.save_screenshot(a.shots + "/8-next-episode.png")
+    d.switch_to.active_element.send_keys(Keys.ENTER)
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#player .label").text != seen["firstLabel"], timeout=60,
+         what="the next episode to start")
+    seen["secondLabel"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
+    wait(lambda: d.execute_script("return arguments[0].currentTime", video) > 1, timeout=90, what="the next episode to play")
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back from the series")
+    seen["episodeButtons"] = [b.text for b in d.find_elements(By.CSS_SELECTOR, "#title .episodes button")]
+
+
+def library_pages(d, a, seen):
+    """Downloads lists what was played; one is removed with its files.
+    Settings are changed, saved, and read back."""
+    d.find_element(By.ID, "nav-downloads").click()
+    wait(lambda: d.find_elements(By.CSS_SELECTOR, "#downloads tbody tr"), what="the downloads")
+    names = lambda: [tr.find_elements(By.TAG_NAME, "td")[0].text.split("\n")[0] for tr in d.find_elements(By.CSS_SELECTOR, "#downloads tbody tr")]
+    seen["downloads"] = names()
+    seen["downloadsSummary"] = d.find_element(By.CSS_SELECTOR, "#downloads .summary").text
+    d.save_screenshot(a.shots + "/10-downloads.png")
+    for tr in d.find_elements(By.CSS_SELECTOR, "#downloads tbody tr"):
+        if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith("Signal Test"):
+            [b for b in tr.find_elements(By.TAG_NAME, "button") if b.text == "Remove and delete files"][0].click()
+            d.switch_to.alert.accept()
+            break
+    wait(lambda: not any(n.startswith("Signal Test") for n in names()), what="the download removed")
+    seen["downloadsAfterRemove"] = names()
+    seen["removeMessage"] = d.find_element(By.CSS_SELECTOR, "#downloads .status").text
+
+    d.find_element(By.ID, "nav-settings").click()
+    form = wait(lambda: (lambda f: f if f.find_element(By.NAME, "downloadDir").get_attribute("value") else None)(
+        d.find_element(By.ID, "settings-form")), what="the settings")
+    seen["settingsBefore"] = {n: form.find_element(By.NAME, n).get_attribute("value") for n in ["uploadLimitKiB", "seedRatio", "cacheLimitGiB"]}
+    for name, value in [("uploadLimitKiB", "321"), ("cacheLimitGiB", "5")]:
+        box = form.find_element(By.NAME, name)
+        box.clear()
+        box.send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(lambda: "Settings saved" in d.find_element(By.CSS_SELECTOR, "#settings .status").text, what="the settings saved")
+    d.save_screenshot(a.shots + "/11-settings.png")
+    # A bad value is refused with a line, and nothing is saved.
+    box = form.find_element(By.NAME, "downloadDir")
+    box.clear()
+    box.send_keys("relative/path")
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(lambda: "absolute" in d.find_element(By.CSS_SELECTOR, "#settings .status").text, what="the bad folder refused")
+    seen["settingsRefusal"] = d.find_element(By.CSS_SELECTOR, "#settings .status").text
+    d.find_element(By.ID, "nav-home").click()
+    d.find_element(By.ID, "nav-settings").click()
+    wait(lambda: d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == "321", what="the saved upload cap read back")
+    seen["settingsAfter"] = {n: d.find_element(By.NAME, n).get_attribute("value") for n in ["uploadLimitKiB", "cacheLimitGiB", "downloadDir"]}
+
+
+def phone(d, a, seen):
+    """A phone-width window: the home page fits, nothing scrolls sideways."""
+    d.set_window_size(390, 844)
+    d.find_element(By.ID, "nav-home").click()
+    wait(lambda: d.find_elements(By.CSS_SELECTOR, "#rows .tile"), what="posters at phone width")
+    time.sleep(0.5)
+    seen["phoneOverflow"] = d.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
+    d.save_screenshot(a.shots + "/9-phone.png")
+    d.set_window_size(1280, 900)
 
 
 if __name__ == "__main__":

@@ -10,11 +10,15 @@ struct APITests {
     func catalogRoutes() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
-        _ = try makeLibrary(dir.path + "/lib")
+        let film = try makeLibrary(dir.path + "/lib")
         let (pub, address) = try await startPublisher("API Films", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht)
 
         let viewer = MatineeCLI(home: dir.sub("viewer"))
-        let serve = try viewer.start(["serve", "--listen", "127.0.0.1:0"] + dht.arguments)
+        // Debian's mpv, for "Open in mpv": no window, no sound, a log to read back.
+        let user = dir.sub("user")
+        try FileManager.default.createDirectory(atPath: user + "/.config/mpv", withIntermediateDirectories: true)
+        try "vo=null\nao=null\nlog-file=\(dir.path)/mpv.log\n".write(toFile: user + "/.config/mpv/mpv.conf", atomically: true, encoding: .utf8)
+        let serve = try viewer.start(["serve", "--listen", "127.0.0.1:0"] + dht.arguments, environment: ["HOME": user, "XDG_CONFIG_HOME": user + "/.config"])
         let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
         let origin = base
         let session = try await HTTP.request(base + "/api/session")
@@ -61,6 +65,8 @@ struct APITests {
         #expect(series?.map { $0["title"] as? String } == ["Little Show"])
         #expect(try await HTTP.request(base + "/api/titles", headers: ["Host": "evil.example"]).status == 421)
 
+        try await playbackRoutes(base: base, token: token, film: film, mpvLog: dir.path + "/mpv.log")
+
         // Remove it again (same rules for DELETE).
         let channels = try #require(try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/channels").body)) as? [[String: Any]])
         let key = try #require(channels.first { $0["name"] as? String == "API Films" }?["key"] as? String)
@@ -73,5 +79,61 @@ struct APITests {
         _ = try await serve.waitForExit()
         pub.kill()
         _ = try await pub.waitForExit()
+    }
+
+    /// /api/play, /api/media, /stream and /transcode with their capabilities,
+    /// and "Open in mpv".
+    func playbackRoutes(base: String, token: String, film: [UInt8], mpvLog log: String) async throws {
+        let json: (HTTP.Reply) throws -> [String: Any] = { try #require(try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) }
+        let write = ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"]
+        let play = try await HTTP.request(base + "/api/play", method: "POST", headers: write, body: Array(#"{"ref": "tiny-dragon-2021"}"#.utf8), timeout: 90)
+        #expect(play.status == 200, "\(String(decoding: play.body, as: UTF8.self))")
+        let started = try json(play)
+        let url = try #require(started["url"] as? String)
+        #expect(url.hasPrefix("/stream/") && url.contains("?exp=") && url.contains("&cap="))
+        let stream = try await HTTP.request(base + url, timeout: 90)
+        #expect(stream.status == 200 && stream.body == film)
+        #expect(try await HTTP.request(base + url.components(separatedBy: "?")[0]).status == 403, "a stream without its capability")
+
+        // What the browser needs to know: an H.264/AAC MP4 plays as it is.
+        let media = try json(try await HTTP.request(base + (started["media"] as? String ?? "/none"), timeout: 90))
+        #expect((media["plan"] as? [String: Any])?["mode"] as? String == "direct")
+        #expect(((media["info"] as? [String: Any])?["video"] as? [String: Any])?["codec"] as? String == "h264")
+        #expect(abs((media["duration"] as? Double ?? 0) - 4) < 0.5)
+        // Converted anyway (the player's fallback), from 1 s: fragmented MP4 that ffprobe reads, 3 s long.
+        let converted = try #require(media["converted"] as? String)
+        #expect(converted.hasPrefix("/transcode/") && converted.contains("&cap="))
+        let mp4 = try await HTTP.request(base + converted + "&start=1", timeout: 90)
+        #expect(mp4.status == 200 && mp4.header("Content-Type") == "video/mp4")
+        let out = FileManager.default.temporaryDirectory.appendingPathComponent("matinee-api-\(UUID().uuidString).mp4").path
+        try Data(mp4.body).write(to: URL(fileURLWithPath: out))
+        defer { try? FileManager.default.removeItem(atPath: out) }
+        let probe = try Fixtures.run("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "format=format_name,duration:stream=codec_name", "-of", "default=nw=1", out])
+        #expect(probe.contains("codec_name=h264") && probe.contains("codec_name=aac") && probe.contains("format_name=mov,mp4"), "\(probe)")
+        let seconds = probe.split(separator: "\n").first { $0.hasPrefix("duration=") }.flatMap { Double($0.dropFirst(9)) } ?? 0
+        #expect(seconds > 2 && seconds < 3.6, "\(probe)")
+        #expect(try await HTTP.request(base + converted.components(separatedBy: "?")[0]).status == 403)
+
+        // Open in mpv: the daemon starts it with a fresh capability URL, from where the page was.
+        let players = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/players").body)) as? [String]
+        #expect(players?.contains("mpv") == true)
+        func open(_ body: String, _ headers: [String: String]) async throws -> HTTP.Reply {
+            try await HTTP.request(base + "/api/players/open", method: "POST", headers: headers, body: Array(body.utf8))
+        }
+        let bodyText = #"{"player": "mpv", "url": "\#(url)", "title": "Tiny Dragon", "start": 1.5}"#
+        #expect(try await open(bodyText, ["Origin": base, "Content-Type": "application/json"]).status == 403, "no CSRF token")
+        #expect(try await open(#"{"player": "sh", "url": "\#(url)"}"#, write).status == 422, "not a player")
+        #expect(try await open(#"{"player": "mpv", "url": "\#(url.components(separatedBy: "?")[0])"}"#, write).status == 403, "no capability")
+        let opened = try await open(bodyText, write)
+        #expect(opened.status == 200, "\(String(decoding: opened.body, as: UTF8.self))")
+        var text = ""
+        for _ in 0..<100 {
+            text = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
+            if text.contains("first video frame after restart shown") { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(text.contains("playback restart complete @ 1.5"), "mpv started where the page was: \(text.suffix(1500))")
+        #expect(text.contains(base + url.components(separatedBy: "?")[0] + "?exp="), "mpv got a capability URL of its own")
+        #expect(text.contains("first video frame after restart shown"))
     }
 }

@@ -14,7 +14,10 @@ struct DemoTests {
         let base = try await demo.waitForLine(timeout: .seconds(240)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
         #expect(demo.stderr.contains("Matinee Demo: version"), "\(demo.stderr)")
 
-        let seen = try await runBrowser(base: base, artifacts: "demo", search: "fractal", titleRef: "aurora-2024")
+        let seen = try await runBrowser(
+            base: base, artifacts: "demo", search: "fractal", titleRef: "aurora-2024",
+            extra: ["--mkv-ref", "signal-test-2022", "--mkv-search", "Signal", "--series-ref", "tiny-planets-2025", "--series-search", "Tiny",
+                    "--library-pages"])
         #expect((seen["rows"] as? [String])?.contains("Matinee Demo") == true, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 4)
         #expect(seen["titleName"] as? String == "Aurora")
@@ -22,6 +25,41 @@ struct DemoTests {
         #expect((seen["afterSeek"] as? Double ?? 0) >= 11)
         #expect((seen["track"] as? [String: Any])?["cues"] as? [String] == ["Every bay hides another."])
         #expect((seen["continueRefs"] as? [String]) == ["aurora-2024"])
+
+        // An MKV with AC3 sound: converted by ffmpeg, it plays with sound,
+        // and the player's own timeline seeks in it.
+        #expect((seen["mkvTime"] as? Double ?? 0) >= 3)
+        #expect((seen["mkvHow"] as? String)?.contains("MKV remuxed, AC3 audio → AAC") == true, "\(seen)")
+        #expect((seen["mkvSrc"] as? String)?.contains("/transcode/") == true)
+        let decoded = seen["mkvDecoded"] as? [String: Int] ?? [:]
+        #expect((decoded["audio"] ?? 0) > 0 && (decoded["video"] ?? 0) > 0, "\(decoded)")
+        #expect(seen["mkvTimelineShown"] as? Bool == true)
+        #expect(seen["mkvDuration"] as? Int == 20)
+        #expect((seen["mkvAfterSeek"] as? Int ?? 0) >= 12)
+        #expect(seen["mkvError"] is NSNull)
+
+        // The end of an episode offers the next; Enter plays it; the first is marked watched.
+        #expect(seen["nextOffered"] as? String == "Next: S01E02 ▶", "\(seen)")
+        #expect(seen["nextFocused"] as? Bool == true)
+        #expect((seen["secondLabel"] as? String)?.contains("S01E02") == true)
+        #expect((seen["episodeButtons"] as? [String])?.first?.hasSuffix("✓") == true, "\(seen["episodeButtons"] ?? "")")
+
+        // Downloads: what was played is listed; removing one with its files deletes them.
+        let downloads = seen["downloads"] as? [String] ?? []
+        #expect(downloads.contains("Aurora (2024).mp4") && downloads.contains("Signal Test (2022).mkv"), "\(downloads)")
+        #expect(!(seen["downloadsAfterRemove"] as? [String] ?? ["?"]).contains("Signal Test (2022).mkv"))
+        #expect((seen["removeMessage"] as? String)?.contains("deleted its data") == true)
+        let home = dir.path + "/home/demo"
+        #expect(!FileManager.default.fileExists(atPath: home + "/downloads/Signal Test (2022).mkv"))
+        #expect(FileManager.default.fileExists(atPath: home + "/downloads/Aurora (2024).mp4"))
+        // Settings: saved, applied, read back; a relative folder refused.
+        #expect((seen["settingsAfter"] as? [String: String])?["uploadLimitKiB"] == "321")
+        #expect((seen["settingsRefusal"] as? String)?.contains("absolute path") == true)
+        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/settings.json"))) as? [String: Any]
+        #expect(saved?["uploadLimitKiB"] as? Int == 321 && saved?["cacheLimitGiB"] as? Double == 5)
+
+        // A phone-width window: nothing scrolls sideways.
+        #expect((seen["phoneOverflow"] as? Int ?? 1) <= 0, "\(seen["phoneOverflow"] ?? "")")
         demo.kill()
         #expect(try await demo.waitForExit(timeout: .seconds(60)) == 0)
     }

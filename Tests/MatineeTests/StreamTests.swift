@@ -21,7 +21,7 @@ struct StreamTests {
         let downloads = dir.sub("dl")
         let (play, url) = try await cli.play(
             dir.path + "/serie.torrent", ["--peer", seeder.peer, "--file", "Épisode 2 — 東京.mkv", "--download-dir", downloads])
-        try await expectByteExact(url, wanted)
+        try await expectByteExact(url, wanted, play: play)
         let status = try await HTTP.waitUntilComplete(url)
         #expect((status["path"] as? String)?.hasSuffix("Épisode 2 — 東京.mkv") == true)
         play.kill()
@@ -117,10 +117,21 @@ struct StreamTests {
         #expect(st.header("X-Content-Type-Options") == "nosniff")
         #expect(st.header("Access-Control-Allow-Origin") == nil)
 
-        let missing = try await HTTP.request(url.replacingOccurrences(of: "/0", with: "/7"))
-        #expect(missing.status == 404)
-        let notHash = try await HTTP.request(url.components(separatedBy: "/stream/")[0] + "/stream/xyz/0")
-        #expect(notHash.status == 400)
+        // Stream URLs carry a capability (notes/security.md): without one, with
+        // another file's, or with its expiry changed, nothing is served, and
+        // nothing tells whether the file exists.
+        let bare = url.components(separatedBy: "?")[0]
+        let query = url.components(separatedBy: "?")[1]
+        #expect(query.contains("exp=") && query.contains("cap="))
+        for refused in [
+            bare, bare.replacingOccurrences(of: "/0", with: "/7") + "?" + query,
+            bare + "?" + query.replacingOccurrences(of: "exp=", with: "exp=9"),
+            url.components(separatedBy: "/stream/")[0] + "/stream/xyz/0?" + query,
+        ] {
+            let r = try await HTTP.request(refused)
+            #expect(r.status == 403, "\(refused)")
+            #expect(String(decoding: r.body, as: UTF8.self).contains("not valid or has expired"))
+        }
         play.kill()
         try await play.waitForExit()
     }

@@ -27,4 +27,11 @@ struct SubtitleTests {
         let vtt = "WEBVTT\n\nNOTE hi\n\n00:00.500 --> 00:01.000 line:0\n<c.red>Hi</c>\n"
         #expect(SubtitleConverter.webVTT(from: Array(vtt.utf8)) == "WEBVTT\n\n00:00:00.500 --> 00:00:01.000\nHi\n\n")
     }
+
+    @Test("shifted for a stream that starts mid-film: earlier cues dropped, a cue under way starts at 0")
+    func shifted() {
+        let srt = "1\n00:00:01,000 --> 00:00:02,000\nGone\n\n2\n00:00:09,000 --> 00:00:12,000\nUnder way\n\n3\n00:01:00,000 --> 00:01:01,500\nLater\n"
+        #expect(SubtitleConverter.webVTT(from: Array(srt.utf8), shift: 10) ==
+            "WEBVTT\n\n00:00:00.000 --> 00:00:02.000\nUnder way\n\n00:00:50.000 --> 00:00:51.500\nLater\n\n")
+    }
 }

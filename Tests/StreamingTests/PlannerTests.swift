@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import Streaming
 
@@ -125,9 +126,11 @@ struct PlannerTests {
 @Suite("Bitrate probe")
 struct BitrateProbeTests {
     @Test func parsesFFprobeOutput() {
-        #expect(BitrateProbe.parse("duration=30.000000\nsize=2500000\nbit_rate=666666\n") == 83333)
-        #expect(BitrateProbe.parse("duration=10.0\nsize=1000000\nbit_rate=N/A\n") == 100_000)
-        #expect(BitrateProbe.parse("duration=N/A\nsize=N/A\nbit_rate=N/A\n") == nil)
-        #expect(BitrateProbe.parse("") == nil)
+        func info(_ format: String) -> MediaInfo? { MediaInfo.parse(ffprobeJSON: Data("{\"format\": {\(format)}}".utf8)) }
+        #expect(info(#""format_name": "mov", "duration": "30.000000", "size": "2500000", "bit_rate": "666666""#)?.bytesPerSecond == 83333)
+        #expect(info(#""format_name": "mov", "duration": "10.0", "size": "1000000", "bit_rate": "N/A""#)?.bytesPerSecond == 100_000)
+        #expect(info(#""format_name": "mov", "duration": "N/A", "size": "N/A""#)?.bytesPerSecond == nil)
+        #expect(MediaInfo.parse(ffprobeJSON: Data()) == nil)
+        #expect(MediaInfo.parse(ffprobeJSON: Data("{}".utf8)) == nil)
     }
 }

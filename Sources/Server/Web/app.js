@@ -150,7 +150,85 @@ async function search(words) {
 }
 
 function show(id) {
-  for (const s of ["#home", "#title", "#player", "#channels"]) $(s).hidden = s !== id;
+  for (const s of ["#home", "#title", "#player", "#channels", "#downloads", "#settings"]) $(s).hidden = s !== id;
+}
+
+function size(n) {
+  const units = ["B", "KiB", "MiB", "GiB", "TiB"];
+  let i = 0;
+  while (n >= 1024 && i < units.length - 1) { n /= 1024; i++; }
+  return `${i ? n.toFixed(1) : n} ${units[i]}`;
+}
+
+/// Downloads: what is stored, its size, whether it is shared; remove it
+/// with or without its data.
+async function loadDownloads(message) {
+  const page = $("#downloads");
+  const list = await api("/api/downloads");
+  const rows = list.map((d) => {
+    const tr = el("tr");
+    tr.dataset.infohash = d.infoHash;
+    const name = el("td");
+    name.append(el("div", null, d.name), el("small", "meta", d.folder));
+    const pct = d.size ? Math.floor((100 * d.done) / d.size) : 100;
+    const state = { downloading: `downloading ${pct}%`, seeding: "sharing", finished: "done, not shared", checking: "checking" }[d.state] || d.state;
+    const actions = el("td");
+    const keep = el("button", null, "Remove");
+    keep.title = "Forget it, keep the files";
+    keep.addEventListener("click", () => removeDownload(d, false));
+    const wipe = el("button", null, "Remove and delete files");
+    wipe.addEventListener("click", () => removeDownload(d, true));
+    actions.append(keep, " ", wipe);
+    tr.append(name, el("td", null, size(d.size)), el("td", d.playing ? "playing" : null, d.playing ? `${state} · playing` : state),
+      el("td", null, `↑ ${size(d.uploaded)}`), actions);
+    return tr;
+  });
+  $("tbody", page).replaceChildren(...rows);
+  $(".empty", page).hidden = list.length > 0;
+  const total = list.reduce((a, d) => a + d.done, 0);
+  $(".summary", page).textContent = list.length ? `${list.length} downloads, ${size(total)} stored.` : "";
+  $(".status", page).textContent = message || "";
+  show("#downloads");
+}
+
+async function removeDownload(d, data) {
+  if (data && !confirm(`Delete the files of ${d.name}?`)) return;
+  const status = $("#downloads .status");
+  try {
+    const r = await api(`/api/downloads/${d.infoHash}${data ? "?data=1" : ""}`, { method: "DELETE" });
+    await loadDownloads(r.message);
+  } catch (e) {
+    status.textContent = e.message;
+  }
+}
+
+/// Settings: read from and saved to the daemon.
+async function loadSettings(message) {
+  const form = $("#settings-form");
+  const s = await api("/api/settings");
+  for (const [k, v] of Object.entries(s)) {
+    const input = form.elements[k];
+    if (!input) continue;
+    if (input.type === "checkbox") input.checked = v;
+    else input.value = v;
+  }
+  $(".status", form).textContent = message || "";
+  show("#settings");
+}
+
+async function saveSettings() {
+  const form = $("#settings-form");
+  const body = {};
+  for (const input of form.elements) {
+    if (!input.name) continue;
+    body[input.name] = input.type === "checkbox" ? input.checked : input.type === "number" ? Number(input.value) : input.value;
+  }
+  try {
+    const r = await api("/api/settings", { method: "PUT", body: JSON.stringify(body) });
+    await loadSettings(r.message);
+  } catch (e) {
+    $(".status", form).textContent = e.message;
+  }
 }
 
 /// The channels page: what is followed, its state, and add/refresh/remove.
@@ -234,6 +312,72 @@ async function openTitle(ref) {
   $(".play", page).focus();
 }
 
+// What plays now. A file the browser cannot play comes converted from
+// /transcode, which counts from 0 at `start`: the film's time is start +
+// currentTime, and a seek is a new request.
+let playing = null; // {media, start, subtitles, label}
+
+function filmTime() {
+  const video = $("#player video");
+  return (playing?.converted ? playing.start : 0) + (video.currentTime || 0);
+}
+
+function filmDuration() {
+  const video = $("#player video");
+  if (playing?.converted) return playing.media?.duration || 0;
+  return Number.isFinite(video.duration) ? video.duration : playing?.media?.duration || 0;
+}
+
+function clock(t) {
+  t = Math.max(0, Math.floor(t || 0));
+  const h = Math.floor(t / 3600), m = Math.floor((t % 3600) / 60), s = t % 60;
+  return (h ? `${h}:${String(m).padStart(2, "0")}` : `${m}`) + `:${String(s).padStart(2, "0")}`;
+}
+
+/// Points the video at the file (or its conversion) from `at` seconds.
+function load(at) {
+  const video = $("#player video");
+  video.replaceChildren();
+  const shift = playing.converted ? at : 0;
+  if (playing.converted) {
+    playing.start = at;
+    video.src = `${playing.media.converted}&start=${at.toFixed(3)}`;
+  } else {
+    video.src = playing.url;
+    if (at > 1) video.addEventListener("loadedmetadata", () => { video.currentTime = at; }, { once: true });
+  }
+  playing.subtitles.forEach((sub, i) => {
+    const t = el("track");
+    t.kind = "subtitles";
+    t.srclang = sub.language;
+    t.label = sub.label;
+    t.src = shift ? `${sub.url}&shift=${shift.toFixed(3)}` : sub.url;
+    if (i === 0) t.default = true;
+    video.append(t);
+  });
+  const timeline = $("#player .timeline");
+  timeline.hidden = !playing.converted;
+  timeline.max = String(Math.floor(filmDuration()));
+  video.play().catch(() => {});
+}
+
+/// Seeks in film time, whichever way the file plays.
+function seekTo(t) {
+  if (!playing) return;
+  t = Math.max(0, Math.min(t, Math.max(0, filmDuration() - 1)));
+  if (playing.converted) load(t);
+  else $("#player video").currentTime = t;
+}
+
+/// Switches to the converted stream (the browser refused the file as it is).
+function convert(at) {
+  if (!playing?.media?.converted || playing.converted) return false;
+  playing.converted = true;
+  $("#player .how").textContent = "Converted for the browser";
+  load(at);
+  return true;
+}
+
 async function play() {
   const page = $("#title");
   const status = $(".status", page);
@@ -247,41 +391,47 @@ async function play() {
     }
     const quality = $(".quality", page).value || undefined;
     const r = await api("/api/play", { method: "POST", body: JSON.stringify({ ref: current.id, episode, quality }) });
-    const video = $("#player video");
+    status.textContent = "Reading the file…";
+    // What the browser can play: as it is, or converted by ffmpeg.
+    const media = r.media ? await api(r.media).catch(() => null) : null;
     const saved = progressOf(current.id, episode || null);
-    video.replaceChildren();
-    video.src = r.url;
-    (r.subtitles || []).forEach((sub, i) => {
-      const t = el("track");
-      t.kind = "subtitles";
-      t.srclang = sub.language;
-      t.label = sub.label;
-      t.src = sub.url;
-      if (i === 0) t.default = true;
-      video.append(t);
-    });
-    if (saved && !saved.watched && saved.position > 1) {
-      video.addEventListener("loadedmetadata", () => { video.currentTime = saved.position; }, { once: true });
-    }
+    playing = { url: r.url, media, converted: media?.plan?.mode && media.plan.mode !== "direct", start: 0, subtitles: r.subtitles || [] };
     $("#player .label").textContent = r.label;
+    $("#player .how").textContent = playing.converted ? `Converted for the browser: ${media.plan.reason}` : "";
     $("#player .next").hidden = true;
-    watchStream(r.url);
+    $("#player .external-status").textContent = "";
     show("#player");
-    video.focus();
-    await video.play().catch(() => {});
+    load(saved && !saved.watched && saved.position > 1 ? saved.position : 0);
+    watchStream(r.url);
+    $("#player video").focus();
     status.textContent = "";
   } catch (e) {
     status.textContent = e.message;
   }
 }
 
+/// "Open in mpv / VLC": the daemon starts the player with a short-lived link.
+async function openExternal(player) {
+  const out = $("#player .external-status");
+  try {
+    const video = $("#player video");
+    const at = filmTime();
+    video.pause();
+    const r = await api("/api/players/open", { method: "POST", body: JSON.stringify({ player, url: playing.url, title: $("#player .label").textContent, start: at }) });
+    out.textContent = r.message;
+  } catch (e) {
+    out.textContent = e.message;
+  }
+}
+
 async function saveProgress(force) {
   const video = $("#player video");
-  if (!current || !video.src || !(video.duration > 0)) return;
+  const duration = filmDuration();
+  if (!current || !playing || !video.src || !(duration > 0)) return;
   const now = Date.now();
   if (!force && now - lastSave < 5000) return;
   lastSave = now;
-  const body = { ref: current.id, episode: episode || undefined, position: video.currentTime, duration: video.duration };
+  const body = { ref: current.id, episode: episode || undefined, position: filmTime(), duration };
   await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch(() => {});
   history = await api("/api/history").catch(() => history);
 }
@@ -300,8 +450,9 @@ async function back() {
     video.pause();
     video.removeAttribute("src");
     video.load();
-    show("#title");
-    $("#title .play").focus();
+    playing = null;
+    // Drawn again: watched marks may have changed.
+    await openTitle(current.id).catch(() => show("#title"));
   } else {
     show("#home");
     await loadHome().catch(() => {});
@@ -320,6 +471,12 @@ function onKey(e) {
     return;
   }
   const a = document.activeElement;
+  if (!$("#player").hidden && (e.key === "ArrowLeft" || e.key === "ArrowRight") && a?.tagName !== "INPUT") {
+    // As on a TV remote: ten seconds back or forward.
+    seekTo(filmTime() + (e.key === "ArrowLeft" ? -10 : 10));
+    e.preventDefault();
+    return;
+  }
   if (e.key === "ArrowDown" && a === $("#search")) {
     $(".tile:not([hidden])")?.focus();
     e.preventDefault();
@@ -345,7 +502,23 @@ function onKey(e) {
 async function main() {
   token = (await api("/api/session")).csrfToken;
   const video = $("#player video");
-  video.addEventListener("timeupdate", () => saveProgress(false));
+  video.addEventListener("timeupdate", () => {
+    saveProgress(false);
+    const timeline = $("#player .timeline");
+    if (!timeline.hidden && document.activeElement !== timeline) timeline.value = String(Math.floor(filmTime()));
+    $("#player .clock").textContent = playing ? `${clock(filmTime())} / ${clock(filmDuration())}` : "";
+  });
+  video.addEventListener("error", () => {
+    // MEDIA_ERR_SRC_NOT_SUPPORTED or DECODE: try the converted stream.
+    if (playing && !playing.converted && video.error && video.error.code >= 3) convert(filmTime());
+  });
+  $("#player .timeline").addEventListener("change", (e) => seekTo(Number(e.target.value)));
+  document.querySelectorAll("#player [data-player]").forEach((b) => b.addEventListener("click", () => openExternal(b.dataset.player)));
+  $("#player .copy-link").addEventListener("click", async () => {
+    const link = new URL(playing?.url || "", location.href).href;
+    await navigator.clipboard?.writeText(link).catch(() => {});
+    $("#player .external-status").textContent = `Link for other players (works for a few hours): ${link}`;
+  });
   video.addEventListener("pause", () => saveProgress(true));
   video.addEventListener("ended", () => {
     saveProgress(true);
@@ -365,6 +538,12 @@ async function main() {
   document.querySelectorAll("[data-action=back]").forEach((b) => b.addEventListener("click", back));
   $("#title .play").addEventListener("click", play);
   $("#nav-channels").addEventListener("click", () => loadChannels());
+  $("#nav-downloads").addEventListener("click", () => loadDownloads().catch((e) => { $("#downloads .status").textContent = e.message; show("#downloads"); }));
+  $("#nav-settings").addEventListener("click", () => loadSettings().catch((e) => { $("#settings .status").textContent = e.message; show("#settings"); }));
+  $("#settings-form").addEventListener("submit", (e) => {
+    e.preventDefault();
+    saveSettings();
+  });
   $("#nav-home").addEventListener("click", async () => {
     show("#home");
     await loadHome();
@@ -379,6 +558,11 @@ async function main() {
     const words = e.target.value;
     searchTimer = setTimeout(() => search(words).catch(() => {}), 150);
   });
+  // The external players this machine has.
+  for (const name of await api("/api/players").catch(() => [])) {
+    const b = document.querySelector(`#player [data-player="${CSS.escape(name)}"]`);
+    if (b) b.hidden = false;
+  }
   await loadHome();
   $(".tile")?.focus();
 }

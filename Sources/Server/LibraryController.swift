@@ -1,0 +1,129 @@
+import Foundation
+import Hummingbird
+import TorrentKit
+
+/// What a user can set in the Settings page. Stored by the daemon in
+/// MATINEE_HOME/settings.json; command-line options win over it.
+public struct AppSettings: Codable, Sendable, Equatable {
+    /// Where new downloads go.
+    public var downloadDir: String
+    /// Finished downloads beyond this many GiB are removed, least recently
+    /// played first, never one being watched; 0 keeps everything.
+    public var cacheLimitGiB: Double
+    /// Upload cap in KiB/s; 0 for none.
+    public var uploadLimitKiB: Int
+    /// Share finished downloads back (within the limits below).
+    public var seeding: Bool
+    /// Stop sharing at this upload/download ratio; 0 for no limit.
+    public var seedRatio: Double
+    /// Stop sharing after this many minutes; 0 for no limit.
+    public var seedMinutes: Double
+    public var requireEncryption: Bool
+    /// The port for peers (TCP and uTP); 0 for libtorrent's default, 6881.
+    public var peerPort: Int
+    /// The web UI's port on 127.0.0.1; 0 for any free port.
+    public var httpPort: Int
+
+    public init(
+        downloadDir: String, cacheLimitGiB: Double = 0, uploadLimitKiB: Int = 0, seeding: Bool = true, seedRatio: Double = 2,
+        seedMinutes: Double = 120, requireEncryption: Bool = false, peerPort: Int = 0, httpPort: Int = 0
+    ) {
+        self.downloadDir = downloadDir
+        self.cacheLimitGiB = cacheLimitGiB
+        self.uploadLimitKiB = uploadLimitKiB
+        self.seeding = seeding
+        self.seedRatio = seedRatio
+        self.seedMinutes = seedMinutes
+        self.requireEncryption = requireEncryption
+        self.peerPort = peerPort
+        self.httpPort = httpPort
+    }
+
+    /// The first thing wrong with these settings, in words; nil if none.
+    public var problem: String? {
+        if !downloadDir.hasPrefix("/") { return "the download folder must be an absolute path" }
+        if !(cacheLimitGiB >= 0 && cacheLimitGiB < 1_000_000) { return "the cache limit must be 0 (none) or a positive number of GiB" }
+        if !(0...10_000_000).contains(uploadLimitKiB) { return "the upload cap must be 0 (none) or a positive number of KiB/s" }
+        if !(seedRatio >= 0 && seedRatio < 10_000) { return "the seeding ratio must be 0 (no limit) or positive" }
+        if !(seedMinutes >= 0 && seedMinutes < 10_000_000) { return "the seeding time must be 0 (no limit) or positive" }
+        if !(0...65535).contains(peerPort) { return "the peer port must be between 0 and 65535" }
+        if !(0...65535).contains(httpPort) { return "the web UI port must be between 0 and 65535" }
+        return nil
+    }
+}
+
+/// One download, as the Downloads page shows it.
+public struct DownloadInfo: Codable, Sendable, Equatable {
+    public var infoHash: String
+    public var name: String
+    /// Bytes of the selected files, and how many of them are verified.
+    public var size: Int64
+    public var done: Int64
+    /// "downloading", "seeding", "finished" (not sharing) or "checking".
+    public var state: String
+    public var uploaded: Int64
+    public var downloaded: Int64
+    public var peers: Int
+    /// A player has it open now.
+    public var playing: Bool
+    public var folder: String
+
+    public init(infoHash: String, name: String, size: Int64, done: Int64, state: String, uploaded: Int64,
+                downloaded: Int64, peers: Int, playing: Bool, folder: String) {
+        self.infoHash = infoHash
+        self.name = name
+        self.size = size
+        self.done = done
+        self.state = state
+        self.uploaded = uploaded
+        self.downloaded = downloaded
+        self.peers = peers
+        self.playing = playing
+        self.folder = folder
+    }
+}
+
+/// The daemon's side of the Settings and Downloads pages.
+public protocol LibraryService: Sendable {
+    func settings() async -> AppSettings
+    /// Saves and applies what can be applied at once; returns a line to show
+    /// (saying what waits for a restart). Throws `ChannelServiceError`.
+    func updateSettings(_ settings: AppSettings) async throws -> String
+    func downloads() async -> [DownloadInfo]
+    /// Throws `ChannelServiceError` (bad input: no such download).
+    func removeDownload(infoHash: String, deleteData: Bool) async throws -> String
+}
+
+/// `GET/PUT /api/settings`, `GET /api/downloads`,
+/// `DELETE /api/downloads/<infohash>[?data=1]`.
+struct LibraryController<Context: RequestContext> {
+    let service: LibraryService
+
+    func addRoutes(to router: Router<Context>) {
+        router.get("/api/settings") { _, _ in try JSONResponse.make(await service.settings()) }
+        router.put("/api/settings") { request, _ in
+            let buffer = try await request.body.collect(upTo: 16 << 10)
+            guard let wanted = try? JSONDecoder().decode(AppSettings.self, from: Data(buffer: buffer)) else {
+                throw HTTPError(.badRequest, message: "expected the settings object of GET /api/settings")
+            }
+            if let problem = wanted.problem { return try ChannelServiceError(problem, badInput: true).response() }
+            do {
+                return try JSONResponse.make(["message": try await service.updateSettings(wanted)])
+            } catch let e as ChannelServiceError {
+                return try e.response()
+            }
+        }
+        router.get("/api/downloads") { _, _ in try JSONResponse.make(await service.downloads()) }
+        router.delete("/api/downloads/:infohash") { request, context in
+            guard let hex = context.parameters.get("infohash"), TorrentID(string: hex) != nil else {
+                throw HTTPError(.badRequest, message: "not an info-hash (40 hex digits)")
+            }
+            let data = request.uri.queryParameters.get("data") == "1"
+            do {
+                return try JSONResponse.make(["message": try await service.removeDownload(infoHash: hex.lowercased(), deleteData: data)])
+            } catch let e as ChannelServiceError {
+                return try e.response()
+            }
+        }
+    }
+}

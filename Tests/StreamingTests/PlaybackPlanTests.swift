@@ -1,0 +1,74 @@
+import Foundation
+import Streaming
+import Testing
+
+@Suite("Playback plan")
+struct PlaybackPlanTests {
+    typealias T = MediaInfo.Track
+    let mp4 = "mov,mp4,m4a,3gp,3g2,mj2"
+    let mkv = "matroska,webm"
+
+    @Test("what browsers play is played as it is")
+    func direct() {
+        let a = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]), fileName: "a.mp4")
+        #expect(a.mode == .direct)
+        let b = PlaybackPlan.make(for: MediaInfo(container: mkv, video: T(index: 0, codec: "vp9"), audio: [T(index: 1, codec: "opus")]), fileName: "b.webm")
+        #expect(b.mode == .direct)
+        let chroma = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv444p"), audio: [T(index: 1, codec: "aac")]), fileName: "d.mp4")
+        #expect(chroma.mode == .direct)
+        let silent = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "av1")), fileName: "c.mp4")
+        #expect(silent.mode == .direct)
+    }
+
+    @Test("MKV with browser codecs is remuxed; the tracks are copied")
+    func remux() {
+        let p = PlaybackPlan.make(for: MediaInfo(container: mkv, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]), fileName: "film.mkv")
+        #expect(p == PlaybackPlan(mode: .remux, copyVideo: true, audioTrack: 1, copyAudio: true, reason: "MKV remuxed"))
+        // An MP4 whose first audio track is AC3 and second AAC: the AAC one, copied.
+        let q = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "ac3"), T(index: 2, codec: "aac")]), fileName: "x.mp4")
+        #expect(q.mode == .remux)
+        #expect(q.audioTrack == 2)
+        #expect(q.copyAudio)
+    }
+
+    @Test("HEVC, 10-bit H.264, AC3 and DTS are transcoded to H.264 and AAC")
+    func transcode() {
+        let p = PlaybackPlan.make(for: MediaInfo(container: mkv, video: T(index: 0, codec: "hevc"), audio: [T(index: 1, codec: "dts", channels: 6)]), fileName: "f.mkv")
+        #expect(p.mode == .transcode)
+        #expect(!p.copyVideo && !p.copyAudio)
+        #expect(p.reason == "MKV remuxed, HEVC video → H.264, DTS audio → AAC")
+        let ten = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p10le"), audio: [T(index: 1, codec: "aac")]), fileName: "g.mp4")
+        #expect(ten.mode == .transcode && !ten.copyVideo && ten.copyAudio)
+        let ac3 = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "ac3")]), fileName: "h.mp4")
+        #expect(ac3.mode == .transcode && ac3.copyVideo && !ac3.copyAudio)
+    }
+
+    @Test("ffmpeg seeks the input and writes fragmented MP4 to stdout")
+    func arguments() {
+        let p = PlaybackPlan(mode: .transcode, copyVideo: true, audioTrack: 1, copyAudio: false, reason: "")
+        let a = p.ffmpegArguments(input: "http://127.0.0.1:1/stream/x/0", start: 42.5)
+        let joined = a.joined(separator: " ")
+        #expect(joined.contains("-ss 42.500 -i http://127.0.0.1:1/stream/x/0"))
+        #expect(joined.contains("-map 0:v:0? -map 0:1 -c:v copy -c:a aac"))
+        #expect(a.suffix(3) == ["-f", "mp4", "pipe:1"])
+        #expect(!p.ffmpegArguments(input: "u", start: 0).contains("-ss"))
+    }
+
+    @Test("ffprobe's JSON: cover art is not the video; tracks and languages are read")
+    func parse() throws {
+        let json = #"""
+        {"streams": [
+          {"index": 0, "codec_type": "video", "codec_name": "mjpeg", "disposition": {"attached_pic": 1}},
+          {"index": 1, "codec_type": "video", "codec_name": "hevc", "pix_fmt": "yuv420p10le", "width": 1920, "height": 1080, "disposition": {"attached_pic": 0}},
+          {"index": 2, "codec_type": "audio", "codec_name": "dts", "channels": 6, "tags": {"language": "eng"}},
+          {"index": 3, "codec_type": "subtitle", "codec_name": "subrip"}
+        ], "format": {"format_name": "matroska,webm", "duration": "5400.5", "bit_rate": "8000000"}}
+        """#
+        let info = try #require(MediaInfo.parse(ffprobeJSON: Data(json.utf8)))
+        #expect(info.video?.codec == "hevc")
+        #expect(info.video?.index == 1)
+        #expect(info.audio == [T(index: 2, codec: "dts", channels: 6, language: "eng")])
+        #expect(info.duration == 5400.5)
+        #expect(info.bytesPerSecond == 1_000_000)
+    }
+}
