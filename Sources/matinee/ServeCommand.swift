@@ -238,7 +238,18 @@ struct DaemonChannels: ChannelService {
         guard let c = try await store.channel(key) else { return }
         if c.isLocal { try await store.setFlag("bundled-removed:\(c.key)", true) }
         try await store.removeChannel(key)
-        try? FileManager.default.removeItem(atPath: runtime.home.channelsDir + "/" + key)
+        // Stop seeding its catalogs before their files go: a torrent left in
+        // the engine would claim pieces whose files are gone, and adding the
+        // channel again would find "all pieces" and no catalog.json.
+        let folder = runtime.home.channelsDir + "/" + key
+        for (t, savePath) in runtime.torrents where savePath.hasPrefix(folder + "/") {
+            runtime.remove(t, deleteFiles: false)
+        }
+        // The resolver adds catalog torrents to the session directly.
+        if let hex = c.catalogInfoHash, let id = TorrentID(string: hex), let t = runtime.session.torrent(id) {
+            runtime.remove(t, deleteFiles: false)
+        }
+        try? FileManager.default.removeItem(atPath: folder)
     }
 }
 

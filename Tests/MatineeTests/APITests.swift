@@ -75,8 +75,26 @@ struct APITests {
         let after = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/titles?q=tiny").body)) as? [[String: Any]]
         #expect(after?.isEmpty == true)
 
+        // The CLI acts through the running daemon (which owns the engine and
+        // its port): daemon.json names it, readable by this user only.
+        let daemonFile = viewer.home + "/daemon.json"
+        let mode = (try FileManager.default.attributesOfItem(atPath: daemonFile)[.posixPermissions] as? Int) ?? 0
+        #expect(mode == 0o600, "daemon.json mode \(String(mode, radix: 8))")
+        let cliAdd = try await viewer.run(["channel", "add", address], timeout: .seconds(120))
+        #expect(cliAdd.status == 0, "\(cliAdd.stderr)")
+        #expect(cliAdd.stderr.contains("through the running Matinee"), "\(cliAdd.stderr)")
+        let names = { () async throws -> [String] in
+            let list = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/channels").body)) as? [[String: Any]]
+            return list?.compactMap { $0["name"] as? String } ?? []
+        }
+        #expect(try await names().contains("API Films"))
+        let cliRemove = try await viewer.run(["channel", "remove", "API Films"])
+        #expect(cliRemove.status == 0 && cliRemove.stderr.contains("through the running Matinee"), "\(cliRemove.stderr)")
+        #expect(try await !names().contains("API Films"))
+
         serve.kill()
         _ = try await serve.waitForExit()
+        #expect(!FileManager.default.fileExists(atPath: daemonFile), "a stopped daemon leaves no daemon.json")
         pub.kill()
         _ = try await pub.waitForExit()
     }
