@@ -101,6 +101,16 @@ public struct MediaInfo: Sendable, Codable, Equatable {
 /// Runs ffprobe on a URL (our own stream: it reads the header and index
 /// through it, which the stream's window makes urgent anyway).
 public enum MediaProbe {
+    /// Input options for ffprobe and ffmpeg on files from strangers: only
+    /// HTTP (our own stream URL) and only container formats of films, so a
+    /// "film" that is really a playlist cannot make them read local files
+    /// or fetch other URLs (the HLS/concat tricks used against transcoding
+    /// services).
+    public static let inputRestrictions = [
+        "-protocol_whitelist", "http,tcp",
+        "-format_whitelist", "matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,avi,mpegts,flv,ogg,mp3,aac,flac,wav,asf,mpeg,mpegvideo",
+    ]
+
     public static var ffprobePath: String? {
         ["/usr/bin/ffprobe", "/usr/local/bin/ffprobe"].first(where: FileManager.default.isExecutableFile)
     }
@@ -112,8 +122,7 @@ public enum MediaProbe {
         guard let ffprobe = ffprobePath else { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ffprobe)
-        p.arguments = [
-            "-v", "error", "-probesize", "5000000", "-analyzeduration", "5000000",
+        p.arguments = ["-v", "error", "-probesize", "5000000", "-analyzeduration", "5000000"] + inputRestrictions + [
             "-show_format", "-show_streams", "-of", "json", url,
         ]
         let out = Pipe()
@@ -233,7 +242,7 @@ public struct PlaybackPlan: Sendable, Codable, Equatable {
     public func ffmpegArguments(input: String, start: Double) -> [String] {
         var a = ["-hide_banner", "-loglevel", "error", "-nostdin"]
         if start > 0 { a += ["-ss", String(format: "%.3f", start)] }
-        a += ["-i", input, "-map", "0:v:0?"]
+        a += MediaProbe.inputRestrictions + ["-i", input, "-map", "0:v:0?"]
         if let audioTrack { a += ["-map", "0:\(audioTrack)"] }
         a += copyVideo ? ["-c:v", "copy"] : ["-c:v", "libx264", "-preset", "veryfast", "-crf", "23", "-pix_fmt", "yuv420p", "-g", "48"]
         a += copyAudio ? ["-c:a", "copy"] : ["-c:a", "aac", "-ac", "2", "-b:a", "160k"]

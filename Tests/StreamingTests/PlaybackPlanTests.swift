@@ -1,6 +1,7 @@
 import Foundation
 import Streaming
 import Testing
+import TestSupport
 
 @Suite("Playback plan")
 struct PlaybackPlanTests {
@@ -48,7 +49,8 @@ struct PlaybackPlanTests {
         let p = PlaybackPlan(mode: .transcode, copyVideo: true, audioTrack: 1, copyAudio: false, reason: "")
         let a = p.ffmpegArguments(input: "http://127.0.0.1:1/stream/x/0", start: 42.5)
         let joined = a.joined(separator: " ")
-        #expect(joined.contains("-ss 42.500 -i http://127.0.0.1:1/stream/x/0"))
+        #expect(joined.contains("-ss 42.500 -protocol_whitelist http,tcp"))
+        #expect(joined.contains(" -i http://127.0.0.1:1/stream/x/0 "))
         #expect(joined.contains("-map 0:v:0? -map 0:1 -c:v copy -c:a aac"))
         #expect(a.suffix(3) == ["-f", "mp4", "pipe:1"])
         #expect(!p.ffmpegArguments(input: "u", start: 0).contains("-ss"))
@@ -70,5 +72,23 @@ struct PlaybackPlanTests {
         #expect(info.audio == [T(index: 2, codec: "dts", channels: 6, language: "eng")])
         #expect(info.duration == 5400.5)
         #expect(info.bytesPerSecond == 1_000_000)
+    }
+
+    @Test("ffprobe reads a film over HTTP, and refuses a playlist named like a film")
+    func hostileInput() async throws {
+        let dir = TempDir()
+        try Fixtures.makeVideo(dir.path + "/web/film.mkv", seconds: 2, faststart: false, size: "160x120")
+        try "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"
+            .write(toFile: dir.path + "/web/evil.mkv", atomically: true, encoding: .utf8)
+        let port = Ports.free()
+        let web = try TestProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port)], currentDirectory: dir.path + "/web", name: "http.server")
+        for _ in 0..<100 where !canConnect(port: port) { try await Task.sleep(for: .milliseconds(50)) }
+        let film = try #require(await MediaProbe.probe("http://127.0.0.1:\(port)/film.mkv"))
+        #expect(film.container.contains("matroska") && film.video?.codec == "h264")
+        #expect(PlaybackPlan.make(for: film, fileName: "film.mkv").mode == .remux)
+        #expect(await MediaProbe.probe("http://127.0.0.1:\(port)/evil.mkv") == nil)
+        let args = PlaybackPlan(mode: .remux, copyVideo: true, audioTrack: nil, copyAudio: true, reason: "").ffmpegArguments(input: "u", start: 0)
+        #expect(args.firstIndex(of: "-protocol_whitelist")! < args.firstIndex(of: "-i")!)
+        _ = web
     }
 }
