@@ -26,6 +26,7 @@ struct Config {
     var bitrateKiBps = 1536
     var bufferSeconds = 10.0
     var rounds = 1
+    var compareDiskIO = false
 }
 
 var config = Config()
@@ -39,9 +40,10 @@ while let a = args.popFirst() {
     case "--seeder-kibps": config.seederKiBps = value()
     case "--bitrate-kibps": config.bitrateKiBps = value()
     case "--rounds": config.rounds = value()
+    case "--compare-disk-io": config.compareDiskIO = true
     case "-h", "--help":
         print("""
-            usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N] [--bitrate-kibps N] [--rounds N]
+            usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N] [--bitrate-kibps N] [--rounds N] [--compare-disk-io]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
             and with libtorrent's sequential download, and prints the figures side by side.
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
@@ -106,14 +108,23 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
 
 // MARK: Matinee
 
-@MainActor func matineeRun(seeders: [LibtorrentSeeder], round: Int, measureStalls: Bool) async throws -> Figures {
-    let cli = MatineeCLI(home: dir.sub("home-\(round)-\(measureStalls)"))
+@MainActor func matineeRun(seeders: [LibtorrentSeeder], round: Int, measureStalls: Bool, diskIO: String = "posix") async throws -> Figures {
+    let cli = MatineeCLI(home: dir.sub("home-\(round)-\(measureStalls)-\(diskIO)"))
     let t0 = now()
-    var args = ["--download-dir", dir.sub("dl-\(round)-\(measureStalls)")]
+    var args = ["--download-dir", dir.sub("dl-\(round)-\(measureStalls)-\(diskIO)")]
     for s in seeders { args += ["--peer", s.peer] }
-    let (p, url) = try await cli.play(dir.path + "/film.torrent", args)
-    var f = Figures()
+    let (p, url) = try await cli.play(dir.path + "/film.torrent", args, environment: ["MATINEE_DISK_IO": diskIO])
     defer { p.kill() }
+    do {
+        return try await measure(url: url, t0: t0, measureStalls: measureStalls)
+    } catch {
+        // What matinee said, for a failure seen only in a long run.
+        throw TestFailure("\(error)\nmatinee \(p.isRunning ? "still running" : "exited \(p.process.terminationStatus)"); its stderr ends:\n\(p.stderr.suffix(4000))")
+    }
+}
+
+@MainActor func measure(url: String, t0: Double, measureStalls: Bool) async throws -> Figures {
+    var f = Figures()
     if !measureStalls {
         let first = try await HTTP.request(url, headers: ["Range": "bytes=0-\((4 << 20) - 1)"], timeout: 300)
         guard first.body.count == 4 << 20 else { throw TestFailure("short read") }
@@ -202,6 +213,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
 var ours: [Figures] = []
 var theirs: [Figures] = []
 var stallsOurs: [Figures] = []
+var mmapOurs: [Figures] = []
 for round in 0..<config.rounds {
     // Fresh seeders per run, so every client starts from the same swarm state.
     log("round \(round + 1): matinee (start and seeks)")
@@ -213,6 +225,11 @@ for round in 0..<config.rounds {
     do {
         let s = try await startSeeders()
         stallsOurs.append(try await matineeRun(seeders: s, round: round, measureStalls: true))
+    }
+    if config.compareDiskIO {
+        log("round \(round + 1): matinee on libtorrent's mmap disk I/O (start and seeks)")
+        let s = try await startSeeders()
+        mmapOurs.append(try await matineeRun(seeders: s, round: round, measureStalls: false, diskIO: "mmap"))
     }
     log("round \(round + 1): libtorrent sequential baseline")
     do {
@@ -243,3 +260,15 @@ print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", median(stallsOurs.ma
 print(row("time stalled (s)", median(stallsOurs.map(\.stallSeconds)), median(theirs.map(\.stallSeconds))))
 print("")
 print("swarm: \(config.seeders) seeders x \(config.seederKiBps) KiB/s = \(config.seeders * config.seederKiBps) KiB/s; file \(config.fileMiB) MiB, \(config.pieceKiB) KiB pieces; reader \(config.bitrateKiBps) KiB/s with a \(Int(config.bufferSeconds)) s buffer")
+
+if config.compareDiskIO {
+    print("""
+
+        | metric (median of \(config.rounds)) | matinee, POSIX disk I/O | matinee, mmap disk I/O | mmap / POSIX |
+        |---|---|---|---|
+        """)
+    print(row("first 4 MiB at offset 0 (s)", median(ours.map(\.start)), median(mmapOurs.map(\.start))))
+    for (i, pct) in [25, 50, 75].enumerated() {
+        print(row("first byte after seek to \(pct)% (s)", median(ours.map { $0.seeks[i] }), median(mmapOurs.map { $0.seeks[i] })))
+    }
+}

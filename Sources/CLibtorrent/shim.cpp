@@ -82,11 +82,12 @@ void id_of(const lt::info_hash_t &ih, uint8_t out[20]) {
 }
 
 // The categories TorrentKit reads; the default mask is errors only, and
-// piece_finished_alert needs piece_progress (see notes/libtorrent.md).
+// piece_finished_alert needs piece_progress (see notes/libtorrent.md);
+// dht_get_peers_reply_alert needs dht_operation.
 const lt::alert_category_t kAlertMask = lt::alert_category::error | lt::alert_category::status |
                                         lt::alert_category::storage | lt::alert_category::piece_progress |
                                         lt::alert_category::port_mapping | lt::alert_category::connect |
-                                        lt::alert_category::dht;
+                                        lt::alert_category::dht | lt::alert_category::dht_operation;
 
 int apply(lt::settings_pack &pack, const mt_setting *settings, size_t count, mt_error *err) {
     for (size_t i = 0; i < count; ++i) {
@@ -169,7 +170,10 @@ mt_session *mt_session_new(const mt_setting *settings, size_t count, const uint8
         // buffer: with mmap, a piece is hashed from the store buffer and
         // reported finished before it is in the file, and a stream that reads
         // the file then serves zeros (docs/streaming.md).
-        params.disk_io_constructor = lt::posix_disk_io_constructor;
+        // MATINEE_DISK_IO=mmap brings libtorrent's default back, for the
+        // benchmark's side-by-side figures only.
+        const char *io = std::getenv("MATINEE_DISK_IO");
+        if (!(io && std::strcmp(io, "mmap") == 0)) params.disk_io_constructor = lt::posix_disk_io_constructor;
         auto s = std::make_unique<mt_session>();
         s->ses = std::make_unique<lt::session>(std::move(params));
         return s.release();
@@ -280,6 +284,15 @@ void mt_session_dht_get_mutable(mt_session *s, const uint8_t key[32], const uint
         std::array<char, 32> k;
         std::memcpy(k.data(), key, 32);
         s->ses->dht_get_item(k, std::string(reinterpret_cast<const char *>(salt), salt ? salt_len : 0));
+    } catch (...) {
+    }
+}
+
+void mt_session_dht_get_peers(mt_session *s, const uint8_t info_hash[20]) {
+    try {
+        lt::sha1_hash h;
+        std::memcpy(h.data(), info_hash, 20);
+        s->ses->dht_get_peers(h);
     } catch (...) {
     }
 }
@@ -813,6 +826,13 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.count = d->num_success;
                 m.salt = dup_bytes(d->salt.data(), d->salt.size());
                 m.salt_len = d->salt.size();
+                break;
+            }
+            case lt::dht_get_peers_reply_alert::alert_type: {
+                auto *d = static_cast<lt::dht_get_peers_reply_alert *>(a);
+                m.type = MT_ALERT_DHT_PEERS;
+                std::memcpy(m.key, d->info_hash.data(), 20);
+                m.count = d->num_peers();
                 break;
             }
             case lt::dht_stats_alert::alert_type: {

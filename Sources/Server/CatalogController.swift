@@ -18,6 +18,8 @@ public protocol ChannelService: Sendable {
 /// returns the /stream path of the chosen file.
 public protocol PlaybackService: Sendable {
     func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String)
+    /// How healthy the title's swarm looks (the title page shows it).
+    func swarm(ref: String, episode: String?, quality: String?) async throws -> SwarmInfo
     /// The external players this machine has: "mpv", "vlc".
     func externalPlayers() -> [String]
     /// Starts `player` (one of `externalPlayers()`) on `url`, an absolute
@@ -26,7 +28,27 @@ public protocol PlaybackService: Sendable {
     func openExternal(player: String, url: String, title: String, start: Double) async throws -> String
 }
 
+/// A swarm as the title page shows it: from the engine if the torrent is
+/// loaded, else from a DHT peer lookup (nothing is added or downloaded).
+public struct SwarmInfo: Codable, Sendable {
+    /// "engine", "dht", or "unknown" (the DHT did not answer in time).
+    public var source: String
+    public var peers: Int
+    /// Seeds among the connected peers (engine only).
+    public var seeds: Int?
+    /// 0...1 of the file downloaded (engine only).
+    public var progress: Double?
+
+    public init(source: String, peers: Int, seeds: Int? = nil, progress: Double? = nil) {
+        self.source = source
+        self.peers = peers
+        self.seeds = seeds
+        self.progress = progress
+    }
+}
+
 extension PlaybackService {
+    public func swarm(ref: String, episode: String?, quality: String?) async throws -> SwarmInfo { SwarmInfo(source: "unknown", peers: 0) }
     public func externalPlayers() -> [String] { [] }
     public func openExternal(player: String, url: String, title: String, start: Double) async throws -> String {
         throw ChannelServiceError("no external player can be started here", badInput: true)
@@ -66,6 +88,15 @@ struct CatalogController<Context: RequestContext> {
         router.get("/api/art") { request, _ in try await art(request) }
         router.get("/api/subtitles") { request, _ in try await subtitles(request) }
         router.post("/api/play") { request, _ in try await play(request) }
+        router.get("/api/swarm") { request, _ in
+            let q = request.uri.queryParameters
+            guard let playback, let ref = q.get("ref") else { throw HTTPError(.badRequest, message: "expected ?ref=ID") }
+            do {
+                return try JSONResponse.make(try await playback.swarm(ref: ref, episode: q.get("episode"), quality: q.get("quality")))
+            } catch let e as ChannelServiceError {
+                return try e.response()
+            }
+        }
         router.get("/api/players") { _, _ in try JSONResponse.make(playback?.externalPlayers() ?? []) }
         router.post("/api/players/open") { request, _ in try await openExternal(request) }
         router.put("/api/history") { request, _ in

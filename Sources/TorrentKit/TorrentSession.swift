@@ -280,6 +280,8 @@ public final class TorrentSession: Sendable {
             alert = .dhtPut(key: withUnsafeBytes(of: a.key) { Array($0) }, salt: salt, sequence: a.seq, nodes: Int(a.count))
         case MT_ALERT_DHT_STATS:
             alert = .dhtStats(nodes: Int(a.count))
+        case MT_ALERT_DHT_PEERS:
+            alert = TorrentID(bytes: withUnsafeBytes(of: a.key) { Array($0.prefix(20)) }).map { .dhtPeers($0, peers: Int(a.count)) }
         case MT_ALERT_SAVE_RESUME_DATA:
             let data = a.data.map { Array(UnsafeBufferPointer(start: $0, count: a.data_len)) } ?? []
             if let id { torrent(id)?.deliverResumeData(.success(data)) }
@@ -348,6 +350,18 @@ public final class TorrentSession: Sendable {
             return authoritative ? true : nil
         }
         return best.withLock { $0 }
+    }
+
+    /// How many peers the DHT knows for a torrent, without adding it: a
+    /// swarm's health before anything is downloaded. Nil if the lookup does
+    /// not end within `timeout`.
+    public func dhtPeerCount(_ id: TorrentID, timeout: Duration = .seconds(20)) async -> Int? {
+        let stream = alerts()
+        id.bytes.withUnsafeBufferPointer { mt_session_dht_get_peers(pointer.raw, $0.baseAddress) }
+        return await first(of: stream, within: timeout) { alert -> Int? in
+            if case let .dhtPeers(got, n) = alert, got == id { return n }
+            return nil
+        }
     }
 
     /// How many nodes the DHT routing table holds now.

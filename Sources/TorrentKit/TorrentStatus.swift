@@ -99,4 +99,6 @@ public enum TorrentAlert: Sendable {
     case dhtPut(key: [UInt8], salt: [UInt8], sequence: Int64, nodes: Int)
     /// The DHT routing table holds this many nodes.
     case dhtStats(nodes: Int)
+    /// A DHT peer lookup for a torrent ended with this many peers.
+    case dhtPeers(TorrentID, peers: Int)
 }

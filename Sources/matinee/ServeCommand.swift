@@ -296,6 +296,25 @@ struct DaemonPlayback: PlaybackService {
         return ("/stream/\(torrent.id.hex)/\(file.index)", pick.label)
     }
 
+    func swarm(ref: String, episode: String?, quality: String?) async throws -> SwarmInfo {
+        let pick: CatalogSource.Pick
+        do {
+            guard let p = try await CatalogSource.resolve(ref, episode: episode, quality: quality, home: runtime.home) else {
+                throw ChannelServiceError("no title \"\(ref)\" in the catalog", badInput: true)
+            }
+            pick = p
+        } catch let e as CLIError {
+            throw ChannelServiceError(e.message, badInput: true)
+        }
+        let id = pick.resolved.id
+        if let t = runtime.session.torrent(id) {
+            let st = await t.status()
+            return SwarmInfo(source: "engine", peers: max(st.peers, st.knownPeers), seeds: st.seeds, progress: st.progress)
+        }
+        guard let n = await runtime.session.dhtPeerCount(id, timeout: .seconds(20)) else { return SwarmInfo(source: "unknown", peers: 0) }
+        return SwarmInfo(source: "dht", peers: n)
+    }
+
     func externalPlayers() -> [String] { Player.external.filter { (try? Player.locate($0)) != nil } }
 
     func openExternal(player: String, url: String, title: String, start: Double) async throws -> String {

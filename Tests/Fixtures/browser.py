@@ -80,6 +80,8 @@ def main():
         seen["synopsisText"] = d.find_element(By.CSS_SELECTOR, "#title .synopsis").text
         seen["synopsisHasElements"] = len(d.find_elements(By.CSS_SELECTOR, "#title .synopsis *"))
         seen["focusOnPlay"] = "play" in (d.switch_to.active_element.get_attribute("class") or "")
+        seen["swarm"] = wait(lambda: (lambda t: t if t and "looking" not in t else None)(
+            d.find_element(By.CSS_SELECTOR, "#title .swarm").text), timeout=40, what="the swarm line")
         d.save_screenshot(a.shots + "/3-title.png")
         d.switch_to.active_element.send_keys(Keys.ENTER)
 
@@ -249,6 +251,9 @@ def library_pages(d, a, seen):
     names = lambda: [tr.find_elements(By.TAG_NAME, "td")[0].text.split("\n")[0] for tr in d.find_elements(By.CSS_SELECTOR, "#downloads tbody tr")]
     seen["downloads"] = names()
     seen["downloadsSummary"] = d.find_element(By.CSS_SELECTOR, "#downloads .summary").text
+    # The keyboard walks the page: down from the first button reaches the next.
+    d.find_element(By.CSS_SELECTOR, "#downloads tbody button").send_keys(Keys.ARROW_DOWN)
+    seen["downloadsArrowDown"] = d.switch_to.active_element.text
     d.save_screenshot(a.shots + "/10-downloads.png")
     for tr in d.find_elements(By.CSS_SELECTOR, "#downloads tbody tr"):
         if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith("Signal Test"):

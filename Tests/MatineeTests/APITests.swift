@@ -104,6 +104,11 @@ struct APITests {
     func playbackRoutes(base: String, token: String, film: [UInt8], mpvLog log: String) async throws {
         let json: (HTTP.Reply) throws -> [String: Any] = { try #require(try JSONSerialization.jsonObject(with: Data($0.body)) as? [String: Any]) }
         let write = ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"]
+        // Swarm health before playing: a DHT lookup finds the publisher, and nothing is added.
+        let before = try json(try await HTTP.request(base + "/api/swarm?ref=tiny-dragon-2021", timeout: 60))
+        #expect(before["source"] as? String == "dht" && (before["peers"] as? Int ?? 0) >= 1, "\(before)")
+        #expect(try await HTTP.request(base + "/api/downloads").body == Array("[]".utf8))
+        #expect(try await HTTP.request(base + "/api/swarm?ref=no-such-title").status == 422)
         let play = try await HTTP.request(base + "/api/play", method: "POST", headers: write, body: Array(#"{"ref": "tiny-dragon-2021"}"#.utf8), timeout: 90)
         #expect(play.status == 200, "\(String(decoding: play.body, as: UTF8.self))")
         let started = try json(play)
@@ -111,6 +116,8 @@ struct APITests {
         #expect(url.hasPrefix("/stream/") && url.contains("?exp=") && url.contains("&cap="))
         let stream = try await HTTP.request(base + url, timeout: 90)
         #expect(stream.status == 200 && stream.body == film)
+        let after = try json(try await HTTP.request(base + "/api/swarm?ref=tiny-dragon-2021"))
+        #expect(after["source"] as? String == "engine" && (after["peers"] as? Int ?? 0) >= 1, "\(after)")
         #expect(try await HTTP.request(base + url.components(separatedBy: "?")[0]).status == 403, "a stream without its capability")
 
         // What the browser needs to know: an H.264/AAC MP4 plays as it is.

@@ -21,6 +21,8 @@ struct DemoTests {
         #expect((seen["rows"] as? [String])?.contains("Matinee Demo") == true, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 4)
         #expect(seen["titleName"] as? String == "Aurora")
+        // The swarm, before anything is downloaded: the demo's seeder, found on its DHT.
+        #expect((seen["swarm"] as? String)?.hasSuffix("found on the DHT") == true, "\(seen["swarm"] ?? "")")
         #expect((seen["currentTime"] as? Double ?? 0) >= 3)
         #expect((seen["afterSeek"] as? Double ?? 0) >= 11)
         #expect((seen["track"] as? [String: Any])?["cues"] as? [String] == ["Every bay hides another."])
@@ -47,6 +49,7 @@ struct DemoTests {
         // Downloads: what was played is listed; removing one with its files deletes them.
         let downloads = seen["downloads"] as? [String] ?? []
         #expect(downloads.contains("Aurora (2024).mp4") && downloads.contains("Signal Test (2022).mkv"), "\(downloads)")
+        #expect(seen["downloadsArrowDown"] as? String == "Remove and delete files")
         #expect(!(seen["downloadsAfterRemove"] as? [String] ?? ["?"]).contains("Signal Test (2022).mkv"))
         #expect((seen["removeMessage"] as? String)?.contains("deleted its data") == true)
         let home = dir.path + "/home/demo"

@@ -70,6 +70,38 @@ struct StreamTests {
         try await play.waitForExit()
     }
 
+    @Test("an HEVC/AC3 MKV is converted to H.264/AAC in fragmented MP4, from any point")
+    func convertHEVC() async throws {
+        let dir = TempDir()
+        let path = dir.path + "/data/Film.mkv"
+        try FileManager.default.createDirectory(atPath: dir.path + "/data", withIntermediateDirectories: true)
+        try Fixtures.run("/usr/bin/ffmpeg", [
+            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8",
+            "-f", "lavfi", "-i", "sine=frequency=330:duration=8", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
+            "-c:a", "ac3", "-shortest", path,
+        ])
+        let seeder = try await LibtorrentSeeder.start(data: path, torrentOut: dir.path + "/film.torrent", pieceSize: 32768)
+        let cli = MatineeCLI(home: dir.sub("home"))
+        let (play, url) = try await cli.play(dir.path + "/film.torrent", ["--peer", seeder.peer])
+        let base = url.components(separatedBy: "/stream/")[0]
+        let path0 = url.components(separatedBy: "?")[0].replacingOccurrences(of: base + "/stream/", with: "")
+        let media = try #require(try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/media/" + path0, timeout: 90).body)) as? [String: Any])
+        let plan = try #require(media["plan"] as? [String: Any])
+        #expect(plan["mode"] as? String == "transcode")
+        #expect(plan["reason"] as? String == "MKV remuxed, HEVC video → H.264, AC3 audio → AAC")
+        let converted = try #require(media["converted"] as? String)
+        let mp4 = try await HTTP.request(base + converted + "&start=4", timeout: 120)
+        #expect(mp4.status == 200)
+        let out = dir.path + "/out.mp4"
+        try Data(mp4.body).write(to: URL(fileURLWithPath: out))
+        let probe = try Fixtures.run("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_name,pix_fmt", "-of", "default=nw=1", out])
+        #expect(probe.contains("codec_name=h264") && probe.contains("pix_fmt=yuv420p") && probe.contains("codec_name=aac"), "\(probe)")
+        let seconds = probe.split(separator: "\n").first { $0.hasPrefix("duration=") }.flatMap { Double($0.dropFirst(9)) } ?? 0
+        #expect(seconds > 3 && seconds < 5, "from 4 s of 8: \(probe)")
+        play.kill()
+        try await play.waitForExit()
+    }
+
     @Test("range edge cases, HEAD, and a foreign Host refused")
     func rangesAndHost() async throws {
         let dir = TempDir()

@@ -27,8 +27,12 @@ public struct MatineeCLI: Sendable {
     /// `matinee play` on loopback with a private (empty) DHT; returns the
     /// process and the stream URL it printed. Its engine log (peer events)
     /// goes to its stderr, for failure messages.
-    public func play(_ source: String, _ extra: [String] = [], timeout: Duration = .seconds(60)) async throws -> (TestProcess, String) {
-        let p = try start(["play", source, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"] + extra, environment: ["MATINEE_ENGINE_LOG": "1"])
+    public func play(
+        _ source: String, _ extra: [String] = [], timeout: Duration = .seconds(60), environment: [String: String] = [:]
+    ) async throws -> (TestProcess, String) {
+        let p = try start(
+            ["play", source, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"] + extra,
+            environment: environment.merging(["MATINEE_ENGINE_LOG": "1"]) { a, _ in a })
         let url = try await p.waitForLine(timeout: timeout) { $0.hasPrefix("http://") ? $0 : nil }
         return (p, url)
     }

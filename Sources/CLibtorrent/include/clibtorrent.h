@@ -74,6 +74,8 @@ void mt_session_dht_put_mutable(mt_session *s, const uint8_t key[32], const uint
 /* Looks up a mutable item: MT_ALERT_DHT_MUTABLE_ITEM, first as answers come,
  * then once with authoritative set. */
 void mt_session_dht_get_mutable(mt_session *s, const uint8_t key[32], const uint8_t *salt, size_t salt_len);
+/* Asks the DHT who has a torrent: MT_ALERT_DHT_PEERS when the lookup ends. */
+void mt_session_dht_get_peers(mt_session *s, const uint8_t info_hash[20]);
 /* Asks for one MT_ALERT_DHT_STATS. */
 void mt_session_post_dht_stats(mt_session *s);
 
@@ -211,6 +213,7 @@ enum {
     MT_ALERT_DHT_STATS,        /* count = nodes in the routing table */
     MT_ALERT_PEER_DISCONNECTED, /* message: the peer and the reason; address, port: the peer;
                                    count: 1 if the connection had been established */
+    MT_ALERT_DHT_PEERS,        /* key[0..20): the info-hash; count: peers the DHT returned */
 };
 
 typedef struct {

@@ -310,6 +310,23 @@ async function openTitle(ref) {
   $(".status", page).textContent = "";
   show("#title");
   $(".play", page).focus();
+  showSwarm(entry);
+}
+
+/// Swarm health on the title page: the engine's view if the torrent is
+/// loaded, else what a DHT lookup finds (nothing is downloaded for it).
+async function showSwarm(entry) {
+  const line = $("#title .swarm");
+  line.textContent = "Swarm: looking…";
+  const first = entry.title.seasons?.[0];
+  const ep = first ? `S${String(first.number).padStart(2, "0")}E${String(first.episodes[0].number).padStart(2, "0")}` : null;
+  const params = new URLSearchParams({ ref: entry.id });
+  if (ep) params.set("episode", episode || ep);
+  const s = await api(`/api/swarm?${params}`).catch(() => null);
+  if (current !== entry) return; // another title opened meanwhile
+  if (!s || s.source === "unknown") line.textContent = "Swarm: the DHT did not answer yet";
+  else if (s.source === "engine") line.textContent = `Swarm: ${s.peers} peers (${s.seeds} seeds) · ${Math.floor(100 * s.progress)}% here`;
+  else line.textContent = s.peers ? `Swarm: ${s.peers} ${s.peers === 1 ? "peer" : "peers"} found on the DHT` : "Swarm: nobody found on the DHT yet";
 }
 
 // What plays now. A file the browser cannot play comes converted from
@@ -476,6 +493,23 @@ function onKey(e) {
     seekTo(filmTime() + (e.key === "ArrowLeft" ? -10 : 10));
     e.preventDefault();
     return;
+  }
+  if ((e.key === "ArrowDown" || e.key === "ArrowUp") && $("#home").hidden) {
+    // Other pages: up and down walk their buttons and fields in order,
+    // except where the arrows already mean something (text, numbers, lists).
+    const typing = a && (a.tagName === "SELECT" || (a.tagName === "INPUT" && !["checkbox", "submit", "button"].includes(a.type)));
+    const page = ["#title", "#channels", "#downloads", "#settings", "#player"].map((id) => $(id)).find((p) => !p.hidden);
+    if (page && !typing) {
+      const items = [...page.querySelectorAll("button, input, select, video")].filter((x) => !x.hidden && x.offsetParent !== null && !x.disabled);
+      const i = items.indexOf(a);
+      const next = items[e.key === "ArrowDown" ? (i < 0 ? 0 : i + 1) : i - 1];
+      if (next) {
+        next.focus();
+        next.scrollIntoView?.({ block: "nearest" });
+        e.preventDefault();
+      }
+      return;
+    }
   }
   if (e.key === "ArrowDown" && a === $("#search")) {
     $(".tile:not([hidden])")?.focus();
