@@ -44,6 +44,8 @@ def main():
     ap.add_argument("--series-ref", help="a series: the end of its first episode offers the next")
     ap.add_argument("--series-search")
     ap.add_argument("--library-pages", action="store_true", help="also Downloads (removing the MKV title's) and Settings")
+    ap.add_argument("--sources", action="store_true",
+                    help="only this: the work behind --title-ref is listed by several channels; pick the last one's copy and play it")
     a = ap.parse_args()
 
     o = webdriver.ChromeOptions()
@@ -54,6 +56,10 @@ def main():
     d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
     seen = {}
     try:
+        if a.sources:
+            sources(d, a, seen)
+            print(json.dumps(seen), flush=True)
+            return
         d.get(a.url)
         # Home: rows of posters.
         wait(lambda: d.find_elements(By.CSS_SELECTOR, "#rows .tile"), what="posters on the home page")
@@ -286,6 +292,36 @@ def library_pages(d, a, seen):
     d.find_element(By.ID, "nav-settings").click()
     wait(lambda: d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == "321", what="the saved upload cap read back")
     seen["settingsAfter"] = {n: d.find_element(By.NAME, n).get_attribute("value") for n in ["uploadLimitKiB", "cacheLimitGiB", "downloadDir"]}
+
+
+def sources(d, a, seen):
+    d.get(a.url)
+    box = wait(lambda: d.find_element(By.ID, "search"), what="the search box")
+    box.send_keys(a.search)
+    wait(lambda: a.search in d.find_element(By.CSS_SELECTOR, "#results h2").text, what="results for the whole word")
+    tile = wait(lambda: d.find_elements(By.CSS_SELECTOR, "#results .tile"), what="search results")[0]
+    seen["results"] = len(d.find_elements(By.CSS_SELECTOR, "#results .tile"))
+    seen["resultNames"] = [t.text for t in d.find_elements(By.CSS_SELECTOR, "#results .tile")]
+    tile.click()
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="the title page")
+    label = d.find_element(By.CSS_SELECTOR, "#title .source-label")
+    seen["sourceShown"] = label.is_displayed()
+    select = d.find_element(By.CSS_SELECTOR, "#title .source")
+    seen["sources"] = [o.text for o in select.find_elements(By.TAG_NAME, "option")]
+    seen["firstMeta"] = d.find_element(By.CSS_SELECTOR, "#title .meta").text
+    d.save_screenshot(a.shots + "/1-sources.png")
+    # The keyboard picks the other channel's copy (a list: arrows change it).
+    select.send_keys(Keys.ARROW_DOWN)
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#title .meta").text != seen["firstMeta"], what="the other channel's copy")
+    seen["secondMeta"] = d.find_element(By.CSS_SELECTOR, "#title .meta").text
+    seen["sourcesAfter"] = [o.text for o in d.find_elements(By.CSS_SELECTOR, "#title .source option")]
+    d.find_element(By.CSS_SELECTOR, "#title .play").click()
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player")
+    video = d.find_element(By.CSS_SELECTOR, "#player video")
+    seen["currentTime"] = wait(lambda: (lambda v: v if v >= 2 else None)(d.execute_script("return arguments[0].currentTime", video)),
+                               timeout=90, what="the other copy to play")
+    seen["label"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
+    d.save_screenshot(a.shots + "/2-sources-playing.png")
 
 
 def phone(d, a, seen):

@@ -53,4 +53,37 @@ struct BrowserTests {
         pub.kill()
         _ = try await pub.waitForExit()
     }
+
+    @Test("a film two channels list: the title page offers each channel's copy, the keyboard picks one, and it plays")
+    func twoChannels() async throws {
+        let dir = TempDir()
+        let dht = try await PrivateDHT.start(count: 8)
+        _ = try makeLibrary(dir.path + "/lib", filmSeconds: 8)
+        let (pubA, addressA) = try await startPublisher("Films A", library: dir.path + "/lib", home: dir.sub("pub-a"), dht: dht)
+        let (pubB, addressB) = try await startPublisher("Films B", library: dir.path + "/lib", home: dir.sub("pub-b"), dht: dht)
+        let viewer = MatineeCLI(home: dir.sub("viewer"))
+        for address in [addressA, addressB] {
+            let added = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+            #expect(added.status == 0, "\(added.stderr)")
+        }
+        let serve = try viewer.start(["serve", "--listen", "127.0.0.1:0"] + dht.arguments)
+        let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        let seen = try await runBrowser(
+            base: base, artifacts: "ui-sources", search: "dragon", titleRef: "", extra: ["--sources"],
+            screens: ["1-sources", "2-sources-playing"])
+        // One tile for the work, whatever else matches (Open Films' Sintel has a dragon too).
+        let names = seen["resultNames"] as? [String] ?? []
+        #expect(names.filter { $0.hasPrefix("Tiny Dragon") }.count == 1, "\(names)")
+        #expect(seen["sourceShown"] as? Bool == true)
+        #expect(Set(seen["sources"] as? [String] ?? []) == ["Films A", "Films B"], "\(seen)")
+        let first = seen["firstMeta"] as? String ?? "", second = seen["secondMeta"] as? String ?? ""
+        #expect(first.hasSuffix("Films A") != second.hasSuffix("Films A"), "the page switched channels: \(first) / \(second)")
+        #expect((seen["currentTime"] as? Double ?? 0) >= 2)
+        serve.kill()
+        _ = try await serve.waitForExit()
+        for p in [pubA, pubB] {
+            p.kill()
+            _ = try await p.waitForExit()
+        }
+    }
 }

@@ -45,7 +45,10 @@ func lastJSON(_ p: TestProcess) -> [String: Any]? {
 
 /// Tests/Fixtures/browser.py against `base`: headless Chromium through the UI,
 /// screenshots into .build/test-artifacts/NAME. Returns what it saw.
-func runBrowser(base: String, artifacts: String, search: String, titleRef: String, extra: [String] = []) async throws -> [String: Any] {
+func runBrowser(
+    base: String, artifacts: String, search: String, titleRef: String, extra: [String] = [],
+    screens: [String] = ["1-home", "2-search", "3-title", "4-player", "5-continue", "6-channels", "9-phone"]
+) async throws -> [String: Any] {
     let shots = Fixtures.packageRoot + "/.build/test-artifacts/" + artifacts
     try? FileManager.default.removeItem(atPath: shots)
     try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
@@ -57,7 +60,7 @@ func runBrowser(base: String, artifacts: String, search: String, titleRef: Strin
     guard status == 0, let seen = lastJSON(browser) else {
         throw TestFailure("the browser run failed: \(browser.stderr); saw \(lastJSON(browser) ?? [:])")
     }
-    for name in ["1-home", "2-search", "3-title", "4-player", "5-continue", "6-channels", "9-phone"] where !FileManager.default.fileExists(atPath: "\(shots)/\(name).png") {
+    for name in screens where !FileManager.default.fileExists(atPath: "\(shots)/\(name).png") {
         throw TestFailure("no screenshot \(name).png")
     }
     return seen

@@ -4,6 +4,7 @@
 const $ = (sel, root = document) => root.querySelector(sel);
 let token = "";
 let current = null; // the title shown on the title page
+let alternatives = []; // the same work in other channels: [Title]
 let episode = null; // "S01E02" picked on the title page
 let history = []; // GET /api/history: where the user stopped, newest first
 let lastSave = 0;
@@ -85,7 +86,7 @@ function tile(group, note) {
   const year = group.year ? ` (${group.year})` : "";
   b.append(el("div", "caption", note || group.title + year));
   b.setAttribute("aria-label", group.title + year);
-  b.addEventListener("click", () => openTitle(entry.id));
+  b.addEventListener("click", () => openTitle(entry.id, group.entries));
   return b;
 }
 
@@ -269,9 +270,11 @@ async function channelAction(path, method, progress, body) {
   }
 }
 
-async function openTitle(ref) {
+async function openTitle(ref, others) {
   const entry = await api(`/api/title?ref=${encodeURIComponent(ref)}`);
   current = entry;
+  if (others) alternatives = others;
+  else if (!alternatives.some((e) => e.id === ref)) alternatives = [];
   episode = null;
   const t = entry.title;
   const page = $("#title");
@@ -281,6 +284,15 @@ async function openTitle(ref) {
   $(".meta", page).textContent = bits.join(" · ");
   $(".synopsis", page).textContent = t.synopsis || "";
   $(".license", page).textContent = t.license ? `License: ${t.license}` : "";
+  // The same work from several channels: the user picks whose copy plays.
+  const from = $(".source", page);
+  from.replaceChildren(...alternatives.map((e) => {
+    const o = el("option", null, e.channel);
+    o.value = e.id;
+    return o;
+  }));
+  from.value = entry.id;
+  $(".source-label", page).hidden = alternatives.length < 2;
   const sources = t.sources || t.seasons?.[0]?.episodes?.[0]?.sources || [];
   const select = $(".quality", page);
   select.replaceChildren(...sources.map((s, i) => {
@@ -571,6 +583,7 @@ async function main() {
   document.addEventListener("keydown", onKey);
   document.querySelectorAll("[data-action=back]").forEach((b) => b.addEventListener("click", back));
   $("#title .play").addEventListener("click", play);
+  $("#title .source").addEventListener("change", (e) => openTitle(e.target.value));
   $("#nav-channels").addEventListener("click", () => loadChannels());
   $("#nav-downloads").addEventListener("click", () => loadDownloads().catch((e) => { $("#downloads .status").textContent = e.message; show("#downloads"); }));
   $("#nav-settings").addEventListener("click", () => loadSettings().catch((e) => { $("#settings .status").textContent = e.message; show("#settings"); }));
