@@ -461,6 +461,15 @@ void mt_torrent_force_reannounce(mt_torrent *t) {
     }
 }
 
+void mt_torrent_drop_connections(mt_torrent *t) {
+    try {
+        // A hard pause closes every connection at once; resume reconnects.
+        t->handle.pause();
+        t->handle.resume();
+    } catch (...) {
+    }
+}
+
 void mt_torrent_pause(mt_torrent *t) {
     try {
         t->handle.pause(lt::torrent_handle::graceful_pause);
@@ -797,7 +806,9 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 lt::tcp::endpoint ep = d->endpoint;
                 m.address = dup_string(ep.address().to_string());
                 m.port = ep.port();
-                m.count = d->op != lt::operation_t::connect ? 1 : 0;
+                // "established": worth reconnecting to. Not a failed connect,
+                // and not ourselves (a peer may advertise our own address).
+                m.count = d->op != lt::operation_t::connect && d->error != lt::errors::self_connection ? 1 : 0;
                 break;
             }
             case lt::dht_mutable_item_alert::alert_type: {

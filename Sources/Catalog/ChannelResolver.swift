@@ -132,7 +132,7 @@ public struct ChannelResolver: Sendable {
         }
         torrent.setFilePriorities(meta.files.map { $0.isPadding ? 0 : 4 })
         torrent.setPiecePriorities([Int](repeating: 4, count: meta.pieceCount))
-        await torrent.wake()
+        await torrent.wake(freshHandshakes: true)
         let wanted = meta.visibleFiles.reduce(Int64(0)) { $0 + $1.size }
         let deadline = ContinuousClock.now + downloadTimeout
         while true {

@@ -12,12 +12,15 @@ public final class StreamHub: Sendable {
         var streams: [Int: FileStream] = [:]
         /// Files past their start-up phase: wanted whole, at normal priority.
         var wanted: Set<Int> = []
+        /// A stall watcher runs for this torrent.
+        var watched = false
     }
 
     /// How long a start-up phase may last before the whole file is wanted anyway.
     public static let startupLimit: Duration = .seconds(15)
 
     private let entries = Mutex<[TorrentID: Entry]>([:])
+    private let stalls = Mutex(0)
     private let configuration: StreamWindowPlanner.Configuration
     private let threadPool: NIOThreadPool
 
@@ -64,12 +67,60 @@ public final class StreamHub: Sendable {
             // deadlines are: see FileStream.finishStartupIfReady.
             setFilePriorities(of: torrent, including: fileIndex, files: meta.files.count)
             stream.start()
-            await torrent.wake()
+            await torrent.wake(freshHandshakes: true)
             applyPiecePriorities(torrent)
             Task { [weak self] in await self?.watchStartup(stream) }
+            if entries.withLock({ e -> Bool in
+                guard e[id] != nil, !e[id]!.watched else { return false }
+                e[id]!.watched = true
+                return true
+            }) {
+                Task { [weak self] in await self?.watchStalls(torrent) }
+            }
         }
         return stream
     }
+
+    /// How long readers may wait with peers connected and no piece arriving
+    /// before the connections are made again.
+    public static let stallLimit: Duration = .seconds(12)
+
+    /// Watches a torrent while it has streams: if a reader waits for a piece,
+    /// peers are connected, and for `stallLimit` no piece was verified and
+    /// under 1 KiB/s arrived, every connection is closed and made again. Seen on a loaded machine:
+    /// Transmission took us for a seed (our handshake said "upload only"
+    /// during a moment when no piece was wanted) and never unchoked us.
+    private func watchStalls(_ torrent: Torrent) async {
+        var lastCount = torrent.pieces.count
+        var lastChange = ContinuousClock.now
+        while let streams = entries.withLock({ $0[torrent.id].map { Array($0.streams.values) } }) {
+            try? await Task.sleep(for: .seconds(1))
+            let count = torrent.pieces.count
+            // Data flowing (a big piece on a slow swarm) is not a stall.
+            if count != lastCount || torrent.latestStatus.downloadRate >= 1024 {
+                lastCount = count
+                lastChange = .now
+                continue
+            }
+            let waiting = streams.contains { s in
+                s.readerOffsets.contains { offset in
+                    offset < s.size && !torrent.pieces.contains(s.map.piece(at: offset))
+                }
+            }
+            guard waiting else {
+                lastChange = .now
+                continue
+            }
+            if ContinuousClock.now - lastChange >= Self.stallLimit, torrent.latestStatus.peers > 0 {
+                lastChange = .now
+                stalls.withLock { $0 += 1 }
+                await torrent.reconnect()
+            }
+        }
+    }
+
+    /// How many times a stalled stream's connections were made again.
+    public var stallRecoveries: Int { stalls.withLock { $0 } }
 
     private func setFilePriorities(of torrent: Torrent, including extra: Int?, files: Int) {
         let wanted = entries.withLock { e -> Set<Int> in

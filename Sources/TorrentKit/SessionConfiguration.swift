@@ -1,7 +1,8 @@
 import Foundation
 
 /// How the engine is set up. The defaults are what a user expects of a
-/// well-behaved client: DHT, PEX, LSD and uTP on, encryption preferred.
+/// well-behaved client: DHT, PEX, LSD and incoming uTP on, encryption
+/// preferred; outgoing connections over TCP (see `outgoingUTP`).
 public struct SessionConfiguration: Sendable {
     public enum Encryption: String, Sendable, CaseIterable {
         /// Encrypted connections first, plaintext accepted from peers that need it.
@@ -18,6 +19,11 @@ public struct SessionConfiguration: Sendable {
     public var enableDHT = true
     public var enableLSD = true
     public var enableUPnP = true
+    /// Open connections over uTP too. Off: uTP links to Transmission 3.00
+    /// stalled for good (handshake done, no data, reconnects timing out)
+    /// in about one run in fifteen on a loaded machine, and a stream is
+    /// the one thing that must not stall. Peers still reach us over uTP.
+    public var outgoingUTP = false
     public var encryption: Encryption = .prefer
     /// Bytes per second over all torrents; 0 means unlimited.
     public var uploadRateLimit = 0
@@ -63,7 +69,7 @@ public struct SessionConfiguration: Sendable {
             ("enable_upnp", .bool(enableUPnP && dhtNodes == nil && listenInterfaces == nil)),
             ("enable_natpmp", .bool(enableUPnP && dhtNodes == nil && listenInterfaces == nil)),
             ("enable_incoming_utp", .bool(true)),
-            ("enable_outgoing_utp", .bool(true)),
+            ("enable_outgoing_utp", .bool(outgoingUTP)),
             ("allow_multiple_connections_per_ip", .bool(allowMultipleConnectionsPerIP)),
             ("upload_rate_limit", .int(uploadRateLimit)),
             ("download_rate_limit", .int(downloadRateLimit)),

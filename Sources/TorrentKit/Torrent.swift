@@ -174,8 +174,17 @@ public final class Torrent: Sendable {
     /// File priorities reach libtorrent through its disk thread, so this waits
     /// (up to two seconds) until the torrent no longer counts as finished:
     /// a connection made before that would be dropped again.
-    public func wake() async {
+    ///
+    /// `freshHandshakes`: connections made while the torrent wanted nothing
+    /// told their peers "upload only" in the extension handshake. libtorrent
+    /// sends an update when that changes, but Transmission reads the flag
+    /// from the handshake alone, takes us for a seed and never unchokes us
+    /// (a stream stalled for good on a loaded machine). So when the torrent
+    /// was finished, its connections are dropped (pause, resume) and made
+    /// again with a handshake that wants data.
+    public func wake(freshHandshakes: Bool = false) async {
         let peers = state.withLock { $0.knownPeers }
+        let before = await status()
         mt_torrent_resume(handle.raw)
         let deadline = ContinuousClock.now + .seconds(2)
         while ContinuousClock.now < deadline {
@@ -183,8 +192,18 @@ public final class Torrent: Sendable {
             if !st.isFinished || !st.hasMetadata { break }
             try? await Task.sleep(for: .milliseconds(20))
         }
+        if freshHandshakes && before.isFinished && before.hasMetadata && before.peers > 0 {
+            mt_torrent_drop_connections(handle.raw)
+        }
         for p in peers { mt_torrent_connect_peer(handle.raw, p.host, Int32(p.port)) }
         mt_torrent_force_reannounce(handle.raw)
+    }
+
+    /// Closes every connection and connects again (a stream that stalled with
+    /// peers connected: a peer that took us for a seed, a stuck uTP link).
+    public func reconnect() async {
+        mt_torrent_drop_connections(handle.raw)
+        await wake()
     }
 
     /// Bytes per second; 0 removes the limit.

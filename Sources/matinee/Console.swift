@@ -66,26 +66,65 @@ enum Format {
 
 /// Waits for SIGINT or SIGTERM.
 enum Signals {
-    /// Keeps the dispatch sources alive while someone waits.
-    private final class Watch: @unchecked Sendable {
-        var sources: [any DispatchSourceSignal] = []
-        func cancel() { sources.forEach { $0.cancel() } }
-    }
+    /// SIGINT or SIGTERM arrived; and who waits for it.
+    private static let state = Mutex<(arrived: Bool, expected: Bool, next: Int, waiters: [Int: CheckedContinuation<Void, Never>])>((false, false, 0, [:]))
+    private static let sources = Mutex<[any DispatchSourceSignal]>([])
 
-    static func wait() async {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        signal(SIGPIPE, SIG_IGN)
-        let watch = Watch()
-        let stream = AsyncStream<Void> { c in
-            watch.sources = [SIGINT, SIGTERM].map { sig in
+    /// Takes over SIGINT and SIGTERM (and ignores SIGPIPE) for the rest of
+    /// the process. Called first thing in `main`. Until a command calls
+    /// `expect()`, a signal ends the process at once (exit 130), as Ctrl-C
+    /// should; after it, a signal is kept for `wait()`, even one that comes
+    /// before the command gets there (seen: `seed` killed by a SIGINT sent
+    /// right after it printed its magnet, before its clean stop was armed).
+    static func install() {
+        sources.withLock { list in
+            guard list.isEmpty else { return }
+            signal(SIGINT, SIG_IGN)
+            signal(SIGTERM, SIG_IGN)
+            signal(SIGPIPE, SIG_IGN)
+            list = [SIGINT, SIGTERM].map { sig in
                 let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
-                s.setEventHandler { c.yield() }
+                s.setEventHandler {
+                    let (expected, waiters) = state.withLock { st in
+                        st.arrived = true
+                        defer { st.waiters = [:] }
+                        return (st.expected, Array(st.waiters.values))
+                    }
+                    guard expected else { exit(130) }
+                    waiters.forEach { $0.resume() }
+                }
                 s.resume()
                 return s
             }
-            c.onTermination = { _ in watch.cancel() }
         }
-        for await _ in stream { return }
+    }
+
+    /// From now on SIGINT and SIGTERM mean "stop cleanly": `wait()` returns.
+    static func expect() {
+        install()
+        state.withLock { $0.expected = true }
+    }
+
+    /// Returns once SIGINT or SIGTERM has arrived (at once if one already
+    /// has), or when the waiting task is cancelled (a command that ended on
+    /// its own cancels its signal watch).
+    static func wait() async {
+        expect()
+        let id = state.withLock { st -> Int in
+            st.next += 1
+            return st.next
+        }
+        await withTaskCancellationHandler {
+            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
+                let now = state.withLock { st -> Bool in
+                    if st.arrived || Task.isCancelled { return true }
+                    st.waiters[id] = c
+                    return false
+                }
+                if now { c.resume() }
+            }
+        } onCancel: {
+            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
+        }
     }
 }

@@ -17,6 +17,7 @@ struct Matinee: AsyncParsableCommand {
     )
 
     static func main() async {
+        Signals.install()
         // Library logs go to stderr and only when something is wrong: stdout
         // carries results (URLs, magnet links) that scripts read.
         LoggingSystem.bootstrap { label in

@@ -82,6 +82,7 @@ struct Play: AsyncParsableCommand {
         let playerPath = try player.map { try Player.locate($0) }
         let home = Home.resolve()
         let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
+        Signals.expect()  // from here on, Ctrl-C stops cleanly
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
         let hub = StreamHub()
         try await runtime.run {

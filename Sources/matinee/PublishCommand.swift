@@ -90,6 +90,7 @@ struct Publish: AsyncParsableCommand {
             "Catalog version \(result.document.sequence): \(result.document.titles.count) titles (\(episodes) episodes), "
                 + "\(result.sources.count) torrents (\(result.hashed) hashed now, \(result.sources.count - result.hashed) unchanged)")
 
+        Signals.expect()  // from here on, Ctrl-C stops cleanly
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
         try await runtime.run {
             for s in [result.catalog] + result.sources {

@@ -63,6 +63,7 @@ struct Seed: AsyncParsableCommand {
 
         let home = Home.resolve()
         let parent = (absolute as NSString).deletingLastPathComponent
+        Signals.expect()  // from here on, Ctrl-C stops cleanly
         let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
         try await runtime.run {
             try Disk.writeAtomically(bytes, to: home.torrentFile(meta.id))

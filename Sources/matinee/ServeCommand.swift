@@ -70,6 +70,7 @@ struct ServeOptions: ParsableArguments {
         prepare: (@Sendable (EngineRuntime, CatalogStore) async throws -> Void)? = nil
     ) async throws {
         let home = override ?? Home.resolve()
+        Signals.expect()
         try home.prepare()
         let store = try await openCatalog(home)
         // Saved settings fill in what the command line leaves at its defaults.

@@ -80,7 +80,8 @@ struct ResumeAndSeedTests {
         let got = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/got/Clip (2026).mp4"))
         #expect(Array(got) == data)
         seeder.kill(SIGINT)
-        #expect(try await seeder.waitForExit() == 0)
+        let status = try await seeder.waitForExit()
+        #expect(status == 0, "exit \(status): \(seeder.stderr.suffix(2000))")
         // The original was only read.
         #expect(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/share/Clip (2026).mp4")) == Data(data))
     }

@@ -11,7 +11,9 @@ func expectByteExact(_ url: String, _ data: [UInt8], play: TestProcess? = nil) a
         try await readByteExact(url, data)
     } catch {
         guard let play else { throw error }
-        throw TestFailure("\(error)\n--- \(play.name) stderr (end) ---\n\(play.stderr.suffix(6000))")
+        let log = play.stderr
+        let text = log.count <= 12000 ? log : "\(log.prefix(6000))\n[…]\n\(log.suffix(6000))"
+        throw TestFailure("\(error)\n--- \(play.name) stderr ---\n\(text)")
     }
 }
 

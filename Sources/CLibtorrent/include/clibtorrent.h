@@ -123,6 +123,8 @@ void mt_torrent_connect_peer(mt_torrent *t, const char *host, int port);
 void mt_torrent_set_upload_limit(mt_torrent *t, int bytes_per_second);
 /* Announces again to trackers and the DHT now. */
 void mt_torrent_force_reannounce(mt_torrent *t);
+/* Closes every peer connection of the torrent and lets it connect again. */
+void mt_torrent_drop_connections(mt_torrent *t);
 
 void mt_torrent_pause(mt_torrent *t);
 void mt_torrent_resume(mt_torrent *t);
