@@ -160,5 +160,29 @@ struct APITests {
         #expect(text.contains("playback restart complete @ 1.5"), "mpv started where the page was: \(text.suffix(1500))")
         #expect(text.contains(base + url.components(separatedBy: "?")[0] + "?exp="), "mpv got a capability URL of its own")
         #expect(text.contains("first video frame after restart shown"))
+
+        // The cache limit: once the film is finished and nobody plays it, a
+        // limit below its size removes it, files included.
+        var downloads: [[String: Any]] = []
+        for _ in 0..<150 {
+            downloads = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/downloads").body)) as? [[String: Any]] ?? []
+            if downloads.count == 1, downloads[0]["playing"] as? Bool == false, downloads[0]["state"] as? String == "seeding" { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(downloads.count == 1 && downloads.first?["playing"] as? Bool == false, "\(downloads)")
+        let folder = try #require(downloads.first?["folder"] as? String)
+        let name = try #require(downloads.first?["name"] as? String)
+        #expect(FileManager.default.fileExists(atPath: folder + "/" + name))
+        var settings = try json(try await HTTP.request(base + "/api/settings"))
+        settings["cacheLimitGiB"] = 0.000001  // about 1 KiB
+        let put = try await HTTP.request(base + "/api/settings", method: "PUT", headers: write, body: Array(try JSONSerialization.data(withJSONObject: settings)))
+        #expect(put.status == 200, "\(String(decoding: put.body, as: UTF8.self))")
+        for _ in 0..<100 {
+            downloads = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/downloads").body)) as? [[String: Any]] ?? []
+            if downloads.isEmpty { break }
+            try await Task.sleep(for: .milliseconds(200))
+        }
+        #expect(downloads.isEmpty, "the cache limit removed nothing: \(downloads)")
+        #expect(!FileManager.default.fileExists(atPath: folder + "/" + name), "its file is gone too")
     }
 }
