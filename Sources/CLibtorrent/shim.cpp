@@ -15,6 +15,7 @@
 #include <libtorrent/read_resume_data.hpp>
 #include <libtorrent/session.hpp>
 #include <libtorrent/session_params.hpp>
+#include <libtorrent/session_stats.hpp>
 #include <libtorrent/settings_pack.hpp>
 #include <libtorrent/torrent_handle.hpp>
 #include <libtorrent/torrent_info.hpp>
@@ -299,7 +300,10 @@ void mt_session_dht_get_peers(mt_session *s, const uint8_t info_hash[20]) {
 
 void mt_session_post_dht_stats(mt_session *s) {
     try {
-        s->ses->post_dht_stats();
+        // Session stats, not post_dht_stats: that posts one alert per DHT node
+        // (one per listen socket), and the first is no answer for the others.
+        // The dht_nodes counter is summed over every node, in one alert.
+        s->ses->post_session_stats();
     } catch (...) {
     }
 }
@@ -844,12 +848,25 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.type = MT_ALERT_DHT_PEERS;
                 std::memcpy(m.key, d->info_hash.data(), 20);
                 m.count = d->num_peers();
+                // Each DHT node answers with its own alerts (one per reply
+                // that carried peers): the endpoints let the caller count
+                // each peer once across all of them.
+                std::string list;
+                for (auto const &ep : d->peers()) {
+                    if (!list.empty()) list += '\n';
+                    list += ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+                    list += ":" + std::to_string(ep.port());
+                }
+                m.message = dup_string(list);
                 break;
             }
-            case lt::dht_stats_alert::alert_type: {
-                auto *d = static_cast<lt::dht_stats_alert *>(a);
+            case lt::session_stats_alert::alert_type: {
+                static const int nodes = lt::find_metric_idx("dht.dht_nodes");
+                auto *d = static_cast<lt::session_stats_alert *>(a);
+                auto counters = d->counters();
+                if (nodes < 0 || nodes >= static_cast<int>(counters.size())) continue;
                 m.type = MT_ALERT_DHT_STATS;
-                for (auto const &b : d->routing_table) m.count += b.num_nodes;
+                m.count = static_cast<int>(counters[nodes]);
                 break;
             }
             default: continue; // not read by TorrentKit

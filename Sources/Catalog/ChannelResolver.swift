@@ -10,7 +10,9 @@ public struct ChannelResolver: Sendable {
     public let store: CatalogStore
     /// Catalog torrents are downloaded under <channelsDir>/<key hex>/<sequence>/.
     public let channelsDir: String
-    public var lookupTimeout: Duration = .seconds(30)
+    /// How long to keep asking the DHT for the channel's pointer (lookups
+    /// that find nothing are made again, see `LookupRetry`).
+    public var lookupBudget: Duration = .seconds(30)
     public var downloadTimeout: Duration = .seconds(120)
 
     public static let maxCatalogTorrentSize: Int64 = 512 << 20
@@ -32,7 +34,12 @@ public struct ChannelResolver: Sendable {
 
     /// Progress worth telling a user about.
     public enum Step: Sendable {
-        case lookingUp
+        /// The DHT routing tables are still empty: nobody to ask yet.
+        case waitingForDHT
+        /// Lookup number `attempt` is under way; the routing tables hold `nodes`.
+        case lookingUp(attempt: Int, nodes: Int)
+        /// `attempts` lookups found no pointer; the next one starts in `retryIn`.
+        case notFoundYet(attempts: Int, nodes: Int, retryIn: Duration)
         case found(sequence: Int64)
         case downloading(done: Int64, total: Int64)
         case verifying
@@ -53,10 +60,7 @@ public struct ChannelResolver: Sendable {
         guard let channel = try await store.channel(key) else {
             throw CatalogError(.notFound, "not subscribed to \(address.short)")
         }
-        progress(.lookingUp)
-        guard let item = await session.dhtGet(publicKey: address.publicKey, salt: address.salt, timeout: lookupTimeout) else {
-            throw CatalogError(.unreachable, "channel \(address.short) was not found on the DHT (nobody online holds it)")
-        }
+        let item = try await lookUp(address, progress: progress)
         // libtorrent checked the signature; check it again with our own code.
         guard ChannelPointer.isValid(item) else {
             throw CatalogError(.badSignature, "the DHT pointer of \(address.short) is not signed by its key")
@@ -97,6 +101,45 @@ public struct ChannelResolver: Sendable {
             try? FileManager.default.removeItem(atPath: channelsDir + "/\(key)/" + old)
         }
         return .updated(sequence: doc.sequence, titles: doc.titles.count)
+    }
+
+    /// Asks the DHT for the channel's pointer until one is found or
+    /// `lookupBudget` is spent; the error says what was tried.
+    private func lookUp(_ address: ChannelAddress, progress: @escaping @Sendable (Step) -> Void) async throws -> DHTMutableItem {
+        let retry = LookupRetry(budget: lookupBudget)
+        let start = ContinuousClock.now
+        var lookups = 0
+        var mostNodes = 0
+        while true {
+            let elapsed = ContinuousClock.now - start
+            let nodes = await session.dhtNodeCount()
+            mostNodes = max(mostNodes, nodes)
+            if nodes == 0 {
+                guard let pause = retry.pauseForNodes(elapsed: elapsed) else { break }
+                progress(.waitingForDHT)
+                try await Task.sleep(for: pause)
+                continue
+            }
+            guard let timeout = retry.lookupTimeout(elapsed: elapsed) else { break }
+            lookups += 1
+            progress(.lookingUp(attempt: lookups, nodes: nodes))
+            if let item = await session.dhtGet(publicKey: address.publicKey, salt: address.salt, timeout: timeout) {
+                return item
+            }
+            guard let pause = retry.pause(afterEmptyLookups: lookups, elapsed: ContinuousClock.now - start) else { break }
+            progress(.notFoundYet(attempts: lookups, nodes: nodes, retryIn: pause))
+            try await Task.sleep(for: pause)
+        }
+        let spent = Int((ContinuousClock.now - start).components.seconds)
+        if lookups == 0 {
+            throw CatalogError(
+                .unreachable,
+                "channel \(address.short) could not be looked up: no DHT node answered within \(spent) s (is this machine online?)")
+        }
+        throw CatalogError(
+            .unreachable,
+            "channel \(address.short) was not found on the DHT: \(lookups) lookup\(lookups == 1 ? "" : "s") in \(spent) s "
+                + "through up to \(mostNodes) DHT nodes found no pointer (is its publisher online?)")
     }
 
     /// Downloads the catalog torrent; returns the path of its folder.

@@ -31,6 +31,10 @@ public struct SessionConfiguration: Sendable {
     /// libtorrent exempts peers on local networks (and loopback) from rate
     /// limits; true applies the limits to them too.
     public var limitLocalPeers = false
+    /// Local addresses that reach the private DHT's bootstrap nodes, listened
+    /// on besides every interface when the listen interfaces are the
+    /// wildcards (see `LocalRoute`). `TorrentSession.start` fills it.
+    var dhtRouteAddresses: [String] = []
     /// Saved session state (the DHT routing table among it).
     public var savedState: [UInt8]?
     /// Several peers on one IP: needed when a test swarm lives on 127.0.0.1.
@@ -38,6 +42,16 @@ public struct SessionConfiguration: Sendable {
     public var userAgent = "Matinee/0.1"
 
     public init() {}
+
+    /// libtorrent's listen port when none is given (it tries the next ones
+    /// if it is taken).
+    static let defaultPort = 6881
+
+    /// Every interface at one port ("0.0.0.0:P", "[::]:P"): libtorrent
+    /// expands these to each local address.
+    static func isWildcard(_ listen: [HostPort]) -> Bool {
+        !listen.isEmpty && listen.allSatisfy { ["0.0.0.0", "::", "[::]"].contains($0.host) && $0.port == listen[0].port }
+    }
 
     /// The DHT nodes kept in `savedState`. libtorrent 2.0.8 bootstraps from
     /// them only on listen sockets that are already open when the DHT starts,
@@ -90,8 +104,20 @@ public struct SessionConfiguration: Sendable {
         ]
         let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled
         s += [("out_enc_policy", .int(policy)), ("in_enc_policy", .int(policy))]
-        if let listenInterfaces {
-            s.append(("listen_interfaces", .string(listenInterfaces.map(\.description).joined(separator: ","))))
+        // libtorrent's default interfaces are the wildcards at its default port.
+        let listen = listenInterfaces ?? [HostPort(host: "0.0.0.0", port: Self.defaultPort), HostPort(host: "::", port: Self.defaultPort)]
+        var entries = listen.map(\.description)
+        if Self.isWildcard(listen) {
+            // Plus each address that routes to a bootstrap node, at the same
+            // port: an address named explicitly replaces the one the wildcard
+            // would expand to, and gets a DHT node even on loopback or an
+            // interface with no route to the internet (see LocalRoute).
+            entries += dhtRouteAddresses.map { HostPort(host: $0, port: listen[0].port).description }
+        }
+        if listenInterfaces != nil || entries.count > listen.count {
+            s.append(("listen_interfaces", .string(entries.joined(separator: ","))))
+        }
+        if listenInterfaces != nil {
             // An explicit port is a promise: fail rather than quietly take the next one.
             s.append(("max_retry_port_bind", .int(0)))
             // ...nor fall back to a port the OS picks (libtorrent's default).

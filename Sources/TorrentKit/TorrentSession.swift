@@ -53,6 +53,13 @@ public final class TorrentSession: Sendable {
     public static func start(_ configuration: SessionConfiguration) async throws -> TorrentSession {
         let engine = EngineQueue()
         let created: Result<EnginePointer, EngineError> = await engine.run {
+            var configuration = configuration
+            if configuration.enableDHT, let nodes = configuration.dhtNodes,
+               SessionConfiguration.isWildcard(configuration.listenInterfaces ?? [HostPort(host: "::", port: 0)])
+            {
+                var seen = Set<String>()
+                configuration.dhtRouteAddresses = nodes.compactMap(LocalRoute.sourceAddress(toward:)).filter { seen.insert($0).inserted }
+            }
             var err = mt_error()
             let state = configuration.savedState ?? []
             let p = withCSettings(configuration.settings) { c in
@@ -281,7 +288,8 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_DHT_STATS:
             alert = .dhtStats(nodes: Int(a.count))
         case MT_ALERT_DHT_PEERS:
-            alert = TorrentID(bytes: withUnsafeBytes(of: a.key) { Array($0.prefix(20)) }).map { .dhtPeers($0, peers: Int(a.count)) }
+            let peers = message.split(separator: "\n").compactMap { HostPort(String($0)) }
+            alert = TorrentID(bytes: withUnsafeBytes(of: a.key) { Array($0.prefix(20)) }).map { .dhtPeers($0, peers: peers) }
         case MT_ALERT_SAVE_RESUME_DATA:
             let data = a.data.map { Array(UnsafeBufferPointer(start: $0, count: a.data_len)) } ?? []
             if let id { torrent(id)?.deliverResumeData(.success(data)) }
@@ -353,18 +361,58 @@ public final class TorrentSession: Sendable {
     }
 
     /// How many peers the DHT knows for a torrent, without adding it: a
-    /// swarm's health before anything is downloaded. Nil if the lookup does
-    /// not end within `timeout`.
-    public func dhtPeerCount(_ id: TorrentID, timeout: Duration = .seconds(20)) async -> Int? {
+    /// swarm's health before anything is downloaded. Every DHT node of the
+    /// session (one per listen socket: an IPv6 node with an empty table
+    /// answers nothing, another interface's node may know the swarm) posts
+    /// its own replies, and nothing marks the end of the lookup: peers are
+    /// counted once across all replies until `quiet` passes without a new
+    /// one, or `timeout` ends it. Nil if no reply came at all.
+    public func dhtPeerCount(_ id: TorrentID, timeout: Duration = .seconds(20), quiet: Duration = .seconds(3)) async -> Int? {
         let stream = alerts()
         id.bytes.withUnsafeBufferPointer { mt_session_dht_get_peers(pointer.raw, $0.baseAddress) }
-        return await first(of: stream, within: timeout) { alert -> Int? in
-            if case let .dhtPeers(got, n) = alert, got == id { return n }
-            return nil
+        let tally = PeerTally()
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                for await alert in stream {
+                    guard case let .dhtPeers(got, peers) = alert, got == id else { continue }
+                    tally.add(peers)
+                }
+            }
+            group.addTask {
+                let deadline = ContinuousClock.now + timeout
+                while ContinuousClock.now < deadline, !Task.isCancelled {
+                    try? await Task.sleep(for: .milliseconds(100))
+                    if tally.quiet(for: quiet) { return }
+                }
+            }
+            _ = await group.next()
+            group.cancelAll()
         }
+        return tally.count
     }
 
-    /// How many nodes the DHT routing table holds now.
+    /// The peers a lookup's replies named, each once.
+    private final class PeerTally: Sendable {
+        private let state = Mutex<(peers: Set<HostPort>?, lastNew: ContinuousClock.Instant)>((nil, .now))
+
+        func add(_ peers: [HostPort]) {
+            state.withLock { s in
+                let before = s.peers?.count ?? -1
+                s.peers = (s.peers ?? []).union(peers)
+                if s.peers!.count > before { s.lastNew = .now }
+            }
+        }
+
+        /// Some reply came, and none with a new peer for `quiet`.
+        func quiet(for quiet: Duration) -> Bool {
+            state.withLock { $0.peers != nil && ContinuousClock.now - $0.lastNew >= quiet }
+        }
+
+        var count: Int? { state.withLock { $0.peers?.count } }
+    }
+
+    /// How many nodes the DHT routing tables hold now, added up over every
+    /// DHT node of the session.
     public func dhtNodeCount(timeout: Duration = .seconds(5)) async -> Int {
         let stream = alerts()
         mt_session_post_dht_stats(pointer.raw)

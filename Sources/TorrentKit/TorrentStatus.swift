@@ -93,12 +93,17 @@ public enum TorrentAlert: Sendable {
     case listening(address: String, port: Int, tcp: Bool)
     case listenFailed(String, tcp: Bool)
     /// A DHT lookup's answer; `item` nil: nothing stored under the key (yet).
-    /// Answers come as they arrive; the last one is `authoritative`.
+    /// Answers come as they arrive; the last one is `authoritative`, posted
+    /// once every DHT node of the session (one per listen socket) finished.
     case dhtItem(key: [UInt8], salt: [UInt8], item: DHTMutableItem?, authoritative: Bool)
-    /// A DHT put finished: `nodes` of the closest nodes stored the item.
+    /// A DHT put finished on every DHT node of the session: `nodes` of the
+    /// closest nodes stored the item, added up over them.
     case dhtPut(key: [UInt8], salt: [UInt8], sequence: Int64, nodes: Int)
-    /// The DHT routing table holds this many nodes.
+    /// The DHT routing tables (one per DHT node of the session) hold this
+    /// many nodes in all.
     case dhtStats(nodes: Int)
-    /// A DHT peer lookup for a torrent ended with this many peers.
-    case dhtPeers(TorrentID, peers: Int)
+    /// One reply to a DHT peer lookup (or announce) for a torrent, from one
+    /// of the session's DHT nodes; several come per lookup and none marks
+    /// its end.
+    case dhtPeers(TorrentID, peers: [HostPort])
 }

@@ -218,13 +218,18 @@ struct ChannelCommand: AsyncParsableCommand {
 enum ChannelRefresher {
     static func refresh(_ a: ChannelAddress, runtime: EngineRuntime, store: CatalogStore, timeout: Int) async throws -> String {
         var resolver = ChannelResolver(session: runtime.session, store: store, channelsDir: runtime.home.channelsDir)
-        resolver.lookupTimeout = .seconds(max(5, timeout / 2))
-        resolver.downloadTimeout = .seconds(max(10, timeout))
-        await waitForDHT(runtime.session, timeout: min(timeout, 15))
+        resolver.lookupBudget = .seconds(max(5, timeout))
+        resolver.downloadTimeout = .seconds(max(30, timeout))
         let outcome = try await catalogCallAsync {
             try await resolver.refresh(a) { step in
                 switch step {
-                case .lookingUp: Console.live("Looking up \(a.short) on the DHT…")
+                case .waitingForDHT: Console.live("Joining the DHT: no node answered yet…")
+                case let .lookingUp(attempt, nodes):
+                    Console.live("Asking the DHT for \(a.short)\(attempt > 1 ? " (lookup \(attempt))" : "")… \(Format.count(nodes, "node")) known")
+                case let .notFoundYet(attempts, nodes, retryIn):
+                    Console.live(
+                        "No pointer for \(a.short) yet (\(Format.count(attempts, "lookup")), \(Format.count(nodes, "node")) known); "
+                            + "asking again in \(Int(retryIn.components.seconds)) s…")
                 case let .found(seq): Console.live("Found version \(seq); fetching its catalog…")
                 case let .downloading(done, total):
                     Console.live("Fetching the catalog \(Format.bar(total > 0 ? Double(done) / Double(total) : 0)) \(Format.bytes(done))/\(Format.bytes(total))")

@@ -57,6 +57,9 @@ enum Format {
 
     static func rate(_ n: Int) -> String { bytes(Int64(n)) + "/s" }
 
+    /// "1 node", "12 nodes".
+    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
+
     static func bar(_ fraction: Double, width: Int = 24) -> String {
         let f = max(0, min(1, fraction))
         let full = Int(f * Double(width))

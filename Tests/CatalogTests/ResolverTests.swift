@@ -67,7 +67,7 @@ struct ResolverTests {
         let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
         try await store.addChannel(key: address.hex, name: "Test", address: address.magnet)
         var resolver = ChannelResolver(session: viewer, store: store, channelsDir: dir.path + "/channels")
-        resolver.lookupTimeout = .seconds(20)
+        resolver.lookupBudget = .seconds(20)
         resolver.downloadTimeout = .seconds(60)
 
         // Version 10: good.
@@ -131,7 +131,7 @@ struct ResolverTests {
         let viewer2 = try await Self.session(dht2)
         try await Self.publish(Self.catalog(key, seq: 9, titles: ["Old"]), key: key, seeder: replayer, dir: dir.path)
         var resolver2 = ChannelResolver(session: viewer2, store: store, channelsDir: dir.path + "/channels")
-        resolver2.lookupTimeout = .seconds(20)
+        resolver2.lookupBudget = .seconds(20)
         let error = try await #require(throws: CatalogError.self) { _ = try await resolver2.refresh(address) }
         #expect(error.kind == .replay)
         #expect(try await store.search(.init(words: "good")).count == 2)

@@ -7,14 +7,21 @@ import Foundation
 /// The matinee binary, run as a user would, with its own MATINEE_HOME.
 public struct MatineeCLI: Sendable {
     public let home: String
+    /// The test host it runs on; nil: this machine's own network.
+    public let namespace: NetNamespace?
 
-    public init(home: String) { self.home = home }
+    public init(home: String, in namespace: NetNamespace? = nil) {
+        self.home = home
+        self.namespace = namespace
+    }
 
     /// Starts `matinee ARGS` in the background.
     public func start(_ args: [String], environment: [String: String] = [:]) throws -> TestProcess {
         var env = environment
         env["MATINEE_HOME"] = home
-        return try TestProcess(Fixtures.matineeBinary, args, environment: env, name: "matinee \(args.first ?? "")")
+        let name = "matinee \(args.first ?? "")"
+        if let namespace { return try namespace.start(Fixtures.matineeBinary, args, environment: env, name: name) }
+        return try TestProcess(Fixtures.matineeBinary, args, environment: env, name: name)
     }
 
     /// Runs `matinee ARGS` to completion: (exit status, stdout, stderr).

@@ -140,8 +140,12 @@ public struct PrivateDHT: Sendable {
     public let process: TestProcess
     public let nodes: [String]
 
-    public static func start(count: Int = 4) async throws -> PrivateDHT {
-        let p = try TestProcess("/usr/bin/python3", [Fixtures.dhtNodeScript, "--count", String(count)], name: "dht nodes")
+    /// `count` nodes on 127.0.0.1, or on `hosts` in turn (127.0.1.1, ...,
+    /// or addresses of `namespace`, where the nodes then run).
+    public static func start(count: Int = 4, hosts: [String] = [], in namespace: NetNamespace? = nil) async throws -> PrivateDHT {
+        let args = [Fixtures.dhtNodeScript, "--count", String(count)] + hosts.flatMap { ["--host", $0] }
+        let p = try namespace?.start("/usr/bin/python3", args, name: "dht nodes")
+            ?? TestProcess("/usr/bin/python3", args, name: "dht nodes")
         let nodes: [String] = try await p.waitForLine(timeout: .seconds(60)) { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["nodes"] as? [String]
         }

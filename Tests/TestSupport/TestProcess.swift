@@ -79,6 +79,21 @@ public final class TestProcess: @unchecked Sendable {
         }
     }
 
+    /// Waits until `match` finds what it looks for in stderr so far.
+    public func waitForStderr<T>(timeout: Duration = .seconds(30), _ match: @Sendable (String) -> T?) async throws -> T {
+        let deadline = ContinuousClock.now + timeout
+        while true {
+            if let v = match(stderr) { return v }
+            if !process.isRunning {
+                throw TestFailure("\(name) exited (\(process.terminationStatus)) before writing the expected text; stderr: \(stderr.suffix(2000))")
+            }
+            if ContinuousClock.now > deadline {
+                throw TestFailure("\(name) wrote no expected text within \(timeout); stderr: \(stderr.suffix(2000))")
+            }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+    }
+
     /// Waits for exit; returns the status. Kills the process after `timeout`.
     @discardableResult
     public func waitForExit(timeout: Duration = .seconds(60)) async throws -> Int32 {

@@ -68,15 +68,20 @@ void mt_session_limit_local_peers(mt_session *s, bool limited);
 /* Stores a mutable item signed by the caller (the signature covers the BEP 44
  * buffer "4:salt<n>:<salt>3:seqi<seq>e1:v<value>", salt part omitted when empty).
  * value: the bencoded value, at most 1000 bytes. Anyone may store an item
- * signed by someone else. Posts MT_ALERT_DHT_PUT when done. */
+ * signed by someone else. Posts MT_ALERT_DHT_PUT once, when every DHT node of
+ * the session has finished, with the nodes that stored it added up. */
 void mt_session_dht_put_mutable(mt_session *s, const uint8_t key[32], const uint8_t sig[64], int64_t seq,
                                 const uint8_t *salt, size_t salt_len, const uint8_t *value, size_t value_len);
 /* Looks up a mutable item: MT_ALERT_DHT_MUTABLE_ITEM, first as answers come,
- * then once with authoritative set. */
+ * then once with authoritative set, when every DHT node of the session (one
+ * per listen socket) has finished: libtorrent 2.0.8 counts them. */
 void mt_session_dht_get_mutable(mt_session *s, const uint8_t key[32], const uint8_t *salt, size_t salt_len);
-/* Asks the DHT who has a torrent: MT_ALERT_DHT_PEERS when the lookup ends. */
+/* Asks the DHT who has a torrent: MT_ALERT_DHT_PEERS for each reply that
+ * carried peers, from each DHT node of the session (one per listen socket);
+ * nothing marks the end of the lookup. */
 void mt_session_dht_get_peers(mt_session *s, const uint8_t info_hash[20]);
-/* Asks for one MT_ALERT_DHT_STATS. */
+/* Asks for one MT_ALERT_DHT_STATS: the nodes in every DHT routing table of
+ * the session, added up. */
 void mt_session_post_dht_stats(mt_session *s);
 
 /* Asks for one state_update alert carrying the status of every torrent that
@@ -212,10 +217,11 @@ enum {
     MT_ALERT_METADATA_FAILED,
     MT_ALERT_DHT_MUTABLE_ITEM, /* key, sig, seq, salt, authoritative; data = bencoded value (empty: not found) */
     MT_ALERT_DHT_PUT,          /* key, sig, seq, salt; count = nodes that stored it */
-    MT_ALERT_DHT_STATS,        /* count = nodes in the routing table */
+    MT_ALERT_DHT_STATS,        /* count = nodes in the routing tables of all DHT nodes */
     MT_ALERT_PEER_DISCONNECTED, /* message: the peer and the reason; address, port: the peer;
                                    count: 1 if the connection had been established */
-    MT_ALERT_DHT_PEERS,        /* key[0..20): the info-hash; count: peers the DHT returned */
+    MT_ALERT_DHT_PEERS,        /* key[0..20): the info-hash; count: peers in this reply;
+                                  message: them, "host:port" a line ([v6]:port) */
 };
 
 typedef struct {
