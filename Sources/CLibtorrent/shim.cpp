@@ -353,6 +353,19 @@ mt_torrent *mt_session_add(mt_session *s, const mt_add_params *p, mt_error *err)
             return nullptr;
         }
         atp.save_path = p->save_path ? p->save_path : ".";
+        if (p->flags & MT_ADD_NO_TRACKERS) {
+            // Hosts named by someone we do not trust: contact none of them.
+            atp.trackers.clear();
+            atp.tracker_tiers.clear();
+            atp.url_seeds.clear();
+            atp.http_seeds.clear();
+            if (atp.ti) {
+                auto ti = std::make_shared<lt::torrent_info>(*atp.ti);
+                ti->clear_trackers();
+                ti->set_web_seeds({});
+                atp.ti = ti;
+            }
+        }
         for (size_t i = 0; i < p->tracker_count; ++i) atp.trackers.push_back(p->trackers[i]);
         atp.flags &= ~lt::torrent_flags::paused;
         atp.flags &= ~lt::torrent_flags::auto_managed;

@@ -18,6 +18,9 @@ public struct Publisher: Sendable {
     public let library: String
     public let workDir: String
     public var webSeeds: [String] = []
+    /// Trackers put into every torrent (viewers use them only if they allow
+    /// channels to name hosts, see `AppSettings.catalogHosts`).
+    public var trackers: [String] = []
     public var description: String?
     /// How long a version is valid; readers show it as stale afterwards.
     public var validity: TimeInterval = 30 * 86400
@@ -58,6 +61,7 @@ public struct Publisher: Sendable {
             var size: Int64
             var mtime: Double
             var webSeeds: [String]
+            var trackers: [String]?
             var infohash: String
         }
 
@@ -90,7 +94,7 @@ public struct Publisher: Sendable {
             var st = stat()
             guard lstat(abs, &st) == 0 else { continue }
             let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-            if let c = cache.files[v.path], c.size == Int64(st.st_size), c.mtime == mtime, c.webSeeds == webSeeds,
+            if let c = cache.files[v.path], c.size == Int64(st.st_size), c.mtime == mtime, c.webSeeds == webSeeds, c.trackers ?? [] == trackers,
                let id = TorrentID(string: c.infohash),
                let bytes = try? Array(Data(contentsOf: URL(fileURLWithPath: workDir + "/torrents/\(c.infohash).torrent"))),
                (try? TorrentMetadata(torrentFile: bytes))?.id == id
@@ -100,12 +104,14 @@ public struct Publisher: Sendable {
                 continue
             }
             let count = videos.count
-            let bytes = try await TorrentMaker.make(path: abs, webSeeds: webSeeds.map { Self.webSeed($0, for: v.path) }) { done, total in
+            let bytes = try await TorrentMaker.make(
+                path: abs, trackers: trackers, webSeeds: webSeeds.map { Self.webSeed($0, for: v.path) }
+            ) { done, total in
                 progress(.hashing(file: v.path, index: i, count: count, pieces: done, of: total))
             }
             let meta = try TorrentMetadata(torrentFile: bytes)
             try write(bytes, to: workDir + "/torrents/\(meta.id.hex).torrent")
-            cache.files[v.path] = .init(size: Int64(st.st_size), mtime: mtime, webSeeds: webSeeds, infohash: meta.id.hex)
+            cache.files[v.path] = .init(size: Int64(st.st_size), mtime: mtime, webSeeds: webSeeds, trackers: trackers, infohash: meta.id.hex)
             sources[v.path] = Seedable(id: meta.id, torrent: bytes, savePath: (abs as NSString).deletingLastPathComponent, name: v.path)
             hashed += 1
         }

@@ -23,11 +23,17 @@ public struct AppSettings: Codable, Sendable, Equatable {
     public var peerPort: Int
     /// The web UI's port on 127.0.0.1; 0 for any free port.
     public var httpPort: Int
+    /// Contact the trackers, web seeds and .torrent URLs that any followed
+    /// channel's catalog names. Off: only the bundled channel's are used, and
+    /// a stranger's catalog cannot make this machine contact a host of its
+    /// choosing (peers still come from the DHT, PEX and LSD).
+    public var catalogHosts: Bool
 
     public init(
         downloadDir: String, cacheLimitGiB: Double = 0, uploadLimitKiB: Int = 0, seeding: Bool = true, seedRatio: Double = 2,
-        seedMinutes: Double = 120, requireEncryption: Bool = false, peerPort: Int = 0, httpPort: Int = 0
+        seedMinutes: Double = 120, requireEncryption: Bool = false, peerPort: Int = 0, httpPort: Int = 0, catalogHosts: Bool = false
     ) {
+        self.catalogHosts = catalogHosts
         self.downloadDir = downloadDir
         self.cacheLimitGiB = cacheLimitGiB
         self.uploadLimitKiB = uploadLimitKiB
@@ -37,6 +43,24 @@ public struct AppSettings: Codable, Sendable, Equatable {
         self.requireEncryption = requireEncryption
         self.peerPort = peerPort
         self.httpPort = httpPort
+    }
+
+    /// Settings saved by an older version lack the newer fields: they take
+    /// their defaults.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        let d = AppSettings(downloadDir: try c.decode(String.self, forKey: .downloadDir))
+        self.init(
+            downloadDir: d.downloadDir,
+            cacheLimitGiB: try c.decodeIfPresent(Double.self, forKey: .cacheLimitGiB) ?? d.cacheLimitGiB,
+            uploadLimitKiB: try c.decodeIfPresent(Int.self, forKey: .uploadLimitKiB) ?? d.uploadLimitKiB,
+            seeding: try c.decodeIfPresent(Bool.self, forKey: .seeding) ?? d.seeding,
+            seedRatio: try c.decodeIfPresent(Double.self, forKey: .seedRatio) ?? d.seedRatio,
+            seedMinutes: try c.decodeIfPresent(Double.self, forKey: .seedMinutes) ?? d.seedMinutes,
+            requireEncryption: try c.decodeIfPresent(Bool.self, forKey: .requireEncryption) ?? d.requireEncryption,
+            peerPort: try c.decodeIfPresent(Int.self, forKey: .peerPort) ?? d.peerPort,
+            httpPort: try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort,
+            catalogHosts: try c.decodeIfPresent(Bool.self, forKey: .catalogHosts) ?? d.catalogHosts)
     }
 
     /// The first thing wrong with these settings, in words; nil if none.

@@ -18,6 +18,11 @@ public struct AddTorrentOptions: Sendable {
     /// From an earlier `Torrent.resumeData()`: verified pieces are not fetched again.
     public var resumeData: [UInt8]?
     public var trackers: [String] = []
+    /// Contact none of the trackers and web seeds that the torrent file, the
+    /// magnet link or earlier resume data name (hosts chosen by whoever made
+    /// the torrent); peers then come from the DHT, PEX and LSD. `trackers`
+    /// above still apply.
+    public var ignoreNamedHosts = false
     /// Peers to connect to at once, besides whatever trackers and DHT find.
     public var peers: [HostPort] = []
 
@@ -135,6 +140,7 @@ public final class TorrentSession: Sendable {
             var flags: Int32 = 0
             if options.streaming { flags |= Int32(MT_ADD_STREAMING) }
             if options.seedMode { flags |= Int32(MT_ADD_SEED_MODE) }
+            if options.ignoreNamedHosts { flags |= Int32(MT_ADD_NO_TRACKERS) }
             params.flags = flags
             let trackers = options.trackers.map { strdup($0) }
             defer { trackers.forEach { free($0) } }

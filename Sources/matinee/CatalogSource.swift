@@ -60,20 +60,24 @@ enum CatalogSource {
         }
         guard let s = sources.first, let id = TorrentID(string: s.infohash) else { throw CLIError("\(doc.title) lists no source") }
         if let q = s.quality { label += " (\(q))" }
+        // Hosts named in a catalog (its torrentURL and webSeeds, and the
+        // trackers and web seeds inside the torrents it ships) are contacted
+        // only for the channel that comes with Matinee, or when the user
+        // allowed it in Settings (notes/security.md: a stranger's catalog must
+        // not make this machine contact a host of its choosing). Peers come
+        // from the DHT, PEX and LSD.
+        let trusted = try await store.channel(entry.channelKey)?.isLocal == true || SettingsFile.load(home)?.catalogHosts == true
         // The .torrent shipped in the catalog: no metadata fetch before playing.
         if let rel = s.torrent, let channel = try await store.channel(entry.channelKey), CatalogPath.isSafe(rel) {
             let path = home.channelsDir + "/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/" + rel
             if let bytes = Disk.read(path, limit: SourceResolver.maxTorrentSize), let meta = try? TorrentMetadata(torrentFile: bytes),
                meta.id == id
             {
-                return Pick(resolved: ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta), fileIndex: s.file, label: label)
+                var resolved = ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta)
+                resolved.ignoreNamedHosts = !trusted
+                return Pick(resolved: resolved, fileIndex: s.file, label: label)
             }
         }
-        // URLs named in a catalog are fetched only for the channel that ships
-        // with Matinee (notes/security.md: the app never fetches a URL a
-        // stranger's catalog names; web seeds inside a torrent are the
-        // torrent's own business).
-        let trusted = try await store.channel(entry.channelKey)?.isLocal == true
         var source = s
         if !trusted {
             source.torrentURL = nil
@@ -83,9 +87,9 @@ enum CatalogSource {
         if let url = source.torrentURL, let r = try? await SourceResolver.resolve(url), r.id == id {
             return Pick(resolved: r, fileIndex: s.file, label: label)
         }
-        return Pick(
-            resolved: ResolvedSource(source: .magnet(magnet(source, name: doc.title)), id: id, metadata: nil), fileIndex: s.file,
-            label: label)
+        var resolved = ResolvedSource(source: .magnet(magnet(source, name: doc.title)), id: id, metadata: nil)
+        resolved.ignoreNamedHosts = !trusted
+        return Pick(resolved: resolved, fileIndex: s.file, label: label)
     }
 
     /// "S01E02", "s1e2", "1x02" -> (1, 2).

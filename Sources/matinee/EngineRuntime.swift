@@ -81,6 +81,7 @@ final class EngineRuntime: Sendable {
         var o = AddTorrentOptions(source: source, savePath: savePath ?? downloadDir)
         o.streaming = streaming
         o.seedMode = seedMode
+        o.ignoreNamedHosts = r.ignoreNamedHosts
         o.resumeData = resume
         o.peers = peers
         let t: Torrent

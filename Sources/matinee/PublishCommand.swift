@@ -34,6 +34,9 @@ struct Publish: AsyncParsableCommand {
     @Option(name: .customLong("web-seed"), help: ArgumentHelp("An HTTP mirror of the library (BEP 19), put into every torrent; a URL ending in / gets each file's path appended (repeatable).", valueName: "url"))
     var webSeeds: [String] = []
 
+    @Option(name: .long, help: ArgumentHelp("A tracker URL put into every torrent (repeatable). Viewers use it only if their Settings let channels name hosts; peers are found through the DHT either way.", valueName: "url"))
+    var tracker: [String] = []
+
     @Option(name: .long, help: ArgumentHelp("A description of the channel.", valueName: "text"))
     var description: String?
 
@@ -46,6 +49,11 @@ struct Publish: AsyncParsableCommand {
         for w in webSeeds {
             guard let u = URL(string: w), ["http", "https"].contains(u.scheme?.lowercased() ?? "") else {
                 throw ValidationError("--web-seed takes an http(s) URL (got \"\(w)\")")
+            }
+        }
+        for t in tracker {
+            guard let u = URL(string: t), ["http", "https", "udp"].contains(u.scheme?.lowercased() ?? ""), u.host != nil else {
+                throw ValidationError("--tracker takes an http(s) or udp URL (got \"\(t)\")")
             }
         }
         if validDays < 1 { throw ValidationError("--valid-days must be at least 1") }
@@ -61,6 +69,7 @@ struct Publish: AsyncParsableCommand {
         let key = try catalogCall { try ChannelKey.load(named: channel, in: home.keysDir) }
         var publisher = Publisher(key: key, library: library, workDir: home.publishedDir(Hex.encode(key.publicKey)))
         publisher.webSeeds = webSeeds
+        publisher.trackers = tracker
         publisher.description = description
         publisher.validity = TimeInterval(validDays) * 86400
         let lastFile = Mutex("")

@@ -11,6 +11,9 @@ struct ResolvedSource {
     let id: TorrentID
     /// Known up front for .torrent files; magnets learn it from peers.
     let metadata: TorrentMetadata?
+    /// The trackers and web seeds the torrent names are not contacted: it
+    /// comes from a stranger's channel (see `CatalogSource`).
+    var ignoreNamedHosts = false
 }
 
 enum SourceResolver {

@@ -187,27 +187,50 @@ struct ChannelTests {
         #expect(try await serve.waitForExit() == 0)
     }
 
-    @Test("publish --web-seed: with every peer gone, a viewer plays the title from the HTTP mirror")
-    func webSeed() async throws {
+    /// notes/security.md: a stranger's catalog must not make this machine
+    /// contact a host of its choosing. Its torrents name a tracker and a web
+    /// seed (publish --tracker, --web-seed); the fixture server is both and
+    /// logs every request.
+    @Test("a channel's torrents name a tracker and an HTTP mirror: neither is contacted by default; with Settings allowing it and every peer gone, the title plays from the mirror")
+    func strangersHosts() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
         let film = try makeLibrary(dir.path + "/lib")
+        let small = Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/lib/Movies/Tiny Dragon (2021)/Tiny Dragon (2021) - 480p.mp4")))
         let mirror = try TestProcess("/usr/bin/python3", [Fixtures.packageRoot + "/Tests/Fixtures/web_seed.py", "--root", dir.path + "/lib"], name: "web seed")
         let port: Int = try await mirror.waitForLine { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["port"] as? Int
         }
         let (pub, address) = try await startPublisher(
-            "Mirrored", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht, extra: ["--web-seed", "http://127.0.0.1:\(port)/"])
+            "Mirrored", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht,
+            extra: ["--web-seed", "http://127.0.0.1:\(port)/", "--tracker", "http://127.0.0.1:\(port)/announce"])
         let viewer = MatineeCLI(home: dir.sub("viewer"))
         let added = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
         #expect(added.status == 0, "\(added.stderr)")
+
+        // By default the film comes from its publisher, found through the DHT.
+        // (The publisher announces to its own tracker: the viewer's requests
+        // are told apart by its port.)
+        let viewerPort = Ports.free()
+        var play = try viewer.start(["play", "tiny-dragon-2021", "--listen", "127.0.0.1:\(viewerPort)"] + dht.arguments)
+        var url = try await play.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://") ? $0 : nil }
+        #expect(try await HTTP.request(url, timeout: 60).body == film)
+        play.kill()
+        _ = try await play.waitForExit()
+        let asked = mirror.stderr.split(separator: "\n").filter { $0.hasPrefix("GET /Movies") || $0.contains("port=\(viewerPort)&") }
+        #expect(asked.isEmpty, "the viewer contacted the tracker or the mirror: \(asked)")
+
+        // Settings let channels name hosts; the publisher is gone.
         pub.kill()
         _ = try await pub.waitForExit()
-
-        let (play, url) = try await viewer.play("tiny-dragon-2021", dht.arguments)
-        #expect(try await HTTP.request(url, timeout: 60).body == film)
-        #expect(mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20%282021%29/Tiny%20Dragon%20%282021%29.mp4")
-            || mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20(2021)/Tiny%20Dragon%20(2021).mp4"), "\(mirror.stderr)")
+        try #"{"downloadDir": "\#(viewer.home)/downloads", "catalogHosts": true}"#
+            .write(toFile: viewer.home + "/settings.json", atomically: true, encoding: .utf8)
+        play = try viewer.start(["play", "tiny-dragon-2021", "--quality", "480p", "--listen", "127.0.0.1:\(viewerPort)"] + dht.arguments)
+        url = try await play.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://") ? $0 : nil }
+        #expect(try await HTTP.request(url, timeout: 60).body == small)
+        #expect(mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20%282021%29/Tiny%20Dragon%20%282021%29%20-%20480p.mp4")
+            || mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20(2021)/Tiny%20Dragon%20(2021)%20-%20480p.mp4"), "\(mirror.stderr)")
+        #expect(mirror.stderr.contains("port=\(viewerPort)&"), "the viewer did not ask the tracker: \(mirror.stderr)")
         play.kill()
         _ = try await play.waitForExit()
     }

@@ -94,6 +94,7 @@ enum {
     MT_ADD_STREAMING = 1 << 0,   /* new files default to "don't download"; not auto-managed */
     MT_ADD_SEED_MODE = 1 << 1,   /* the data is known good (we just hashed it) */
     MT_ADD_PAUSED = 1 << 2,
+    MT_ADD_NO_TRACKERS = 1 << 3, /* drop the trackers and web seeds of the torrent, its magnet and its resume data */
 };
 
 typedef struct {
