@@ -281,8 +281,10 @@ public struct CatalogDocument: Codable, Sendable, Equatable {
         }
     }
 
-    /// Length in characters, and no control characters (text is shown as text,
-    /// but a terminal would still obey an escape sequence).
+    /// Length in characters, no control characters (text is shown as text,
+    /// but a terminal would still obey an escape sequence), and no invisible
+    /// format characters: a right-to-left override in a title reverses the
+    /// text the UI shows after it, and zero-width ones make look-alikes.
     private static func text(_ s: String?, _ at: String, min: Int = 0, max: Int) throws {
         guard let s else { return }
         let n = s.count
@@ -292,6 +294,18 @@ public struct CatalogDocument: Codable, Sendable, Equatable {
         if s.unicodeScalars.contains(where: { ($0.value < 0x20 && $0 != "\n" && $0 != "\t") || (0x7f...0x9f).contains($0.value) }) {
             throw CatalogError(.malformed, "the catalog is not valid: \(at) contains control characters")
         }
+        if let f = s.unicodeScalars.first(where: isHiddenFormat) {
+            let code = "U+" + String(f.value, radix: 16, uppercase: true).leftPadded(to: 4)
+            throw CatalogError(.malformed, "the catalog is not valid: \(at) contains an invisible format character (\(code))")
+        }
+    }
+
+    /// Unicode format characters (bidirectional overrides, embeddings and
+    /// isolates, zero-width spaces, word joiners, byte-order marks...), but
+    /// the zero-width joiner and non-joiner, which Persian, Indic scripts and
+    /// emoji need.
+    static func isHiddenFormat(_ u: Unicode.Scalar) -> Bool {
+        u.properties.generalCategory == .format && u.value != 0x200C && u.value != 0x200D
     }
 }
 
@@ -330,4 +344,8 @@ public enum RFC3339 {
 
 extension Hex {
     static func hex(_ b: [UInt8]) -> String { encode(b) }
+}
+
+extension String {
+    fileprivate func leftPadded(to n: Int) -> String { String(repeating: "0", count: max(0, n - count)) + self }
 }

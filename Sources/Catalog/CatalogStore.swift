@@ -344,6 +344,7 @@ public final class CatalogStore: Sendable {
 
     public func search(_ q: Query) async throws -> [TitleGroup] {
         try await db.read { db in
+            let names = ChannelNames.display(try Channel.fetchAll(db))
             var sql = """
                 SELECT title.id AS row, title.channelKey, channel.name AS channelName, title.titleId, title.document,
                        title.posterFile, title.backdropFile, title.added, title.groupKey, title.title, title.year
@@ -414,7 +415,7 @@ public final class CatalogStore: Sendable {
                     let id: String = r["titleId"]
                     let entry = Entry(
                         ref: ambiguous.contains(id) ? "\(key.prefix(8))/\(id)" : id, channelKey: key,
-                        channelName: r["channelName"], document: doc, posterFile: r["posterFile"],
+                        channelName: names[r["channelKey"]] ?? r["channelName"], document: doc, posterFile: r["posterFile"],
                         backdropFile: r["backdropFile"], addedAt: r["added"])
                     if groups[g] == nil { groups[g] = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: []) }
                     groups[g]!.entries.append(entry)
@@ -429,6 +430,7 @@ public final class CatalogStore: Sendable {
         let parts = ref.split(separator: "/", maxSplits: 1).map(String.init)
         let (prefix, id) = parts.count == 2 ? (parts[0].lowercased(), parts[1]) : ("", parts.first ?? "")
         return try await db.read { db in
+            let names = ChannelNames.display(try Channel.fetchAll(db))
             let rows = try Row.fetchAll(
                 db,
                 sql: """
@@ -442,7 +444,7 @@ public final class CatalogStore: Sendable {
             let docText: String = r["document"]
             guard let doc = try? JSONDecoder().decode(CatalogDocument.Title.self, from: Data(docText.utf8)) else { return nil }
             return Entry(
-                ref: ref, channelKey: r["channelKey"], channelName: r["channelName"], document: doc,
+                ref: ref, channelKey: r["channelKey"], channelName: names[r["channelKey"]] ?? r["channelName"], document: doc,
                 posterFile: r["posterFile"], backdropFile: r["backdropFile"], addedAt: r["added"])
         }
     }

@@ -121,7 +121,11 @@ struct CatalogController<Context: RequestContext> {
             }
             return try JSONResponse.make(out)
         }
-        router.get("/api/channels") { _, _ in try JSONResponse.make(try await store.channels().map(ChannelJSON.init)) }
+        router.get("/api/channels") { _, _ in
+            let channels = try await store.channels()
+            let names = ChannelNames.display(channels)
+            return try JSONResponse.make(channels.map { ChannelJSON($0, name: names[$0.key] ?? $0.name) })
+        }
         router.post("/api/channels") { request, context in try await addChannel(request, context) }
         router.post("/api/channels/:key/refresh") { _, context in
             guard let key = context.parameters.get("key")?.removingPercentEncoding else { throw HTTPError(.badRequest) }
@@ -376,9 +380,11 @@ struct ChannelJSON: Encodable {
     var error: String?
     var refreshed: String?
 
-    init(_ c: CatalogStore.Channel) {
+    /// `name`: as people see it (ChannelNames), with the start of the
+    /// address beside a name that does not tell the channel apart.
+    init(_ c: CatalogStore.Channel, name: String) {
         key = c.key
-        name = c.name
+        self.name = name
         address = c.address
         local = c.isLocal
         titles = c.titleCount

@@ -103,10 +103,11 @@ struct ChannelCommand: AsyncParsableCommand {
                 try home.prepare()
                 let store = try await openCatalog(home)
                 let channels = try await store.channels()
+                let names = ChannelNames.display(channels)
                 if json {
                     let list: [[String: Any]] = channels.map { c in
                         var o: [String: Any] = [
-                            "name": c.name, "address": c.address, "titles": c.titleCount, "version": c.highestSequence,
+                            "name": names[c.key] ?? c.name, "address": c.address, "titles": c.titleCount, "version": c.highestSequence,
                             "local": c.isLocal, "stale": c.isStale,
                         ]
                         if let e = c.lastError { o["error"] = e }
@@ -124,7 +125,7 @@ struct ChannelCommand: AsyncParsableCommand {
                     var status = c.isStale ? "stale (expired \(c.expires ?? "?"))" : "ok"
                     if let e = c.lastError { status = "last refresh failed: \(e)" }
                     let address = c.isLocal ? "(bundled with Matinee)" : (ChannelAddress(c.address)?.short ?? c.address)
-                    Console.result("\(c.name)\t\(c.titleCount) titles\tversion \(c.highestSequence)\t\(status)\t\(address)")
+                    Console.result("\(names[c.key] ?? c.name)\t\(c.titleCount) titles\tversion \(c.highestSequence)\t\(status)\t\(address)")
                 }
             }
         }
@@ -261,10 +262,19 @@ enum ChannelRefresher {
         }
     }
 
+    /// The followed channel that `text` names: its address, its name as
+    /// `channel list` shows it, or its name alone if no other channel has it.
     static func find(_ text: String, in channels: [CatalogStore.Channel]) throws -> CatalogStore.Channel {
         if let a = ChannelAddress(text), let c = channels.first(where: { $0.key == a.hex }) { return c }
-        let wanted = text.lowercased()
-        if let c = channels.first(where: { $0.name.lowercased() == wanted }) { return c }
+        let names = ChannelNames.display(channels)
+        let wanted = ChannelNames.comparable(text)
+        if let c = channels.first(where: { ChannelNames.comparable(names[$0.key] ?? $0.name) == wanted }) { return c }
+        let named = channels.filter { ChannelNames.comparable($0.name) == wanted }
+        if named.count > 1 {
+            let which = named.map { c in c.isLocal ? "\"\(c.name)\" (bundled with Matinee)" : (ChannelAddress(c.address)?.short ?? c.address) }
+            throw CLIError("\(named.count) channels are named \"\(text)\": name one by its address (\(which.joined(separator: ", ")))")
+        }
+        if let c = named.first { return c }
         throw CLIError("you do not follow a channel named \"\(text)\" (see: matinee channel list)")
     }
 }

@@ -119,6 +119,10 @@ struct DocumentTests {
         ("empty title", { $0.titles[0].title = "" }),
         ("huge synopsis", { $0.titles[0].synopsis = String(repeating: "x", count: 10_001) }),
         ("control character", { $0.titles[0].title = "Sin\u{1b}[31mtel" }),
+        ("right-to-left override", { $0.titles[0].title = "Sintel \u{202E}4pm.exe" }),
+        ("bidi isolate in a genre", { $0.titles[0].genres = ["Anim\u{2067}ation"] }),
+        ("zero-width space in the channel name", { $0.channel.name = "Open\u{200B} Films" }),
+        ("byte-order mark in a synopsis", { $0.titles[0].synopsis = "\u{FEFF}A lonely young woman" }),
         ("year", { $0.titles[0].year = 99 }),
         ("no sources", { $0.titles[0].sources = [] }),
         ("bad infohash", { $0.titles[0].sources![0].infohash = "xyz" }),
@@ -129,6 +133,21 @@ struct DocumentTests {
         ("movie with seasons", { $0.titles[0].seasons = $0.titles[1].seasons }),
         ("series without seasons", { $0.titles[1].seasons = [] }),
     ]
+
+    @Test("joiners that scripts and emoji need are text, not hidden format characters")
+    func joinersAllowed() throws {
+        var doc = sampleCatalog(key: pk)
+        doc.titles[0].title = "\u{645}\u{6CC}\u{200C}\u{62E}\u{648}\u{627}\u{647}\u{645} \u{1F468}\u{200D}\u{1F469}\u{200D}\u{1F467}"
+        try CatalogDocument.decode(try doc.encoded()).validate(key: pk, sequence: 5)
+    }
+
+    @Test("a hidden format character is named in the error")
+    func formatCharacterNamed() throws {
+        var doc = sampleCatalog(key: pk)
+        doc.titles[0].title = "Sintel \u{202E}4pm.exe"
+        let error = try #require(throws: CatalogError.self) { try CatalogDocument.decode(try doc.encoded()).validate(key: pk, sequence: 5) }
+        #expect(error.message == "the catalog is not valid: titles[0].title contains an invisible format character (U+202E)")
+    }
 
     @Test("each broken rule is refused with one line", arguments: 0..<DocumentTests.breakers.count)
     func refused(_ i: Int) throws {

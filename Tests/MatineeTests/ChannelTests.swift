@@ -235,6 +235,54 @@ struct ChannelTests {
         _ = try await play.waitForExit()
     }
 
+    /// Anyone can publish under any name: a stranger's "Open Films", two
+    /// channels both called "Tiny Films".
+    @Test("look-alike channels: names that do not tell channels apart carry the start of the address; a name that fits two channels is refused")
+    func lookAlikes() async throws {
+        let dir = TempDir()
+        let dht = try await PrivateDHT.start(count: 6)
+        let names = ["Tiny Films", "Tiny Films", "Open Films"]
+        for i in names.indices {
+            try Fixtures.makeVideo(dir.path + "/lib\(i)/Movies/Film \(i) (2020)/Film \(i) (2020).mp4", seconds: 1, faststart: true, size: "160x120")
+        }
+        let publishers = try await withThrowingTaskGroup(of: (TestProcess, String).self) { group in
+            for (i, name) in names.enumerated() {
+                group.addTask { try await startPublisher(name, library: dir.path + "/lib\(i)", home: dir.sub("publisher\(i)"), dht: dht) }
+            }
+            return try await group.reduce(into: []) { $0.append($1) }
+        }
+        defer { publishers.forEach { $0.0.kill() } }
+        let viewer = MatineeCLI(home: dir.sub("viewer"))
+        for (_, a) in publishers {
+            let added = try await viewer.run(["channel", "add", a, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+            #expect(added.status == 0, "\(added.stderr)")
+        }
+        // name, titles, version, status, address (matinee:<base32>)
+        let rows = try await viewer.run(["channel", "list"]).stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        let shown = rows.map { r in r[0] }
+        for r in rows where r[4].hasPrefix("matinee:") {
+            #expect(r[0].hasSuffix(" (\(r[4].dropFirst("matinee:".count).prefix(8)))"), "\(r)")
+        }
+        #expect(shown.filter { $0.hasPrefix("Tiny Films (") }.count == 2, "\(shown)")
+        #expect(shown.filter { $0.hasPrefix("Open Films (") }.count == 1 && shown.contains("Open Films"), "\(shown)")
+        let tiny = try #require(shown.first { $0.hasPrefix("Tiny Films (") })
+        let short2 = try #require(shown.first { $0.hasPrefix("Open Films (") })
+
+        let ambiguous = try await viewer.run(["channel", "refresh", "tiny films", "--listen", "127.0.0.1:0"] + dht.arguments)
+        #expect(ambiguous.status == 1)
+        #expect(ambiguous.stderr.hasPrefix("matinee: 2 channels are named \"tiny films\": name one by its address (matinee:"), "\(ambiguous.stderr)")
+        #expect(ambiguous.stderr.split(separator: "\n").count == 1)
+        let search = try await viewer.run(["search", "--channel", "Tiny Films"])
+        #expect(search.status == 1 && search.stderr.contains("2 channels are named"))
+        let one = try await viewer.run(["search", "--channel", tiny])
+        #expect(one.status == 0 && one.stdout.split(separator: "\n").count == 1 && one.stdout.hasPrefix("film-"), "\(one.stdout) \(one.stderr)")
+
+        // "Open Films" is the bundled channel; the stranger keeps its mark after it is gone.
+        #expect(try await viewer.run(["channel", "remove", "Open Films"]).status == 0)
+        let after = try await viewer.run(["channel", "list"]).stdout
+        #expect(after.contains(short2 + "\t1 titles") && !after.contains("(bundled with Matinee)"), "\(after)")
+    }
+
     @Test("a channel nobody holds: one line, exit 1, nothing kept; bad addresses and keys are refused")
     func refusals() async throws {
         let dir = TempDir()
