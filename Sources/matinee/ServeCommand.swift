@@ -48,11 +48,11 @@ struct ServeOptions: ParsableArguments {
     @Option(name: .customLong("download-dir"), help: ArgumentHelp("Where downloads are stored (default: Matinee's downloads folder).", valueName: "dir"))
     var downloadDir: String?
 
-    @Option(name: .customLong("refresh-minutes"), help: ArgumentHelp("Refresh every channel this often.", valueName: "minutes"))
-    var refreshMinutes = 60.0
+    @Option(name: .customLong("refresh-minutes"), help: ArgumentHelp("Look for new versions of every channel about this often (each wait varies by a quarter either way; the first comes within a minute of starting).", valueName: "minutes"))
+    var refreshMinutes = Double(RefreshSchedule.daemon.interval.components.seconds) / 60
 
-    @Option(name: .customLong("republish-minutes"), help: ArgumentHelp("Put channel pointers back on the DHT this often (items expire after about two hours).", valueName: "minutes"))
-    var republishMinutes = 30.0
+    @Option(name: .customLong("republish-minutes"), help: ArgumentHelp("Put channel pointers back on the DHT this often, and whenever a new version arrives (items expire after about two hours).", valueName: "minutes"))
+    var republishMinutes = Double(RefreshSchedule.daemon.republishInterval.components.seconds) / 60
 
     @OptionGroup var engine: EngineOptions
 
@@ -109,9 +109,11 @@ struct ServeOptions: ParsableArguments {
                     }
                 }
                 group.addTask {
+                    let schedule = RefreshSchedule(interval: .seconds(refreshMinutes * 60), republishInterval: .seconds(republishMinutes * 60))
+                    try await Task.sleep(for: schedule.firstRefresh(unit: .random(in: 0..<1)))
                     while true {
-                        try await Task.sleep(for: .seconds(refreshMinutes * 60))
                         await Self.refreshAll(runtime: runtime, store: store)
+                        try await Task.sleep(for: schedule.nextRefresh(unit: .random(in: 0..<1)))
                     }
                 }
                 group.addTask {
@@ -175,9 +177,9 @@ struct ServeOptions: ParsableArguments {
     }
 
     /// Puts each channel's latest signed pointer back on the DHT.
-    static func republish(runtime: EngineRuntime, store: CatalogStore) async {
+    static func republish(runtime: EngineRuntime, store: CatalogStore, only keys: Set<String>? = nil) async {
         guard let channels = try? await store.channels() else { return }
-        for c in channels where !c.isLocal {
+        for c in channels where !c.isLocal && keys.map({ $0.contains(c.key) }) != false {
             guard let a = ChannelAddress(c.address), let value = c.pointerValue, let sig = c.pointerSignature,
                   let seq = c.pointerSequence
             else { continue }
@@ -193,7 +195,7 @@ struct ServeOptions: ParsableArguments {
         for c in channels where !c.isLocal {
             guard let a = ChannelAddress(c.address) else { continue }
             do {
-                Console.info(try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60))
+                Console.info(try await DaemonChannels(runtime: runtime, store: store).refreshAndRepublish(a))
             } catch {
                 Console.error("\(c.name): \(error) (keeping the last good catalog)")
             }
@@ -217,7 +219,7 @@ struct DaemonChannels: ChannelService {
         let existed = try await store.channel(a.hex) != nil
         try await store.addChannel(key: a.hex, name: a.short, address: a.magnet)
         do {
-            return try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60)
+            return try await refreshAndRepublish(a)
         } catch let e as CLIError {
             if !existed { try? await store.removeChannel(a.hex) }
             throw ChannelServiceError(e.message, badInput: false)
@@ -229,10 +231,22 @@ struct DaemonChannels: ChannelService {
         if c.isLocal { return "\(c.name) comes with Matinee: it is updated with the app" }
         guard let a = ChannelAddress(c.address) else { throw ChannelServiceError("the channel's address is damaged", badInput: true) }
         do {
-            return try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60)
+            return try await refreshAndRepublish(a)
         } catch let e as CLIError {
             throw ChannelServiceError(e.message + " (keeping the last good catalog)", badInput: false)
         }
+    }
+
+    /// Refreshes a channel; a version new to this daemon is put back on the
+    /// DHT at once (RefreshSchedule): it stays found if its publisher goes
+    /// offline right after publishing.
+    func refreshAndRepublish(_ a: ChannelAddress) async throws -> String {
+        let before = try await store.channel(a.hex)?.highestSequence ?? 0
+        let outcome = try await ChannelRefresher.refresh(a, runtime: runtime, store: store, timeout: 60)
+        if let now = try await store.channel(a.hex), now.highestSequence > before {
+            Task { await ServeOptions.republish(runtime: runtime, store: store, only: [a.hex]) }
+        }
+        return outcome
     }
 
     func removeChannel(key: String) async throws {
