@@ -17,6 +17,7 @@ let package = Package(
         .executable(name: "matinee", targets: ["matinee"]),
         .executable(name: "matinee-bench", targets: ["matinee-bench"]),
         .executable(name: "catalog-bench", targets: ["catalog-bench"]),
+        .executable(name: "propagation-bench", targets: ["propagation-bench"]),
     ],
     dependencies: [
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
@@ -81,6 +82,11 @@ let package = Package(
             name: "matinee-bench",
             dependencies: ["TestSupport"],
             path: "Benchmarks/matinee-bench"
+        ),
+        .executableTarget(
+            name: "propagation-bench",
+            dependencies: ["Catalog", "TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")],
+            path: "Benchmarks/propagation-bench"
         ),
         .executableTarget(
             name: "catalog-bench",

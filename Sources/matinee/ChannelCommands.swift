@@ -48,7 +48,7 @@ struct ChannelCommand: AsyncParsableCommand {
         @Argument(help: "The channel's address.")
         var address: String
 
-        @Option(name: .long, help: ArgumentHelp("Give up if the channel is not found within this many seconds.", valueName: "seconds"))
+        @Option(name: .long, help: ArgumentHelp("Keep looking for the channel on the DHT for up to this many seconds (a lookup that finds nothing is made again, as its publisher may still be hashing); fetching the catalog then gets as long again.", valueName: "seconds"))
         var timeout = 60
 
         @OptionGroup var engine: EngineOptions

@@ -12,7 +12,7 @@ struct DefaultNetworkTests {
     /// joined to it by a veth pair that carries its default routes (IPv4 and
     /// IPv6: libtorrent runs a DHT node for each, and nobody on the DHT
     /// speaks IPv6), plus a LAN interface with no route to the internet.
-    @Test("a channel behind the default route is found, its title plays, with no --listen anywhere")
+    @Test("a channel behind the default route is found through the daemon, its swarm is counted, its pointer re-put, its title plays by id and by magnet, with no --listen anywhere")
     func multiHomed() async throws {
         let dir = TempDir()
         let net = try NetNamespace("net")
@@ -58,6 +58,19 @@ struct DefaultNetworkTests {
         let url = try await play.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("http://") ? $0 : nil }
         let body = try await home.get(url)
         #expect(body == film, "\(play.stderr.suffix(2000))")
+        play.kill()
+        _ = try await play.waitForExit()
+
+        // By magnet alone, from a fresh home: metadata and peers come through the DHT.
+        let json = try await viewer.run(["search", "tiny", "dragon", "--json"])
+        let groups = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        let sources = try #require((groups.first?["entries"] as? [[String: Any]])?.first?["sources"] as? [[String: Any]])
+        let magnet = try #require(sources.first?["magnet"] as? String)
+        let stranger = MatineeCLI(home: dir.sub("stranger"), in: home)
+        let byMagnet = try stranger.start(["play", magnet] + dht.arguments, environment: ["MATINEE_ENGINE_LOG": "1"])
+        defer { byMagnet.kill() }
+        let magnetURL = try await byMagnet.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("http://") ? $0 : nil }
+        #expect(try await home.get(magnetURL) == film, "\(byMagnet.stderr.suffix(2000))")
     }
 
     /// A DHT whose nodes sit on several loopback addresses, on a host whose
