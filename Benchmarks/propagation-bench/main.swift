@@ -154,11 +154,6 @@ for batch in stride(from: 0, to: config.subscribers, by: 10) {
 }
 log("set-up: \(Int(seconds(ContinuousClock.now - started))) s")
 
-// Version 2 of both channels.
-let t0 = ContinuousClock.now
-for (c, p) in zip(channels, publishers) {
-    log("\(c.name): version 2 put on \(try await publish(c, 2, from: p)) DHT nodes; refresh every \(seconds(c.schedule.interval)) s +/- \(Int(c.schedule.jitter * 100))%")
-}
 
 /// When each subscriber got version 2, how long the refresh that found it
 /// took, and when the publisher went offline.
@@ -169,10 +164,17 @@ final class Record: Sendable {
     /// the schedule set, scaled) and how long it took (network time, not).
     let found = Mutex<[(began: Double, took: Double)]>([])
     let publisherOff = Mutex<Double?>(nil)
+    /// Refreshes that did not bring version 2, by outcome.
+    let misses = Mutex<[String: Int]>([:])
 }
 
+/// Publishes version 2 of `channel` and follows it until every subscriber
+/// has it (or 1.5 intervals pass). Times count from the end of the put.
 func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscriber]) async -> Record {
     let record = Record()
+    let nodes = (try? await publish(channel, 2, from: publisher)) ?? 0
+    let t0 = ContinuousClock.now
+    log("\(channel.name): version 2 put on \(nodes) DHT nodes; refresh every \(seconds(channel.schedule.interval)) s +/- \(Int(channel.schedule.jitter * 100))%")
     let cap = channel.schedule.interval * 1.5
     let address = channel.address
     await withTaskGroup(of: Void.self) { group in
@@ -182,7 +184,16 @@ func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscr
                 try? await Task.sleep(for: channel.schedule.interval * Double.random(in: 0..<1))
                 while ContinuousClock.now - t0 < cap {
                     let began = ContinuousClock.now
-                    if case .updated(2, _)? = try? await sub.resolver.refresh(address) {
+                    let outcome: ChannelResolver.Outcome?
+                    do {
+                        outcome = try await sub.resolver.refresh(address)
+                    } catch {
+                        outcome = nil
+                        let why = (error as? CatalogError)?.message ?? "\(error)"
+                        record.misses.withLock { $0[String(why.prefix(90)), default: 0] += 1 }
+                    }
+                    if case .unchanged? = outcome { record.misses.withLock { $0["still version 1", default: 0] += 1 } }
+                    if case .updated(2, _)? = outcome {
                         record.arrivals.withLock { $0.append(seconds(ContinuousClock.now - t0)) }
                         record.refreshes.withLock { $0.append(seconds(ContinuousClock.now - began)) }
                         record.found.withLock { $0.append((seconds(began - t0), seconds(ContinuousClock.now - began))) }
@@ -209,7 +220,10 @@ func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscr
             while ContinuousClock.now - t0 < cap {
                 try? await Task.sleep(for: .seconds(15))
                 let n = record.arrivals.withLock { $0.count }
-                if n != last { log("\(channel.name): \(Int(seconds(ContinuousClock.now - t0))) s: \(n)/\(config.subscribers) have version 2") }
+                if n != last || Int(seconds(ContinuousClock.now - t0)) % 60 < 15 {
+                    let misses = record.misses.withLock { $0 }.sorted { $0.value > $1.value }.prefix(3).map { "\($0.value)x \($0.key)" }
+                    log("\(channel.name): \(Int(seconds(ContinuousClock.now - t0))) s: \(n)/\(config.subscribers) have version 2; misses: \(misses.joined(separator: "; "))")
+                }
                 last = n
                 if n == config.subscribers { return }
             }
@@ -253,3 +267,4 @@ for (c, r) in zip(channels, records) {
         """)
 }
 for s in following { await s.session.shutdown() }
+dht.process.kill()

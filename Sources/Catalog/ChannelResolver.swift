@@ -139,7 +139,7 @@ public struct ChannelResolver: Sendable {
         throw CatalogError(
             .unreachable,
             "channel \(address.short) was not found on the DHT: \(lookups) lookup\(lookups == 1 ? "" : "s") in \(spent) s "
-                + "through up to \(mostNodes) DHT nodes found no pointer (is its publisher online?)")
+                + "(up to \(mostNodes) DHT node\(mostNodes == 1 ? "" : "s") known) found no pointer (is its publisher online?)")
     }
 
     /// Downloads the catalog torrent; returns the path of its folder.
