@@ -268,3 +268,4 @@ for (c, r) in zip(channels, records) {
 }
 for s in following { await s.session.shutdown() }
 dht.process.kill()
+try? FileManager.default.removeItem(atPath: dir.path)
