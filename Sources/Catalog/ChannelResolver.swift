@@ -158,6 +158,17 @@ public struct ChannelResolver: Sendable {
             throw CatalogError(.unreachable, "cannot fetch the catalog: \(e.message)")
         }
         let meta: TorrentMetadata
+        // Ask the DHT for the catalog's peers again every few seconds while
+        // none has sent the metadata: the first get_peers may run before the
+        // subscribers that seed it have announced (or only find the
+        // publisher, gone since), and libtorrent's own next try is minutes away.
+        let reannounce = Task {
+            while !Task.isCancelled {
+                try await Task.sleep(for: .seconds(5))
+                torrent.announce()
+            }
+        }
+        defer { reannounce.cancel() }
         do {
             meta = try await withDeadline(downloadTimeout) { try await torrent.metadata() }
         } catch is DeadlineExceeded {

@@ -101,6 +101,11 @@ struct ServeOptions: ParsableArguments {
                 let catalogs = try await Self.seedCatalogs(runtime: runtime, store: store)
                 Console.info("Serving on \(base): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
                 await ChannelRefresher.waitForDHT(runtime.session, timeout: 30)
+                // Announce what is seeded now that the DHT answers: a torrent
+                // added while the routing table was still filling may have
+                // announced to nobody, and libtorrent's next announce is 15
+                // minutes away.
+                for t in runtime.torrents { t.torrent.announce() }
                 group.addTask { await Signals.wait(); throw Finished() }
                 group.addTask {
                     while true {
