@@ -97,15 +97,19 @@ final class EngineRuntime: Sendable {
 
     /// libtorrent announces a new torrent to the DHT at once, and then only
     /// every 15 minutes: if the routing table was still empty (a fresh start,
-    /// a private DHT), the torrents added by then are announced again as soon
-    /// as it has nodes. One watcher per engine, not one per torrent.
+    /// a private DHT), the torrents added by then are announced again once it
+    /// has nodes: a second after the first node, and again ten seconds later,
+    /// when the table has filled (an announce reaches only the nodes a
+    /// traversal can find). One watcher per engine, not one per torrent.
     private func announceOnceTheDHTIsUp() {
         let session = session
         Task { [weak self] in
             for _ in 0..<60 {
                 if await session.dhtNodeCount() > 0 {
-                    try? await Task.sleep(for: .seconds(1))
-                    for t in self?.torrents ?? [] { t.torrent.announce() }
+                    for wait in [1, 10] {
+                        try? await Task.sleep(for: .seconds(wait))
+                        for t in self?.torrents ?? [] { t.torrent.announce() }
+                    }
                     return
                 }
                 try? await Task.sleep(for: .seconds(1))

@@ -120,6 +120,11 @@ struct Publish: AsyncParsableCommand {
             guard nodes > 0 else {
                 throw CLIError("no DHT node took the channel's pointer: check the network (or --dht-node)")
             }
+            // The DHT took the pointer, so it answers now: announce the
+            // catalog and the films again (their first announce may have gone
+            // out while the routing table was still filling, and reached
+            // nobody), so that viewers find this seeder from the start.
+            for t in runtime.torrents { t.torrent.announce() }
             Console.result(key.address.magnet)
             Console.info("Published \"\(key.name)\" (stored on \(nodes) DHT nodes); short address \(key.address.short)")
             Console.info("Seeding the catalog and \(result.sources.count) torrents; Ctrl-C to stop.")
