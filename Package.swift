@@ -10,6 +10,10 @@ let libtorrentDefines: [CXXSetting] = [
     "BOOST_ALL_NO_LIB",
 ].map { .define($0) }
 
+// A file says `public import X` only where a type of X shows in its public
+// API (STYLE.md): what a module leaks is visible at the top of each file.
+let internalImports: [SwiftSetting] = [.enableUpcomingFeature("InternalImportsByDefault")]
+
 let package = Package(
     name: "Matinee",
     platforms: [.macOS(.v14)],
@@ -27,6 +31,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
     ],
     targets: [
         // The only C++ in the package: a thin shim over libtorrent with a plain C header.
@@ -39,7 +44,7 @@ let package = Package(
             ]
         ),
         // The Swift face of the engine. No libtorrent type leaves this module.
-        .target(name: "TorrentKit", dependencies: ["CLibtorrent"]),
+        .target(name: "TorrentKit", dependencies: ["CLibtorrent"], swiftSettings: internalImports),
         // Channels: the catalog format, signing, the library scanner, BEP 46
         // publish/resolve and the SQLite index.
         .target(
@@ -48,7 +53,8 @@ let package = Package(
                 "TorrentKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(
             name: "Streaming",
@@ -56,7 +62,8 @@ let package = Package(
                 "TorrentKit",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
-            ]
+            ],
+            swiftSettings: internalImports
         ),
         .target(
             name: "Server",
@@ -68,12 +75,27 @@ let package = Package(
                 .product(name: "HTTPTypes", package: "swift-http-types"),
             ],
             // The web UI: plain files, no build step.
-            resources: [.copy("Web")]
+            resources: [.copy("Web")],
+            swiftSettings: internalImports
         ),
+        // The application: one daemon that owns all state (home folders,
+        // settings, the engine, channels, the library, playback) and runs its
+        // long-lived parts as services. The CLI and the web UI are its clients.
+        .target(
+            name: "Daemon",
+            dependencies: [
+                "Server", "Streaming", "TorrentKit", "Catalog",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
+            swiftSettings: internalImports
+        ),
+        // Commands, option groups and console rendering only.
         .executableTarget(
             name: "matinee",
             dependencies: [
-                "Server", "Streaming", "TorrentKit", "Catalog",
+                "Daemon", "Server", "Streaming", "TorrentKit", "Catalog",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -108,6 +130,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TorrentKit", "TestSupport"]),
+        .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Server", "Catalog", "TorrentKit", "TestSupport"]),
         .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
     ],
     cxxLanguageStandard: .cxx17

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 import TorrentKit
 
 /// catalog.json, schema 1 (docs/channel-format.md §4). Decoding checks types;

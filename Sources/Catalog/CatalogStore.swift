@@ -1,5 +1,5 @@
-import Foundation
-import GRDB
+public import Foundation
+public import GRDB
 
 /// The local index of every channel's catalog: SQLite through GRDB, with
 /// FTS5 over titles, original titles and synopses. All access goes through

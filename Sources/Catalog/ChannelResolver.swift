@@ -1,5 +1,5 @@
 import Foundation
-import TorrentKit
+public import TorrentKit
 
 /// Subscribing: finds a channel's latest pointer on the DHT, fetches the
 /// catalog torrent, verifies it and imports it (docs/channel-format.md §6).

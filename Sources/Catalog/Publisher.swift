@@ -1,5 +1,5 @@
-import Foundation
-import TorrentKit
+public import Foundation
+public import TorrentKit
 
 /// Turns a library folder into a signed channel version: a torrent per video
 /// file, the catalog document, its signature, and the catalog torrent that

@@ -1,6 +1,6 @@
-import Crypto
+public import Crypto
 import Foundation
-import TorrentKit
+public import TorrentKit
 
 /// The catalog signature (docs/channel-format.md §5): Ed25519 over a
 /// domain-separation prefix and the exact bytes of catalog.json.

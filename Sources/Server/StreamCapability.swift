@@ -1,5 +1,5 @@
 import Crypto
-import Foundation
+public import Foundation
 
 /// Short-lived capability URLs for streams (notes/security.md): a stream URL
 /// carries `exp` (Unix seconds) and `cap`, an HMAC-SHA256 over the path and

@@ -1,8 +1,8 @@
-import Catalog
-import Hummingbird
-import Logging
+public import Catalog
+public import Hummingbird
+public import Logging
 import NIOCore
-import Streaming
+public import Streaming
 
 /// The HTTP face of Matinee: streams and their status. Binds to 127.0.0.1
 /// unless told otherwise, and answers only requests addressed to it by a
@@ -48,13 +48,17 @@ public struct StreamServer: Sendable {
         streams.addRoutes(to: router)
         MediaController(streams: streams, allowlist: allowlist, transcodes: TranscodeLimiter()).addRoutes(to: router)
         if let catalog {
-            CatalogController(
-                store: catalog.store, service: catalog.service, playback: catalog.playback, token: token, capability: capability,
-                artRoot: catalog.artRoot
-            ).addRoutes(to: router)
+            // The page reads the CSRF token here (same origin only: the Host
+            // and Origin checks run first).
+            router.get("/api/session") { _, _ in try JSONResponse.make(["csrfToken": token.value]) }
+            TitlesController(store: catalog.store, artRoot: catalog.artRoot).addRoutes(to: router)
+            PlaybackController(store: catalog.store, playback: catalog.playback, capability: capability).addRoutes(to: router)
+            HistoryController(store: catalog.store).addRoutes(to: router)
+            ChannelsController(store: catalog.store, service: catalog.service).addRoutes(to: router)
             WebUIController().addRoutes(to: router)
         }
         if let library {
+            SettingsController<BasicRequestContext>(service: library).addRoutes(to: router)
             LibraryController<BasicRequestContext>(service: library).addRoutes(to: router)
         }
         return router

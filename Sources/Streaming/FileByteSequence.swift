@@ -1,4 +1,4 @@
-import NIOCore
+public import NIOCore
 import TorrentKit
 
 /// The bytes of a range of a file, chunk by chunk, each chunk read from disk

@@ -1,5 +1,5 @@
 import Foundation
-import TorrentKit
+public import TorrentKit
 
 /// Picks the file to play from a torrent: by index, by name, or the largest video.
 public enum FileChooser {

@@ -2,7 +2,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import Synchronization
-import TorrentKit
+public import TorrentKit
 
 /// One file of one torrent being streamed: the readers open on it, the
 /// deadline window they imply, and reads from disk of verified pieces only.

@@ -1,4 +1,4 @@
-import Foundation
+public import Foundation
 
 /// What ffprobe says of a media file: its container, duration and tracks.
 public struct MediaInfo: Sendable, Codable, Equatable {

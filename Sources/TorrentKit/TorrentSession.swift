@@ -45,6 +45,10 @@ public final class TorrentSession: Sendable {
     }
 
     private let pointer: EnginePointer
+    /// False once the session is freed: a call racing `shutdown` (a job
+    /// still running while the daemon stops) then does nothing instead of
+    /// touching freed memory. Held for the length of each call.
+    private let live = Mutex(true)
     private let engine = EngineQueue()
     private let state = Mutex(State())
     private let pumpExited = DispatchSemaphore(value: 0)
@@ -77,7 +81,7 @@ public final class TorrentSession: Sendable {
         }
         let session = TorrentSession(pointer: try created.get())
         session.startPump()
-        mt_session_limit_local_peers(session.pointer.raw, configuration.limitLocalPeers)
+        session.withSession { mt_session_limit_local_peers($0, configuration.limitLocalPeers) }
         if let wanted = configuration.listenInterfaces, !wanted.isEmpty {
             try await session.waitForListen(count: wanted.count)
             let bound = await session.listenPort
@@ -93,7 +97,7 @@ public final class TorrentSession: Sendable {
         // earlier only to the sockets open at that moment.
         if configuration.enableDHT {
             for n in (configuration.dhtNodes ?? []) + configuration.savedDHTNodes {
-                mt_session_add_dht_node(session.pointer.raw, n.host, Int32(n.port))
+                session.withSession { mt_session_add_dht_node($0, n.host, Int32(n.port)) }
             }
         }
         return session
@@ -120,8 +124,7 @@ public final class TorrentSession: Sendable {
     /// The TCP port peers reach us on.
     public var listenPort: Int {
         get async {
-            let p = pointer
-            return await engine.run { Int(mt_session_listen_port(p.raw)) }
+            return await engine.run { self.withSession { Int(mt_session_listen_port($0)) } ?? 0 }
         }
     }
 
@@ -133,7 +136,6 @@ public final class TorrentSession: Sendable {
             // Refuse garbage and hostile paths before libtorrent sees them.
             _ = try TorrentMetadata(torrentFile: bytes)
         }
-        let p = pointer
         let result: Result<EnginePointer, EngineError> = await engine.run {
             var err = mt_error()
             var params = mt_add_params()
@@ -168,7 +170,7 @@ public final class TorrentSession: Sendable {
                         params.resume_len = rb.count
                         params.trackers = tr.baseAddress
                         params.tracker_count = tr.count
-                        return mt_session_add(p.raw, &params, &err)
+                        return self.withSession { mt_session_add($0, &params, &err) } ?? nil
                     }
                 }
             }
@@ -198,13 +200,19 @@ public final class TorrentSession: Sendable {
         return torrent
     }
 
+    /// Runs a C call on the session, or nothing (nil) once it is freed.
+    @discardableResult
+    func withSession<T>(_ body: (OpaquePointer) -> T) -> T? {
+        live.withLock { alive in alive ? body(pointer.raw) : nil }
+    }
+
     public func torrent(_ id: TorrentID) -> Torrent? { state.withLock { $0.torrents[id] } }
     public var torrents: [Torrent] { state.withLock { Array($0.torrents.values) } }
 
     /// Removes a torrent, and its files if asked.
     public func remove(_ torrent: Torrent, deleteFiles: Bool = false) {
         state.withLock { _ = $0.torrents.removeValue(forKey: torrent.id) }
-        mt_session_remove(pointer.raw, torrent.handle.raw, deleteFiles)
+        withSession { mt_session_remove($0, torrent.handle.raw, deleteFiles) }
         torrent.markRemoved()
     }
 
@@ -320,18 +328,17 @@ public final class TorrentSession: Sendable {
     public func applyLive(_ configuration: SessionConfiguration) async throws {
         let wanted = Set(["upload_rate_limit", "download_rate_limit", "out_enc_policy", "in_enc_policy", "prefer_rc4"])
         let settings = configuration.settings.filter { wanted.contains($0.0) }
-        let p = pointer
         let failure: String? = await engine.run {
             var err = mt_error()
-            let ok = withCSettings(settings) { c in mt_session_apply_settings(p.raw, c.baseAddress, c.count, &err) }
+            let ok = self.withSession { raw in withCSettings(settings) { c in mt_session_apply_settings(raw, c.baseAddress, c.count, &err) } } ?? 0
             return ok == 0 ? nil : String(cString: errorMessage(&err))
         }
         if let failure { throw EngineError(.engine, failure) }
-        mt_session_limit_local_peers(pointer.raw, configuration.limitLocalPeers)
+        withSession { mt_session_limit_local_peers($0, configuration.limitLocalPeers) }
     }
 
     public func addDHTNode(_ node: HostPort) {
-        mt_session_add_dht_node(pointer.raw, node.host, Int32(node.port))
+        withSession { mt_session_add_dht_node($0, node.host, Int32(node.port)) }
     }
 
     /// Stores a signed mutable item on the DHT; returns how many nodes took it
@@ -339,9 +346,10 @@ public final class TorrentSession: Sendable {
     public func dhtPut(_ item: DHTMutableItem, timeout: Duration = .seconds(60)) async -> Int {
         guard item.isWellFormed else { return 0 }
         let stream = alerts()
-        mt_session_dht_put_mutable(
-            pointer.raw, item.publicKey, item.signature, item.sequence, item.salt, item.salt.count, item.value,
-            item.value.count)
+        withSession {
+            mt_session_dht_put_mutable(
+                $0, item.publicKey, item.signature, item.sequence, item.salt, item.salt.count, item.value, item.value.count)
+        }
         let answer = await first(of: stream, within: timeout) { alert -> Int? in
             if case let .dhtPut(key, salt, _, nodes) = alert, key == item.publicKey, salt == item.salt { return nodes }
             return nil
@@ -354,7 +362,7 @@ public final class TorrentSession: Sendable {
     public func dhtGet(publicKey: [UInt8], salt: [UInt8] = [], timeout: Duration = .seconds(60)) async -> DHTMutableItem? {
         guard publicKey.count == 32, salt.count <= DHTMutableItem.maxSaltSize else { return nil }
         let stream = alerts()
-        mt_session_dht_get_mutable(pointer.raw, publicKey, salt, salt.count)
+        withSession { mt_session_dht_get_mutable($0, publicKey, salt, salt.count) }
         let best = Mutex<DHTMutableItem?>(nil)
         _ = await first(of: stream, within: timeout) { alert -> Bool? in
             guard case let .dhtItem(key, s, item, authoritative) = alert, key == publicKey, s == salt else { return nil }
@@ -375,7 +383,7 @@ public final class TorrentSession: Sendable {
     /// one, or `timeout` ends it. Nil if no reply came at all.
     public func dhtPeerCount(_ id: TorrentID, timeout: Duration = .seconds(20), quiet: Duration = .seconds(3)) async -> Int? {
         let stream = alerts()
-        id.bytes.withUnsafeBufferPointer { mt_session_dht_get_peers(pointer.raw, $0.baseAddress) }
+        withSession { raw in id.bytes.withUnsafeBufferPointer { mt_session_dht_get_peers(raw, $0.baseAddress) } }
         let tally = PeerTally()
         await withTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -421,7 +429,7 @@ public final class TorrentSession: Sendable {
     /// DHT node of the session.
     public func dhtNodeCount(timeout: Duration = .seconds(5)) async -> Int {
         let stream = alerts()
-        mt_session_post_dht_stats(pointer.raw)
+        withSession { mt_session_post_dht_stats($0) }
         return await first(of: stream, within: timeout) { alert -> Int? in
             if case let .dhtStats(n) = alert { return n }
             return nil
@@ -454,12 +462,11 @@ public final class TorrentSession: Sendable {
 
     /// The session state to pass as `savedState` next time (DHT routing table).
     public func savedState() async throws -> [UInt8] {
-        let p = pointer
         let r: Result<[UInt8], EngineError> = await engine.run {
             var err = mt_error()
             var out: UnsafeMutablePointer<UInt8>?
             var len = 0
-            guard mt_session_save_state(p.raw, &out, &len, &err) == 0, let out else {
+            guard self.withSession({ mt_session_save_state($0, &out, &len, &err) }) == 0, let out else {
                 return .failure(EngineError(.engine, String(cString: errorMessage(&err))))
             }
             defer { mt_free(out) }
@@ -486,7 +493,10 @@ public final class TorrentSession: Sendable {
         let exited = pumpExited
         await engine.run {
             exited.wait()
-            mt_session_free(p.raw)
+            self.live.withLock { alive in
+                alive = false
+                mt_session_free(p.raw)
+            }
         }
     }
 }

@@ -1,3 +1,4 @@
+import Daemon
 import Foundation
 import Synchronization
 
@@ -35,6 +36,27 @@ enum Console {
         }
     }
 
+    /// A daemon event, as a line or the live line.
+    static func show(_ event: DaemonEvent) {
+        switch event {
+        case let .info(line): info(line)
+        case let .problem(line): error(line)
+        case let .progress(line): live(line)
+        case .progressDone: endLive()
+        }
+    }
+
+    /// Runs `body` with events rendered on stderr as they come; every event
+    /// sent before `body` returns is shown before this returns.
+    static func withEvents<T>(_ body: (Events) async throws -> T) async throws -> T {
+        let (events, stream, finish) = Events.stream()
+        let renderer = Task { for await e in stream { show(e) } }
+        let outcome = await Result { try await body(events) }
+        finish()
+        await renderer.value
+        return try outcome.get()
+    }
+
     static func endLive() {
         lock.withLock { live in
             if live { FileHandle.standardError.write(Data("\n".utf8)) }
@@ -43,34 +65,12 @@ enum Console {
     }
 }
 
-enum Format {
-    static func bytes(_ n: Int64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var v = Double(n)
-        var i = 0
-        while v >= 1024 && i < units.count - 1 {
-            v /= 1024
-            i += 1
-        }
-        return i == 0 ? "\(n) B" : String(format: "%.1f %@", v, units[i])
-    }
-
-    static func rate(_ n: Int) -> String { bytes(Int64(n)) + "/s" }
-
-    /// "1 node", "12 nodes".
-    static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
-
-    static func bar(_ fraction: Double, width: Int = 24) -> String {
-        let f = max(0, min(1, fraction))
-        let full = Int(f * Double(width))
-        return "[" + String(repeating: "#", count: full) + String(repeating: "-", count: width - full) + "]"
-    }
-}
-
 /// Waits for SIGINT or SIGTERM.
 enum Signals {
-    /// SIGINT or SIGTERM arrived; and who waits for it.
-    private static let state = Mutex<(arrived: Bool, expected: Bool, next: Int, waiters: [Int: CheckedContinuation<Void, Never>])>((false, false, 0, [:]))
+    /// Opens when SIGINT or SIGTERM arrives.
+    private static let arrived = Latch()
+    /// A command armed its clean stop (`expect`).
+    private static let expected = Mutex(false)
     private static let sources = Mutex<[any DispatchSourceSignal]>([])
 
     /// Takes over SIGINT and SIGTERM (and ignores SIGPIPE) for the rest of
@@ -88,13 +88,8 @@ enum Signals {
             list = [SIGINT, SIGTERM].map { sig in
                 let s = DispatchSource.makeSignalSource(signal: sig, queue: .global())
                 s.setEventHandler {
-                    let (expected, waiters) = state.withLock { st in
-                        st.arrived = true
-                        defer { st.waiters = [:] }
-                        return (st.expected, Array(st.waiters.values))
-                    }
-                    guard expected else { exit(130) }
-                    waiters.forEach { $0.resume() }
+                    guard expected.withLock({ $0 }) else { exit(130) }
+                    arrived.open()
                 }
                 s.resume()
                 return s
@@ -102,10 +97,21 @@ enum Signals {
         }
     }
 
+    /// Runs `body` (a daemon's run), stopping the daemon gracefully when
+    /// SIGINT or SIGTERM arrives.
+    static func stopping(_ daemon: MatineeDaemon, _ body: () async throws -> Void) async throws {
+        let watcher = Task {
+            await wait()
+            if !Task.isCancelled { await daemon.stop() }
+        }
+        defer { watcher.cancel() }
+        try await body()
+    }
+
     /// From now on SIGINT and SIGTERM mean "stop cleanly": `wait()` returns.
     static func expect() {
         install()
-        state.withLock { $0.expected = true }
+        expected.withLock { $0 = true }
     }
 
     /// Returns once SIGINT or SIGTERM has arrived (at once if one already
@@ -113,21 +119,6 @@ enum Signals {
     /// its own cancels its signal watch).
     static func wait() async {
         expect()
-        let id = state.withLock { st -> Int in
-            st.next += 1
-            return st.next
-        }
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                let now = state.withLock { st -> Bool in
-                    if st.arrived || Task.isCancelled { return true }
-                    st.waiters[id] = c
-                    return false
-                }
-                if now { c.resume() }
-            }
-        } onCancel: {
-            state.withLock { $0.waiters.removeValue(forKey: id) }?.resume()
-        }
+        await arrived.wait()
     }
 }

@@ -1,34 +1,8 @@
+import Daemon
 import Foundation
 #if canImport(FoundationNetworking)
 import FoundationNetworking
 #endif
-
-/// MATINEE_HOME/daemon.json, written by a running daemon (mode 0600): where
-/// it listens and the token its API wants on state changes. CLI commands
-/// that change state use it to act through the daemon, which owns the
-/// engine and its port, instead of starting a second engine beside it.
-struct DaemonFile: Codable {
-    var url: String
-    var token: String
-    var pid: Int32
-
-    func write(_ home: Home) throws {
-        let bytes = Array(try JSONEncoder().encode(self))
-        try Disk.writeAtomically(bytes, to: home.daemonFile)
-        chmod(home.daemonFile, 0o600)
-    }
-
-    static func read(_ home: Home) -> DaemonFile? {
-        guard let bytes = Disk.read(home.daemonFile, limit: 4096) else { return nil }
-        return try? JSONDecoder().decode(DaemonFile.self, from: Data(bytes))
-    }
-
-    /// Removes the file if it is still this process's (a newer daemon may
-    /// have replaced it).
-    static func remove(_ home: Home, pid: Int32) {
-        if read(home)?.pid == pid { try? FileManager.default.removeItem(atPath: home.daemonFile) }
-    }
-}
 
 /// A running daemon, reached over its HTTP API on 127.0.0.1.
 struct DaemonClient {
@@ -63,6 +37,16 @@ struct DaemonClient {
         let (data, response) = try await session.data(for: r)
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         return (status, data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data))
+    }
+
+    /// A GET's body, or nil unless it answered 200.
+    func data(_ path: String, timeout: TimeInterval = 5) async -> Data? {
+        guard let url = URL(string: file.url + path) else { return nil }
+        let r = URLRequest(url: url, cachePolicy: .reloadIgnoringLocalCacheData, timeoutInterval: timeout)
+        let session = URLSession(configuration: .ephemeral)
+        defer { session.finishTasksAndInvalidate() }
+        guard let (data, response) = try? await session.data(for: r), (response as? HTTPURLResponse)?.statusCode == 200 else { return nil }
+        return data
     }
 
     /// A state change; returns the daemon's message, or throws its error as

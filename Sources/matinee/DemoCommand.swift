@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Catalog
 import Foundation
 import Server
@@ -54,7 +55,7 @@ struct Demo: AsyncParsableCommand {
         var builder = Publisher(key: key, library: library, workDir: home.publishedDir(Hex.encode(key.publicKey)))
         builder.description = "Short clips made by ffmpeg on this machine, to show Matinee working."
         Console.live("Publishing the demo channel…")
-        let published = try await catalogCallAsync { try await builder.build() }
+        let published = try await catalogCall { try await builder.build() }
         for s in [published.catalog] + published.sources {
             var o = AddTorrentOptions(source: .torrentFile(s.torrent), savePath: s.savePath)
             o.streaming = false
@@ -79,20 +80,19 @@ struct Demo: AsyncParsableCommand {
         _ options: ServeOptions, _ home: Home, _ publisher: TorrentSession, _ extra: TorrentSession, _ pubPort: Int,
         _ extraPort: Int, _ pointer: DHTMutableItem, _ address: ChannelAddress
     ) async throws {
-        try await options.runDaemon(openBrowser: !noBrowser, home: home) { runtime, store in
-            let port = await runtime.session.listenPort
+        try await options.runDaemon(openBrowser: !noBrowser, command: "matinee demo", home: home) { daemon, events in
+            let port = await daemon.runtime.session.listenPort
             publisher.addDHTNode(HostPort(host: "127.0.0.1", port: port))
             extra.addDHTNode(HostPort(host: "127.0.0.1", port: port))
-            await ChannelRefresher.waitForDHT(publisher, timeout: 15)
-            Console.live("Putting the demo channel on the private DHT…")
+            await waitForDHT(publisher, timeout: 15)
+            events.progress("Putting the demo channel on the private DHT…")
             var nodes = 0
             for attempt in 0..<10 where nodes == 0 {
                 if attempt > 0 { try await Task.sleep(for: .seconds(1)) }
                 nodes = await publisher.dhtPut(pointer, timeout: .seconds(20))
             }
             guard nodes > 0 else { throw CLIError("the demo's private DHT did not take the channel") }
-            try await store.addChannel(key: address.hex, name: address.short, address: address.magnet)
-            Console.info(try await ChannelRefresher.refresh(address, runtime: runtime, store: store, timeout: 60))
+            events.info(try await daemon.channels.add(address.magnet))
         }
     }
 

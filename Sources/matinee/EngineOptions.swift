@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import TorrentKit
 
 /// Options of every command that starts the engine.
@@ -24,10 +25,10 @@ struct EngineOptions: ParsableArguments {
     var limitLocalPeers = false
 
     @Option(name: .customLong("seed-ratio"), help: ArgumentHelp("Stop sharing a finished torrent at this upload/download ratio, 0 for no limit.", valueName: "ratio"))
-    var seedRatio = 2.0
+    var seedRatio = EngineConfig.defaultSeedRatio
 
     @Option(name: .customLong("seed-time"), help: ArgumentHelp("Stop sharing a finished torrent after this many minutes, 0 for no limit.", valueName: "minutes"))
-    var seedTime = 120.0
+    var seedTime = EngineConfig.defaultSeedTime
 
     @Flag(name: .customLong("require-encryption"), help: "Only use encrypted peer connections (default: prefer them).")
     var requireEncryption = false
@@ -47,22 +48,22 @@ struct EngineOptions: ParsableArguments {
         if seedTime < 0 { throw ValidationError("--seed-time cannot be negative") }
     }
 
-    var peerList: [HostPort] { peers.compactMap(HostPort.init) }
-
-    var seedingPolicy: SeedingPolicy {
-        SeedingPolicy(
-            enabled: !noSeed, ratioLimit: seedRatio > 0 ? seedRatio : nil,
-            seedTimeLimit: seedTime > 0 ? Int64((seedTime * 60).rounded(.up)) : nil)
-    }
-
-    func sessionConfiguration(savedState: [UInt8]?) -> SessionConfiguration {
-        var c = SessionConfiguration()
-        if let listen, let hp = HostPort(listen) { c.listenInterfaces = [hp] }
-        if !dhtNodes.isEmpty { c.dhtNodes = dhtNodes.compactMap(HostPort.init) }
-        c.encryption = requireEncryption ? .require : .prefer
-        c.uploadRateLimit = uploadLimit * 1024
+    /// What these options say, for the daemon.
+    var config: EngineConfig {
+        var c = EngineConfig()
+        c.listen = listen.flatMap(HostPort.init)
+        c.dhtNodes = dhtNodes.compactMap(HostPort.init)
+        c.peers = peers.compactMap(HostPort.init)
+        c.noSeed = noSeed
+        c.uploadLimit = uploadLimit
         c.limitLocalPeers = limitLocalPeers
-        c.savedState = savedState
+        c.seedRatio = seedRatio
+        c.seedTime = seedTime
+        c.requireEncryption = requireEncryption
         return c
     }
+
+    /// True when any engine option was given: a command acting through the
+    /// running daemon says these are not used.
+    var anyGiven: Bool { config != EngineConfig() }
 }

@@ -1,8 +1,8 @@
 import ArgumentParser
+import Catalog
+import Daemon
 import Foundation
-import Server
 import Streaming
-import Synchronization
 import TorrentKit
 
 struct Play: AsyncParsableCommand {
@@ -58,124 +58,130 @@ struct Play: AsyncParsableCommand {
     }
 
     func run() async throws {
-        try await reportingErrors { try await play() }
+        try await reportingErrors {
+            let home = Home.resolve()
+            let playerPath = try player.map { try Player.locate($0) }
+            if let daemon = await DaemonClient.find(home) {
+                try await playThrough(daemon, playerPath: playerPath)
+            } else {
+                try await playHere(home, playerPath: playerPath)
+            }
+        }
     }
 
-    private func play() async throws {
-        var fileSelector = file
-        let resolved: ResolvedSource
-        if let pick = try await CatalogSource.resolve(source, episode: episode, quality: quality, home: Home.resolve()) {
-            resolved = pick.resolved
-            if fileSelector == nil { fileSelector = pick.fileIndex.map(String.init) }
-            Console.info("Playing \(pick.label)")
-        } else {
-            if episode != nil || quality != nil {
-                throw CLIError("--episode and --quality apply to titles from the catalog; \"\(source)\" is not one (see matinee search)")
-            }
-            resolved = try await SourceResolver.resolve(source)
-        }
-        let selector = fileSelector
-        if list, let meta = resolved.metadata {
+    /// No daemon runs: this command runs the daemon's code, as a player.
+    private func playHere(_ home: Home, playerPath: String?) async throws {
+        // What to play, before any engine starts: a bad source or --list of a
+        // .torrent needs none.
+        let store = CatalogSource.looksLikeTitle(source) && !FileManager.default.fileExists(atPath: source) ? try await openCatalog(home) : nil
+        let choice = try await Playback.choose(
+            source, episode: episode, quality: quality, file: file, localFiles: true, home: home, store: store,
+            trustHosts: SettingsFile.load(home)?.catalogHosts == true)
+        if let label = choice.label { Console.info("Playing \(label)") }
+        if list, let meta = choice.source.metadata {
             printList(meta)
             return
         }
-        let playerPath = try player.map { try Player.locate($0) }
-        let home = Home.resolve()
-        let dir = downloadDir.map { URL(fileURLWithPath: $0).standardizedFileURL.path } ?? home.downloads
+        var options = DaemonOptions(role: .player, command: "matinee play", engine: engine.config)
+        options.httpPort = httpPort
+        options.downloadDir = downloadDir
         Signals.expect()  // from here on, Ctrl-C stops cleanly
-        let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: dir)
-        let hub = StreamHub()
-        try await runtime.run {
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                // The HTTP port first: if it is taken, fail before touching anything.
-                let server = StreamServer(hub: hub, port: httpPort)
-                let port = try await HTTPRunner.start(server, in: &group)
-                group.addTask {
-                    try await self.stream(
-                        resolved, file: selector, runtime: runtime, hub: hub, server: server, httpPort: port, playerPath: playerPath)
-                    throw Finished()
-                }
-                group.addTask {
-                    await Signals.wait()
-                    throw Finished()
-                }
-                do {
-                    while try await group.next() != nil {}
-                } catch is Finished {}
-                group.cancelAll()
+        try await Console.withEvents { events in
+            let daemon = try await MatineeDaemon.start(home: home, options: options, events: events)
+            try await Signals.stopping(daemon) {
+                try await daemon.run(session: { _ in
+                    if list {
+                        let t = try await daemon.runtime.add(choice.source, streaming: true, peers: engine.config.peers)
+                        printList(try await daemon.playback.waitForMetadata(t, label: choice.label, timeout: timeout.map { .seconds($0) }))
+                        return
+                    }
+                    let opened = try await daemon.playback.open(choice, peers: engine.config.peers, timeout: timeout.map { .seconds($0) })
+                    guard let url = daemon.playback.url(opened) else { throw CLIError("the HTTP server is not listening") }
+                    Console.result(url)
+                    Console.info("Streaming \(opened.file.path) (\(Format.bytes(opened.file.size)))")
+                    let stream = opened.stream
+                    try await follow(url: url, title: opened.file.name, playerPath: playerPath) { stream.status() }
+                })
             }
         }
     }
 
-    /// Runs until the player closes (with --player), or until stopped.
-    private func stream(
-        _ resolved: ResolvedSource, file: String?, runtime: EngineRuntime, hub: StreamHub, server: StreamServer, httpPort: Int,
-        playerPath: String?
-    ) async throws {
-        let torrent = try await runtime.add(resolved, streaming: true, peers: engine.peerList)
-        let policy = engine.seedingPolicy
-        let meta = try await waitForMetadata(torrent)
-        await runtime.rememberMetadata(torrent)
-        if list {
-            printList(meta)
-            return
+    /// A daemon runs on this home: it owns the engine, so it plays; this
+    /// command prints its stream URL and shows the same progress.
+    private func playThrough(_ daemon: DaemonClient, playerPath: String?) async throws {
+        if list { throw CLIError("--list needs the engine, which the running Matinee (\(daemon.file.url)) holds: see the files on its title page, or stop it first") }
+        let unused = [engine.anyGiven ? "engine options" : nil, downloadDir.map { _ in "--download-dir" }, httpPort != 0 ? "--http-port" : nil]
+            .compactMap { $0 }
+        Console.info(
+            "Playing through the running Matinee (\(daemon.file.url))"
+                + (unused.isEmpty ? "…" : ": its engine and settings apply, so \(unused.joined(separator: ", ")) are not used"))
+        var body: [String: Any] = [:]
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: source, isDirectory: &isDir) {
+            guard !isDir.boolValue else { throw CLIError("\(source) is a folder, not a .torrent file") }
+            guard let bytes = Disk.read(source, limit: SourceResolver.maxTorrentSize) else {
+                throw CLIError("cannot read \(source) (unreadable, or larger than 32 MiB)")
+            }
+            body["torrent"] = Data(bytes).base64EncodedString()
+            body["name"] = source
+        } else {
+            body["source"] = source
         }
-        let chosen = try FileChooser.choose(meta, selector: file)
-        hub.register(torrent, savePath: runtime.downloadDir)
-        let fileStream = try await hub.stream(torrent.id, fileIndex: chosen.index)
-        let url = "http://127.0.0.1:\(httpPort)" + server.streamPath(infoHash: torrent.id.hex, file: chosen.index)
+        if let file { body["file"] = file }
+        if let episode { body["episode"] = episode }
+        if let quality { body["quality"] = quality }
+        if !engine.peers.isEmpty { body["peers"] = engine.peers }
+        let wait = timeout ?? 3600
+        body["timeout"] = wait
+        let (status, json) = try await daemon.send("POST", "/api/streams", body: body, timeout: TimeInterval(wait + 30))
+        let object = json as? [String: Any] ?? [:]
+        guard status == 201, let path = object["path"] as? String, let hash = object["infoHash"] as? String,
+              let index = object["file"] as? Int, let name = object["name"] as? String
+        else { throw CLIError(object["error"] as? String ?? "the running Matinee answered \(status)") }
+        if let label = object["label"] as? String { Console.info("Playing \(label)") }
+        let url = daemon.file.url + path
         Console.result(url)
-        Console.info("Streaming \(chosen.path) (\(Format.bytes(chosen.size)))")
+        Console.info("Streaming \(name) (\(Format.bytes(Int64(object["size"] as? Int ?? 0))))")
+        Signals.expect()
+        let statusPath = "/api/streams/\(hash)/\(index)"
+        try await follow(url: url, title: (name as NSString).lastPathComponent, playerPath: playerPath) {
+            guard let data = await daemon.data(statusPath) else { return nil }
+            return try? JSONDecoder().decode(StreamStatus.self, from: data)
+        }
+    }
+
+    /// Shows the stream's progress until Ctrl-C, or until the player (with
+    /// --player) closes.
+    private func follow(url: String, title: String, playerPath: String?, status: @escaping @Sendable () async -> StreamStatus?) async throws {
         try await withThrowingTaskGroup(of: Void.self) { group in
-            group.addTask { try await Progress.run(torrent: torrent, stream: fileStream, policy: policy) }
-            if MediaType.isVideo(chosen.name) || MediaType.forFile(chosen.name).hasPrefix("audio/") {
-                // Size the window in seconds of playback once the bitrate is known.
-                group.addTask {
-                    if let rate = await MediaProbe.probe(url)?.bytesPerSecond { fileStream.setBitrate(bytesPerSecond: rate) }
+            group.addTask {
+                var done = false
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    guard let st = await status() else { continue }
+                    if !done && st.size > 0 && st.bufferedBytes >= st.size {
+                        done = true
+                        Console.info("Download complete: \(st.path)")
+                    }
+                    Console.live(Progress.line(st))
                 }
+            }
+            group.addTask {
+                await Signals.wait()
+                throw Finished()
             }
             if let playerPath {
                 group.addTask {
-                    try await Player.run(playerPath, url: url, title: chosen.name)
+                    try await Player.run(playerPath, url: url, title: title)
                     throw Finished()
                 }
             }
-            // Progress runs until cancelled (Ctrl-C); the player, if any, ends
-            // the command by throwing Finished when it closes.
-            while try await group.next() != nil {}
+            do {
+                while try await group.next() != nil {}
+            } catch is Finished {}
+            group.cancelAll()
         }
-    }
-
-    private func waitForMetadata(_ torrent: Torrent) async throws -> TorrentMetadata {
-        if let m = torrent.knownMetadata { return m }
-        let start = ContinuousClock.now
-        let outcome = Mutex<Result<TorrentMetadata, any Error>?>(nil)
-        let waiter = Task {
-            let r = await Result(catching: { try await torrent.metadata() })
-            outcome.withLock { $0 = r }
-        }
-        defer { waiter.cancel() }
-        var announced = false
-        while true {
-            if let r = outcome.withLock({ $0 }) {
-                do {
-                    return try r.get()
-                } catch let e as EngineError {
-                    throw CLIError(e.message)
-                }
-            }
-            let elapsed = ContinuousClock.now - start
-            if !announced && elapsed > .seconds(1) {
-                Console.info("Looking for peers for \(torrent.id.hex)…")
-                announced = true
-            }
-            if let timeout, elapsed > .seconds(timeout) {
-                throw CLIError("no peers found for \(torrent.id.hex) within \(timeout) s: nobody seems to share it")
-            }
-            let st = torrent.latestStatus
-            Console.live("Looking for peers… \(st.peers) connected, \(st.knownPeers) known")
-            try await Task.sleep(for: .milliseconds(200))
-        }
+        Console.endLive()
     }
 
     private func printList(_ meta: TorrentMetadata) {
@@ -185,118 +191,15 @@ struct Play: AsyncParsableCommand {
     }
 }
 
-/// Ends the command's task group: the work is done or a signal came.
+/// Ends a command's task group: the work is done or a signal came.
 struct Finished: Error {}
 
-/// The live progress line, and the seeding policy applied once the download is done.
+/// The live progress line of a stream.
 enum Progress {
-    static func run(torrent: Torrent, stream: FileStream, policy: SeedingPolicy) async throws {
-        var stopped = false
-        var announcedDone = false
-        let clock = ContinuousClock()
-        let start = clock.now
-        func seconds() -> Double {
-            let d = clock.now - start
-            return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
-        }
-        var search = PeerSearch(startedAt: seconds())
-        while true {
-            try await Task.sleep(for: .seconds(1))
-            let st = torrent.latestStatus
-            if search.shouldSearch(now: seconds(), peers: st.peers, wantsData: !(st.isFinished || st.isSeeding)) {
-                await torrent.wake()
-            }
-            let playhead = stream.readerOffsets.min() ?? 0
-            let ahead = stream.bufferedAhead(of: playhead)
-            if st.isFinished || st.isSeeding {
-                if !announcedDone {
-                    announcedDone = true
-                    Console.info("Download complete: \(stream.file.path)")
-                }
-                if !stopped, case let .stop(reason) = policy.decide(st) {
-                    stopped = true
-                    torrent.pause()
-                    Console.info("Stopped sharing: \(reason)")
-                }
-            }
-            let pct = stream.size > 0 ? Int(Double(stream.status().bufferedBytes) * 100 / Double(stream.size)) : 100
-            Console.live(
-                "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
-            )
-        }
-    }
-}
-
-/// External players.
-enum Player {
-    static func locate(_ name: String) throws -> String {
-        let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        for dir in path.split(separator: ":") {
-            let candidate = "\(dir)/\(name)"
-            if FileManager.default.isExecutableFile(atPath: candidate) { return candidate }
-        }
-        throw CLIError("\(name) is not installed (not found on PATH)")
-    }
-
-    /// The players the web UI offers ("Open in mpv / VLC").
-    static let external = ["mpv", "vlc"]
-
-    /// The player's arguments: the window titled after the file rather than the
-    /// URL, where to start, and the URL after "--" so nothing in it reads as an
-    /// option.
-    static func arguments(for path: String, url: String, title: String, start: Double = 0) -> [String] {
-        let from = String(format: "%.1f", start)
-        switch URL(fileURLWithPath: path).lastPathComponent {
-        case "mpv": return ["--force-media-title=\(title)"] + (start > 0 ? ["--start=\(from)"] : []) + ["--", url]
-        case "vlc", "cvlc": return ["--meta-title=\(title)"] + (start > 0 ? ["--start-time=\(from)"] : []) + ["--", url]
-        default: return [url]
-        }
-    }
-
-    /// Starts a player and returns at once (the web UI's "Open in mpv"); it
-    /// is reaped when it exits.
-    static func launch(_ path: String, url: String, title: String, start: Double) throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments(for: path, url: url, title: title, start: start)
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        p.terminationHandler = { _ in }
-        do {
-            try p.run()
-        } catch {
-            throw CLIError("cannot start \(path): \(error.localizedDescription)")
-        }
-    }
-
-    static func run(_ path: String, url: String, title: String) async throws {
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: path)
-        p.arguments = arguments(for: path, url: url, title: title)
-        p.standardInput = FileHandle.nullDevice
-        let failure = Mutex<(any Error)?>(nil)
-        await withTaskCancellationHandler {
-            await withCheckedContinuation { (c: CheckedContinuation<Void, Never>) in
-                // Set before run(): a player that exits at once still resumes us, once.
-                p.terminationHandler = { _ in c.resume() }
-                do {
-                    try p.run()
-                } catch {
-                    p.terminationHandler = nil
-                    failure.withLock { $0 = error }
-                    c.resume()
-                }
-            }
-        } onCancel: {
-            if p.isRunning { p.terminate() }
-        }
-        if let e = failure.withLock({ $0 }) {
-            throw CLIError("cannot start \(path): \(e.localizedDescription)")
-        }
-        // A player closed by its user exits 0; anything else is worth a line.
-        if !Task.isCancelled, p.terminationReason == .exit, p.terminationStatus != 0 {
-            throw CLIError("\(URL(fileURLWithPath: path).lastPathComponent) exited with status \(p.terminationStatus)")
-        }
+    static func line(_ st: StreamStatus) -> String {
+        let playhead = st.readers.min() ?? 0
+        let ahead = st.buffered.first { $0.count == 2 && $0[0] <= playhead && playhead < $0[1] }.map { $0[1] - playhead } ?? 0
+        let pct = st.size > 0 ? Int(Double(st.bufferedBytes) * 100 / Double(st.size)) : 100
+        return "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
     }
 }

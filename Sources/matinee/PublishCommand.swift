@@ -1,5 +1,6 @@
 import ArgumentParser
 import Catalog
+import Daemon
 import Foundation
 import Synchronization
 import TorrentKit
@@ -73,7 +74,7 @@ struct Publish: AsyncParsableCommand {
         publisher.description = description
         publisher.validity = TimeInterval(validDays) * 86400
         let lastFile = Mutex("")
-        let result = try await catalogCallAsync {
+        let result = try await catalogCall {
             try await publisher.build { step in
                 switch step {
                 case let .hashing(file, index, count, pieces, total):
@@ -100,17 +101,17 @@ struct Publish: AsyncParsableCommand {
                 + "\(result.sources.count) torrents (\(result.hashed) hashed now, \(result.sources.count - result.hashed) unchanged)")
 
         Signals.expect()  // from here on, Ctrl-C stops cleanly
-        let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
-        try await runtime.run {
+        try await Console.withEvents { events in
+          try await EngineRuntime.run(home: home, config: engine.config, for: "matinee publish", events: events) { runtime in
             for s in [result.catalog] + result.sources {
                 try Disk.writeAtomically(s.torrent, to: home.torrentFile(s.id))
                 let meta = try TorrentMetadata(torrentFile: s.torrent)
                 _ = try await runtime.add(
                     ResolvedSource(source: .torrentFile(s.torrent), id: s.id, metadata: meta), streaming: false,
-                    seedMode: true, peers: engine.peerList, savePath: s.savePath)
+                    seedMode: true, peers: engine.config.peers, savePath: s.savePath)
             }
             Console.live("Putting the channel on the DHT…")
-            await ChannelRefresher.waitForDHT(runtime.session, timeout: 30)
+            await waitForDHT(runtime.session, timeout: 30)
             var nodes = 0
             for attempt in 0..<5 where nodes == 0 {
                 if attempt > 0 { try await Task.sleep(for: .seconds(2)) }
@@ -140,6 +141,7 @@ struct Publish: AsyncParsableCommand {
                 try await group.next()
                 group.cancelAll()
             }
+          }
         }
     }
 }

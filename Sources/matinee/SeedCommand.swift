@@ -1,4 +1,5 @@
 import ArgumentParser
+import Daemon
 import Foundation
 import Synchronization
 import TorrentKit
@@ -63,13 +64,21 @@ struct Seed: AsyncParsableCommand {
 
         let home = Home.resolve()
         let parent = (absolute as NSString).deletingLastPathComponent
+        if let daemon = await DaemonClient.find(home) {
+            // The running Matinee owns the engine: it shares the file, for as
+            // long as it runs (and after restarts), listed in its Downloads.
+            let line = try await daemon.change("POST", "/api/downloads", body: ["torrent": Data(bytes).base64EncodedString(), "savePath": parent])
+            Console.result(meta.magnetLink(trackers: trackers, peers: []))
+            Console.info("\(line ?? "Seeding \(meta.name)") through the running Matinee (\(daemon.file.url)); remove it from its Downloads to stop.")
+            return
+        }
         Signals.expect()  // from here on, Ctrl-C stops cleanly
-        let runtime = try await EngineRuntime.start(home: home, options: engine, downloadDir: home.downloads)
-        try await runtime.run {
+        try await Console.withEvents { events in
+          try await EngineRuntime.run(home: home, config: engine.config, for: "matinee seed", events: events) { runtime in
             try Disk.writeAtomically(bytes, to: home.torrentFile(meta.id))
             let torrent = try await runtime.add(
                 ResolvedSource(source: .torrentFile(bytes), id: meta.id, metadata: meta), streaming: false,
-                seedMode: true, peers: engine.peerList, savePath: parent)
+                seedMode: true, peers: engine.config.peers, savePath: parent)
             var hints = [String]()
             if let listen = engine.listen.flatMap(HostPort.init), !["0.0.0.0", "::"].contains(listen.host) {
                 let port = listen.port == 0 ? await runtime.session.listenPort : listen.port
@@ -89,6 +98,7 @@ struct Seed: AsyncParsableCommand {
                 try await group.next()
                 group.cancelAll()
             }
+          }
         }
     }
 }

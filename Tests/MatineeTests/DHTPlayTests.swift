@@ -23,7 +23,7 @@ struct DHTPlayTests {
         let url1 = try await run1.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("http://") ? $0 : nil }
         #expect(try await HTTP.request(url1, timeout: 60).body == a)
         run1.kill()
-        #expect(try await run1.waitForExit() == 0)
+        #expect(try await run1.waitForExit() == 0, "\(run1.stderr.suffix(1500))")
         #expect(FileManager.default.fileExists(atPath: dir.path + "/viewer/session.state"))
 
         // Without the saved table, a dead bootstrap node finds nobody...

@@ -58,6 +58,8 @@ struct DefaultNetworkTests {
         let url = try await play.waitForLine(timeout: .seconds(90)) { $0.hasPrefix("http://") ? $0 : nil }
         let body = try await home.get(url)
         #expect(body == film, "\(play.stderr.suffix(2000))")
+        // With the daemon running, play is its client: the daemon streams it.
+        #expect(url.hasPrefix(base + "/stream/") && play.stderr.contains("Playing through the running Matinee"), "\(play.stderr)")
         play.kill()
         _ = try await play.waitForExit()
 

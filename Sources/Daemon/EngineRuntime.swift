@@ -1,8 +1,8 @@
 import Foundation
 import Synchronization
-import TorrentKit
+public import TorrentKit
 
-/// The engine as the CLI runs it: a session whose state (DHT routing table)
+/// The engine as Matinee runs it: a session whose state (DHT routing table)
 /// and per-torrent resume data live under Matinee's home, and which a crash
 /// cannot make lose verified data.
 ///
@@ -11,34 +11,39 @@ import TorrentKit
 /// If a run finds the marker, the last run died: the resume data may be older
 /// than the files, so it is set aside and libtorrent checks the files on disk
 /// instead, keeping every piece that was verified and written.
-final class EngineRuntime: Sendable {
-    let home: Home
-    let session: TorrentSession
+public final class EngineRuntime: Sendable {
+    public let home: Home
+    public let session: TorrentSession
+    let events: Events
     private let folder: Mutex<String>
     private let open = Mutex<[TorrentID: (torrent: Torrent, savePath: String)]>([:])
+    /// Held until the engine stops: one engine per home.
+    private let lock: Mutex<HomeLock?>
 
-    private init(home: Home, session: TorrentSession, downloadDir: String) {
+    private init(home: Home, session: TorrentSession, downloadDir: String, lock: HomeLock, events: Events) {
         self.home = home
         self.session = session
         self.folder = Mutex(downloadDir)
+        self.lock = Mutex(lock)
+        self.events = events
     }
 
     /// Where new downloads go (Settings can change it while running).
-    var downloadDir: String {
+    public var downloadDir: String {
         get { folder.withLock { $0 } }
     }
 
-    func setDownloadDir(_ path: String) throws {
+    public func setDownloadDir(_ path: String) throws {
         try Disk.checkWritable(path, what: "the download folder")
         folder.withLock { $0 = path }
     }
 
     /// The torrents open in this run, with where each is saved.
-    var torrents: [(torrent: Torrent, savePath: String)] { open.withLock { Array($0.values) } }
+    public var torrents: [(torrent: Torrent, savePath: String)] { open.withLock { Array($0.values) } }
 
     /// Removes a torrent from the engine and forgets it: no resume data, no
     /// saved .torrent, and (with `deleteFiles`) no data.
-    func remove(_ t: Torrent, deleteFiles: Bool) {
+    public func remove(_ t: Torrent, deleteFiles: Bool) {
         _ = open.withLock { $0.removeValue(forKey: t.id) }
         session.remove(t, deleteFiles: deleteFiles)
         for path in [home.resumeFile(t.id), home.dirtyMarker(t.id), home.torrentFile(t.id)] {
@@ -46,25 +51,30 @@ final class EngineRuntime: Sendable {
         }
     }
 
-    static func start(home: Home, options: EngineOptions, downloadDir: String) async throws -> EngineRuntime {
+    /// Starts the one engine of `home` for `what` (the command, for the
+    /// message a second engine gets).
+    public static func start(
+        home: Home, config: EngineConfig, downloadDir: String, for what: String, events: Events = .ignored
+    ) async throws -> EngineRuntime {
         try home.prepare()
+        let lock = try HomeLock.acquire(home, for: what)
         try Disk.checkWritable(downloadDir, what: "the download folder")
         let state = Disk.read(home.sessionStateFile, limit: 8 << 20)
         do {
-            let session = try await TorrentSession.start(options.sessionConfiguration(savedState: state))
-            if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session) }
-            let runtime = EngineRuntime(home: home, session: session, downloadDir: downloadDir)
+            let session = try await TorrentSession.start(config.sessionConfiguration(savedState: state))
+            if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session, events) }
+            let runtime = EngineRuntime(home: home, session: session, downloadDir: downloadDir, lock: lock, events: events)
             runtime.announceOnceTheDHTIsUp()
             return runtime
         } catch let e as EngineError where e.kind == .listenFailed {
-            throw CLIError("\(e.message) (is another program using that port?)")
+            throw DaemonError("\(e.message) (is another program using that port?)")
         } catch let e as EngineError {
-            throw CLIError("cannot start the engine: \(e.message)")
+            throw DaemonError("cannot start the engine: \(e.message)")
         }
     }
 
     /// Adds a torrent, resuming from what an earlier run left.
-    func add(_ r: ResolvedSource, streaming: Bool, seedMode: Bool = false, peers: [HostPort] = [],
+    public func add(_ r: ResolvedSource, streaming: Bool, seedMode: Bool = false, peers: [HostPort] = [],
              savePath: String? = nil) async throws -> Torrent {
         let crashed = FileManager.default.fileExists(atPath: home.dirtyMarker(r.id))
         var source = r.source
@@ -77,7 +87,7 @@ final class EngineRuntime: Sendable {
                 source = .torrentFile(saved)
             }
         }
-        FileManager.default.createFile(atPath: home.dirtyMarker(r.id), contents: Data())
+        _ = FileManager.default.createFile(atPath: home.dirtyMarker(r.id), contents: Data())
         var o = AddTorrentOptions(source: source, savePath: savePath ?? downloadDir)
         o.streaming = streaming
         o.seedMode = seedMode
@@ -89,9 +99,12 @@ final class EngineRuntime: Sendable {
             t = try await session.add(o)
         } catch let e as EngineError {
             try? FileManager.default.removeItem(atPath: home.dirtyMarker(r.id))
-            throw CLIError(e.message)
+            throw DaemonError(e.message)
         }
         open.withLock { $0[t.id] = (t, savePath ?? downloadDir) }
+        // A .torrent's metadata is known now: fetch it, so lists name the
+        // download at once (`knownMetadata` is filled on first use).
+        if case .torrentFile = source { _ = try? await t.metadata() }
         return t
     }
 
@@ -118,29 +131,14 @@ final class EngineRuntime: Sendable {
     }
 
     /// Keeps the .torrent of a magnet link once its metadata is known.
-    func rememberMetadata(_ t: Torrent) async {
+    public func rememberMetadata(_ t: Torrent) async {
         let path = home.torrentFile(t.id)
         guard !FileManager.default.fileExists(atPath: path), let bytes = await t.torrentFile() else { return }
         try? Disk.writeAtomically(bytes, to: path)
     }
 
-    /// Runs a command's work, then always saves state and stops the engine;
-    /// rethrows what the work threw.
-    func run(_ work: () async throws -> Void) async throws {
-        let outcome: Result<Void, any Error>
-        do {
-            try await work()
-            outcome = .success(())
-        } catch {
-            outcome = .failure(error)
-        }
-        Console.endLive()
-        await shutdown()
-        try outcome.get()
-    }
-
     /// Saves resume data and session state, then stops the engine.
-    func shutdown() async {
+    public func shutdown() async {
         let torrents = open.withLock { $0.values.map(\.torrent) }
         await withTaskGroup(of: Void.self) { group in
             for t in torrents {
@@ -150,7 +148,7 @@ final class EngineRuntime: Sendable {
                         try Disk.writeAtomically(data, to: self.home.resumeFile(t.id))
                         try? FileManager.default.removeItem(atPath: self.home.dirtyMarker(t.id))
                     } catch {
-                        Console.error("could not save resume data: \(error)")
+                        self.events.problem("could not save resume data: \(error)")
                     }
                 }
             }
@@ -159,33 +157,34 @@ final class EngineRuntime: Sendable {
             try? Disk.writeAtomically(state, to: home.sessionStateFile)
         }
         await session.shutdown()
+        lock.withLock { $0 = nil }
     }
 }
 
 /// MATINEE_ENGINE_LOG=1: peer and tracker events on stderr, for debugging a swarm.
-private func logEngineEvents(_ session: TorrentSession) {
+private func logEngineEvents(_ session: TorrentSession, _ events: Events) {
     let alerts = session.alerts()
     Task.detached {
         for await a in alerts {
             switch a {
-            case let .peerConnected(id, m): Console.error("engine: \(id.hex.prefix(8)) \(m)")
-            case let .peerDisconnected(id, _, _, m): Console.error("engine: \(id.hex.prefix(8)) \(m)")
-            case let .trackerError(id, m): Console.error("engine: \(id.hex.prefix(8)) \(m)")
-            case let .metadataReceived(id): Console.error("engine: \(id.hex.prefix(8)) metadata received")
-            case let .finished(id): Console.error("engine: \(id.hex.prefix(8)) finished")
+            case let .peerConnected(id, m): events.problem("engine: \(id.hex.prefix(8)) \(m)")
+            case let .peerDisconnected(id, _, _, m): events.problem("engine: \(id.hex.prefix(8)) \(m)")
+            case let .trackerError(id, m): events.problem("engine: \(id.hex.prefix(8)) \(m)")
+            case let .metadataReceived(id): events.problem("engine: \(id.hex.prefix(8)) metadata received")
+            case let .finished(id): events.problem("engine: \(id.hex.prefix(8)) finished")
             default: break
             }
         }
     }
 }
 
-struct TimedOut: Error {}
+public struct TimedOut: Error {}
 
 /// Runs `body`, throwing `TimedOut` if it takes longer than `limit`. The
 /// body is not awaited past the limit (a task group would wait for it, and
 /// some waits, such as for an alert that never comes, ignore cancellation);
 /// it is cancelled and left to finish on its own.
-func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
+public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
     let once = Mutex<CheckedContinuation<T, any Error>?>(nil)
     let work = Mutex<[Task<Void, Never>]>([])
     return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
@@ -210,7 +209,23 @@ func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () 
 }
 
 extension Result where Failure == any Error {
-    init(catching body: () async throws -> Success) async {
+    public init(catching body: () async throws -> Success) async {
         do { self = .success(try await body()) } catch { self = .failure(error) }
+    }
+}
+
+extension EngineRuntime {
+    /// Runs a one-shot command's work with the home's engine (`channel add`
+    /// while no daemon runs, `seed`, `publish`), then always saves state and
+    /// stops the engine; rethrows what the work threw.
+    public static func run<T: Sendable>(
+        home: Home, config: EngineConfig, downloadDir: String? = nil, for what: String, events: Events,
+        _ work: (EngineRuntime) async throws -> T
+    ) async throws -> T {
+        let runtime = try await start(home: home, config: config, downloadDir: downloadDir ?? home.downloads, for: what, events: events)
+        let outcome = await Result { try await work(runtime) }
+        events.progressDone()
+        await runtime.shutdown()
+        return try outcome.get()
     }
 }

@@ -1,78 +1,45 @@
 import Catalog
 import Foundation
-import Server
-import Streaming
+public import Server
+public import Streaming
 import Synchronization
 import TorrentKit
-
-/// MATINEE_HOME/settings.json: what the Settings page saved.
-enum SettingsFile {
-    static func load(_ home: Home) -> AppSettings? {
-        guard let bytes = Disk.read(home.settingsFile, limit: 64 << 10) else { return nil }
-        return try? JSONDecoder().decode(AppSettings.self, from: Data(bytes))
-    }
-
-    static func save(_ settings: AppSettings, _ home: Home) throws {
-        let e = JSONEncoder()
-        e.outputFormatting = [.prettyPrinted, .sortedKeys]
-        try Disk.writeAtomically(Array(try e.encode(settings)), to: home.settingsFile)
-    }
-}
-
-extension EngineOptions {
-    /// These options, with each one left at its default taken from the saved
-    /// settings: what is typed on the command line wins.
-    func merged(with s: AppSettings?) -> EngineOptions {
-        guard let s else { return self }
-        var o = self
-        if o.listen == nil && s.peerPort != 0 { o.listen = "0.0.0.0:\(s.peerPort)" }
-        if o.uploadLimit == 0 { o.uploadLimit = s.uploadLimitKiB }
-        if !o.noSeed { o.noSeed = !s.seeding }
-        if o.seedRatio == 2.0 { o.seedRatio = s.seedRatio }
-        if o.seedTime == 120.0 { o.seedTime = s.seedMinutes }
-        if !o.requireEncryption { o.requireEncryption = s.requireEncryption }
-        return o
-    }
-
-    /// The settings these options stand for.
-    func settings(downloadDir: String, httpPort: Int, cacheLimitGiB: Double) -> AppSettings {
-        AppSettings(
-            downloadDir: downloadDir, cacheLimitGiB: cacheLimitGiB, uploadLimitKiB: uploadLimit, seeding: !noSeed,
-            seedRatio: seedRatio, seedMinutes: seedTime, requireEncryption: requireEncryption,
-            peerPort: listen.flatMap(HostPort.init)?.port ?? 0, httpPort: httpPort)
-    }
-}
 
 /// The Settings and Downloads pages, done by the daemon: settings saved and
 /// applied at once where the engine allows, downloads listed and removed,
 /// sharing stopped at the seeding limits, and the cache kept under its size.
-final class DaemonLibrary: LibraryService {
-    let runtime: EngineRuntime
-    let hub: StreamHub
-    private let engine: Mutex<EngineOptions>
+public final class Library: LibraryService {
+    public let runtime: EngineRuntime
+    public let hub: StreamHub
+    let events: Events
+    private let engine: Mutex<EngineConfig>
     private let current: Mutex<AppSettings>
     /// Downloads whose sharing was stopped by the seeding limits.
     private let stopped = Mutex<Set<TorrentID>>([])
 
-    init(runtime: EngineRuntime, hub: StreamHub, engine: EngineOptions, settings: AppSettings) {
+    public init(runtime: EngineRuntime, hub: StreamHub, engine: EngineConfig, settings: AppSettings, events: Events = .ignored) {
         self.runtime = runtime
         self.hub = hub
+        self.events = events
         self.engine = Mutex(engine)
         self.current = Mutex(settings)
     }
 
     var policy: SeedingPolicy { engine.withLock { $0.seedingPolicy } }
 
-    func settings() async -> AppSettings { current.withLock { $0 } }
+    /// The user let channels name hosts to contact (Settings).
+    var trustsCatalogHosts: Bool { current.withLock { $0.catalogHosts } }
 
-    func updateSettings(_ wanted: AppSettings) async throws -> String {
+    public func settings() async -> AppSettings { current.withLock { $0 } }
+
+    public func updateSettings(_ wanted: AppSettings) async throws -> String {
         let before = current.withLock { $0 }
         let dir = URL(fileURLWithPath: wanted.downloadDir).standardizedFileURL.path
         if dir != before.downloadDir {
             do {
                 try Disk.makeDirectory(dir, what: "the download folder")
                 try runtime.setDownloadDir(dir)
-            } catch let e as CLIError {
+            } catch let e as DaemonError {
                 throw ChannelServiceError(e.message, badInput: true)
             }
         }
@@ -83,12 +50,8 @@ final class DaemonLibrary: LibraryService {
         } catch {
             throw ChannelServiceError("cannot save the settings: \(Disk.reason(error))", badInput: false)
         }
-        let options = engine.withLock { o -> EngineOptions in
-            o.uploadLimit = saved.uploadLimitKiB
-            o.noSeed = !saved.seeding
-            o.seedRatio = saved.seedRatio
-            o.seedTime = saved.seedMinutes
-            o.requireEncryption = saved.requireEncryption
+        let options = engine.withLock { o -> EngineConfig in
+            o = o.applying(saved)
             return o
         }
         current.withLock { $0 = saved }
@@ -119,7 +82,7 @@ final class DaemonLibrary: LibraryService {
         Set(hub.streams.filter { !$0.readerOffsets.isEmpty }.map(\.torrent.id))
     }
 
-    func downloads() async -> [DownloadInfo] {
+    public func downloads() async -> [DownloadInfo] {
         let watching = playing
         var out: [DownloadInfo] = []
         for (t, savePath) in downloadTorrents {
@@ -139,15 +102,32 @@ final class DaemonLibrary: LibraryService {
         return out.sorted { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
     }
 
-    func removeDownload(infoHash: String, deleteData: Bool) async throws -> String {
+    public func removeDownload(infoHash: String, deleteData: Bool) async throws -> String {
         guard let (t, _) = downloadTorrents.first(where: { $0.torrent.id.hex == infoHash }) else {
             throw ChannelServiceError("no download \(infoHash)", badInput: true)
         }
         let name = t.knownMetadata?.name ?? infoHash
         hub.unregister(t.id)
         runtime.remove(t, deleteFiles: deleteData)
-        Console.info("Removed \(name)\(deleteData ? " and its data" : "")")
+        events.info("Removed \(name)\(deleteData ? " and its data" : "")")
         return deleteData ? "Removed \(name) and deleted its data." : "Removed \(name); its files are kept."
+    }
+
+    public func addSeed(torrent bytes: [UInt8], savePath: String) async throws -> String {
+        try await apiCall {
+            let resolved = try SourceResolver.fromTorrentBytes(bytes, name: "the torrent")
+            guard let meta = resolved.metadata else { throw DaemonError("the torrent has no metadata", badInput: true) }
+            let root = savePath + "/" + meta.name
+            guard FileManager.default.fileExists(atPath: root) else {
+                throw DaemonError("\(meta.name) is not in \(savePath): nothing to share", badInput: true)
+            }
+            // Kept like a download: shared again when the daemon restarts.
+            try Disk.writeAtomically(bytes, to: runtime.home.torrentFile(meta.id))
+            let t = try await runtime.add(resolved, streaming: false, seedMode: true, savePath: savePath)
+            hub.register(t, savePath: savePath)
+            events.info("Sharing \(meta.name) (\(Format.bytes(meta.totalSize)))")
+            return "Seeding \(meta.name) (\(Format.bytes(meta.totalSize)))"
+        }
     }
 
     /// One round of upkeep (every few seconds): stops sharing what reached
@@ -158,7 +138,7 @@ final class DaemonLibrary: LibraryService {
             if case let .stop(reason) = policy.decide(t.latestStatus) {
                 stopped.withLock { _ = $0.insert(t.id) }
                 t.pause()
-                Console.info("Stopped sharing \(t.knownMetadata?.name ?? t.id.hex): \(reason)")
+                events.info("Stopped sharing: \(reason) (\(t.knownMetadata?.name ?? t.id.hex))")
             }
         }
         let limit = current.withLock { $0.cacheLimitGiB }
@@ -167,28 +147,55 @@ final class DaemonLibrary: LibraryService {
     }
 
     /// Removes finished downloads, least recently played first, until what
-    /// is stored fits `bytes`; never one being played or still downloading.
+    /// is stored fits `bytes` (`CacheTrim`).
     func trimCache(to bytes: Int64) async {
         let watching = playing
-        var entries: [(t: Torrent, size: Int64, finished: Bool, used: Date)] = []
+        var entries: [CacheTrim.Entry] = []
+        var byID: [TorrentID: Torrent] = [:]
         for (t, _) in downloadTorrents {
             let st = await t.status()
             let attributes = try? FileManager.default.attributesOfItem(atPath: runtime.home.torrentFile(t.id))
             let used = attributes?[.modificationDate] as? Date ?? .distantPast
-            entries.append((t, st.totalWantedDone, st.isFinished || st.isSeeding, used))
+            entries.append(CacheTrim.Entry(
+                id: t.id, size: st.totalWantedDone, finished: st.isFinished || st.isSeeding, playing: watching.contains(t.id), lastPlayed: used))
+            byID[t.id] = t
         }
-        var total = entries.reduce(Int64(0)) { $0 + $1.size }
-        for e in entries.sorted(by: { $0.used < $1.used }) where total > bytes {
-            guard e.finished, !watching.contains(e.t.id) else { continue }
-            let name = e.t.knownMetadata?.name ?? e.t.id.hex
-            hub.unregister(e.t.id)
-            runtime.remove(e.t, deleteFiles: true)
-            total -= e.size
-            Console.info("Cache over its limit: removed \(name) (\(Format.bytes(e.size)))")
+        for case let .evict(id) in CacheTrim.plan(entries, limit: bytes) {
+            guard let t = byID[id] else { continue }
+            let name = t.knownMetadata?.name ?? id.hex
+            let size = entries.first { $0.id == id }?.size ?? 0
+            hub.unregister(id)
+            runtime.remove(t, deleteFiles: true)
+            events.info("Cache over its limit: removed \(name) (\(Format.bytes(size)))")
         }
     }
 }
 
 extension String {
     var capitalizedFirst: String { prefix(1).uppercased() + dropFirst() }
+}
+
+extension Library {
+    /// Everything downloaded before (a saved .torrent and resume data),
+    /// seeded from where it was saved and streamable at /stream. Channel
+    /// catalogs are `Channels.seedCatalogs`'.
+    func restoreDownloads() async throws -> [Torrent] {
+        let home = runtime.home
+        var out: [Torrent] = []
+        for name in (try? FileManager.default.contentsOfDirectory(atPath: home.resumeDir)) ?? [] where name.hasSuffix(".resume") {
+            guard let id = TorrentID(string: String(name.dropLast(".resume".count))),
+                  let bytes = Disk.read(home.torrentFile(id), limit: SourceResolver.maxTorrentSize),
+                  let meta = try? TorrentMetadata(torrentFile: bytes),
+                  let resume = Disk.read(home.resumeFile(id), limit: 64 << 20),
+                  case let .bytes(path)? = (try? Bencode.decode(resume))?["save_path"]
+            else { continue }
+            let savePath = String(decoding: path, as: UTF8.self)
+            if meta.name == ChannelResolver.folderName { continue }
+            let t = try await runtime.add(
+                ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta), streaming: false, savePath: savePath)
+            hub.register(t, savePath: savePath)
+            out.append(t)
+        }
+        return out
+    }
 }

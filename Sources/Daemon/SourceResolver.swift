@@ -1,28 +1,38 @@
 import Foundation
-import TorrentKit
+public import TorrentKit
 
 #if canImport(FoundationNetworking)
     import FoundationNetworking
 #endif
 
 /// What the user named: a magnet link, a .torrent file or URL, or an info-hash.
-struct ResolvedSource {
-    let source: AddTorrentOptions.Source
-    let id: TorrentID
+public struct ResolvedSource: Sendable {
+    public let source: AddTorrentOptions.Source
+    public let id: TorrentID
     /// Known up front for .torrent files; magnets learn it from peers.
-    let metadata: TorrentMetadata?
+    public let metadata: TorrentMetadata?
     /// The trackers and web seeds the torrent names are not contacted: it
     /// comes from a stranger's channel (see `CatalogSource`).
-    var ignoreNamedHosts = false
+    public var ignoreNamedHosts = false
+
+    public init(source: AddTorrentOptions.Source, id: TorrentID, metadata: TorrentMetadata?) {
+        self.source = source
+        self.id = id
+        self.metadata = metadata
+    }
 }
 
-enum SourceResolver {
-    static let maxTorrentSize = 32 << 20
+public enum SourceResolver {
+    public static let maxTorrentSize = 32 << 20
 
-    static func resolve(_ text: String) async throws -> ResolvedSource {
+    /// `text` as the user typed it: a magnet link, an info-hash, an http(s)
+    /// URL of a .torrent, or a .torrent file's path (read here: the caller's
+    /// own file system).
+    public static func resolve(_ text: String) async throws -> ResolvedSource {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.lowercased().hasPrefix("magnet:") {
-            let id = try Magnet.torrentID(of: t)
+            let id: TorrentID
+            do { id = try Magnet.torrentID(of: t) } catch let e as EngineError { throw DaemonError(e.message, badInput: true) }
             return ResolvedSource(source: .magnet(t), id: id, metadata: nil)
         }
         if let id = TorrentID(string: t), !FileManager.default.fileExists(atPath: t) {
@@ -34,38 +44,39 @@ enum SourceResolver {
         }
         var isDir: ObjCBool = false
         guard FileManager.default.fileExists(atPath: t, isDirectory: &isDir) else {
-            throw CLIError("\"\(text)\" is not a magnet link, an info-hash, a URL or an existing .torrent file")
+            throw DaemonError("\"\(text)\" is not a magnet link, an info-hash, a URL or an existing .torrent file", badInput: true)
         }
-        guard !isDir.boolValue else { throw CLIError("\(t) is a folder, not a .torrent file") }
+        guard !isDir.boolValue else { throw DaemonError("\(t) is a folder, not a .torrent file", badInput: true) }
         guard let bytes = Disk.read(t, limit: maxTorrentSize) else {
-            throw CLIError("cannot read \(t) (unreadable, or larger than 32 MiB)")
+            throw DaemonError("cannot read \(t) (unreadable, or larger than 32 MiB)", badInput: true)
         }
         return try fromTorrentBytes(bytes, name: t)
     }
 
-    private static func fromTorrentBytes(_ bytes: [UInt8], name: String) throws -> ResolvedSource {
+    /// A .torrent's bytes; `name` says where they came from, for errors.
+    public static func fromTorrentBytes(_ bytes: [UInt8], name: String) throws -> ResolvedSource {
         do {
             let meta = try TorrentMetadata(torrentFile: bytes)
             return ResolvedSource(source: .torrentFile(bytes), id: meta.id, metadata: meta)
         } catch let e as EngineError {
-            throw CLIError("\(name): \(e.message)")
+            throw DaemonError("\(name): \(e.message)", badInput: true)
         }
     }
 
     private static func download(_ url: String) async throws -> [UInt8] {
-        guard let u = URL(string: url) else { throw CLIError("not a valid URL: \(url)") }
+        guard let u = URL(string: url) else { throw DaemonError("not a valid URL: \(url)") }
         var request = URLRequest(url: u, timeoutInterval: 30)
         request.setValue("application/x-bittorrent", forHTTPHeaderField: "Accept")
         let (data, response): (Data, URLResponse)
         do {
             (data, response) = try await URLSession.shared.data(for: request)
         } catch {
-            throw CLIError("cannot download \(url): \(error.localizedDescription)")
+            throw DaemonError("cannot download \(url): \(error.localizedDescription)")
         }
         if let http = response as? HTTPURLResponse, !(200..<300).contains(http.statusCode) {
-            throw CLIError("cannot download \(url): HTTP \(http.statusCode)")
+            throw DaemonError("cannot download \(url): HTTP \(http.statusCode)")
         }
-        guard data.count <= maxTorrentSize else { throw CLIError("\(url) is larger than 32 MiB: not a torrent file") }
+        guard data.count <= maxTorrentSize else { throw DaemonError("\(url) is larger than 32 MiB: not a torrent file") }
         return Array(data)
     }
 }

@@ -1,17 +1,21 @@
-import ArgumentParser
-import Foundation
-import TorrentKit
+public import Foundation
+public import TorrentKit
 
 /// Where Matinee keeps things. `MATINEE_HOME` puts everything in one folder;
 /// otherwise state lives in the XDG data directory and downloads in the XDG
 /// cache directory.
-struct Home {
+public struct Home: Sendable {
     /// Database, keys, resume data, session state.
-    let data: String
+    public let data: String
     /// Downloaded torrent data, unless `--download-dir` says otherwise.
-    let downloads: String
+    public let downloads: String
 
-    static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) -> Home {
+    public init(data: String, downloads: String) {
+        self.data = data
+        self.downloads = downloads
+    }
+
+    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) -> Home {
         if let h = environment["MATINEE_HOME"], !h.isEmpty {
             let root = URL(fileURLWithPath: h).standardizedFileURL.path
             return Home(data: root, downloads: root + "/downloads")
@@ -22,30 +26,32 @@ struct Home {
         return Home(data: data + "/matinee", downloads: cache + "/matinee/downloads")
     }
 
-    var resumeDir: String { data + "/resume" }
-    var torrentsDir: String { data + "/torrents" }
-    var sessionStateFile: String { data + "/session.state" }
+    public var resumeDir: String { data + "/resume" }
+    public var torrentsDir: String { data + "/torrents" }
+    public var sessionStateFile: String { data + "/session.state" }
     /// Channel keys this user publishes with (0700 folder, 0600 files).
-    var keysDir: String { data + "/keys" }
+    public var keysDir: String { data + "/keys" }
     /// The catalog index (SQLite).
-    var catalogDatabase: String { data + "/catalog.sqlite" }
+    public var catalogDatabase: String { data + "/catalog.sqlite" }
     /// Downloaded catalog torrents: <key hex>/<sequence>/matinee-catalog/.
-    var channelsDir: String { data + "/channels" }
+    public var channelsDir: String { data + "/channels" }
     /// A publisher's work folder for one channel.
-    func publishedDir(_ keyHex: String) -> String { data + "/published/" + keyHex }
+    public func publishedDir(_ keyHex: String) -> String { data + "/published/" + keyHex }
 
     /// What the Settings page saved.
-    var settingsFile: String { data + "/settings.json" }
+    public var settingsFile: String { data + "/settings.json" }
     /// Written by a running daemon: its URL and token, for CLI commands.
-    var daemonFile: String { data + "/daemon.json" }
+    public var daemonFile: String { data + "/daemon.json" }
+    /// Locked by the one engine this home may have (`HomeLock`).
+    public var lockFile: String { data + "/engine.lock" }
 
-    func resumeFile(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).resume" }
+    public func resumeFile(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).resume" }
     /// Present while a run has the torrent open; left behind by a crash.
-    func dirtyMarker(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).running" }
-    func torrentFile(_ id: TorrentID) -> String { torrentsDir + "/\(id.hex).torrent" }
+    public func dirtyMarker(_ id: TorrentID) -> String { resumeDir + "/\(id.hex).running" }
+    public func torrentFile(_ id: TorrentID) -> String { torrentsDir + "/\(id.hex).torrent" }
 
     /// Makes the folders, with a clear error if that is not possible.
-    func prepare() throws {
+    public func prepare() throws {
         for d in [data, resumeDir, torrentsDir] {
             try Disk.makeDirectory(d, what: "Matinee's data folder")
         }
@@ -53,47 +59,47 @@ struct Home {
 }
 
 /// Small file operations with one-line errors.
-enum Disk {
-    static func makeDirectory(_ path: String, what: String) throws {
+public enum Disk {
+    public static func makeDirectory(_ path: String, what: String) throws {
         do {
             try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
         } catch {
-            throw CLIError("cannot create \(what) \(path): \(reason(error))")
+            throw DaemonError("cannot create \(what) \(path): \(reason(error))")
         }
     }
 
     /// Proves a folder is writable by creating and removing a file in it.
-    static func checkWritable(_ path: String, what: String) throws {
+    public static func checkWritable(_ path: String, what: String) throws {
         try makeDirectory(path, what: what)
         let probe = path + "/.matinee-write-test-\(getpid())"
         guard FileManager.default.createFile(atPath: probe, contents: Data()) else {
-            throw CLIError("cannot write to \(what) \(path): \(String(cString: strerror(errno)))")
+            throw DaemonError("cannot write to \(what) \(path): \(String(cString: strerror(errno)))")
         }
         try? FileManager.default.removeItem(atPath: probe)
     }
 
     /// Writes through a temporary file and a rename, so a crash leaves the old
     /// file or the new one, never half of one.
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
         do {
             try Data(bytes).write(to: URL(fileURLWithPath: tmp))
-            guard rename(tmp, path) == 0 else { throw CLIError(String(cString: strerror(errno))) }
+            guard rename(tmp, path) == 0 else { throw DaemonError(String(cString: strerror(errno))) }
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)
-            throw CLIError("cannot write \(path): \(reason(error))")
+            throw DaemonError("cannot write \(path): \(reason(error))")
         }
     }
 
-    static func read(_ path: String, limit: Int) -> [UInt8]? {
+    public static func read(_ path: String, limit: Int) -> [UInt8]? {
         guard let attrs = try? FileManager.default.attributesOfItem(atPath: path),
             let size = attrs[.size] as? Int, size <= limit
         else { return nil }
         return (try? Data(contentsOf: URL(fileURLWithPath: path))).map { Array($0) }
     }
 
-    static func reason(_ error: any Error) -> String {
-        if let e = error as? CLIError { return e.message }
+    public static func reason(_ error: any Error) -> String {
+        if let e = error as? DaemonError { return e.message }
         if let e = error as? CocoaError, let u = e.userInfo[NSUnderlyingErrorKey] as? NSError {
             return String(cString: strerror(Int32(u.code)))
         }
@@ -101,25 +107,3 @@ enum Disk {
     }
 }
 
-/// Runs a command: a `CLIError` or `EngineError` becomes one line on stderr
-/// and exit status 1 (never a trace).
-func reportingErrors(_ body: () async throws -> Void) async throws {
-    do {
-        try await body()
-    } catch let e as CLIError {
-        Console.endLive()
-        Console.error(e.message)
-        throw ExitCode(1)
-    } catch let e as EngineError {
-        Console.endLive()
-        Console.error(e.message)
-        throw ExitCode(1)
-    }
-}
-
-/// An error shown to the user as one line, exit status 1.
-struct CLIError: Error, CustomStringConvertible {
-    let message: String
-    init(_ message: String) { self.message = message }
-    var description: String { message }
-}

@@ -1,0 +1,259 @@
+public import Catalog
+import Foundation
+public import Server
+public import Streaming
+import Synchronization
+public import TorrentKit
+
+/// Starting streams. `open` is the one way a file gets played: `matinee
+/// play` (in-process, or through the running daemon's `/api/streams`) and
+/// the web UI's `/api/play` all come here.
+public final class Playback: PlaybackService {
+    public let runtime: EngineRuntime
+    public let hub: StreamHub
+    public let store: CatalogStore
+    let library: Library
+    let events: Events
+    /// Signs stream URLs (the HTTP server's).
+    let capability: StreamCapability
+    /// Torrents whose peer search runs (one watcher each).
+    private let watched = Mutex<Set<TorrentID>>([])
+    /// The server's base URL, once it listens.
+    private let base = Mutex<String?>(nil)
+
+    public init(
+        runtime: EngineRuntime, hub: StreamHub, store: CatalogStore, library: Library, capability: StreamCapability,
+        events: Events = .ignored
+    ) {
+        self.runtime = runtime
+        self.hub = hub
+        self.store = store
+        self.library = library
+        self.capability = capability
+        self.events = events
+    }
+
+    func setBase(_ url: String) { base.withLock { $0 = url } }
+
+    /// The absolute capability URL of an opened stream (nil until the HTTP
+    /// server listens).
+    public func url(_ opened: Opened) -> String? {
+        base.withLock { $0 }.map { $0 + capability.sign(opened.path) }
+    }
+
+    /// What to play: the source, the file (nil: the largest video) and, for
+    /// a catalog title, a label ("Sintel (720p)").
+    public struct Choice: Sendable {
+        public var source: ResolvedSource
+        public var file: String?
+        public var label: String?
+    }
+
+    /// A stream ready to be read.
+    public struct Opened: Sendable {
+        public let torrent: Torrent
+        public let metadata: TorrentMetadata
+        public let file: TorrentMetadata.File
+        public let stream: FileStream
+        /// `/stream/<infohash>/<file>`, to be signed by the server.
+        public var path: String { "/stream/\(torrent.id.hex)/\(file.index)" }
+    }
+
+    /// `text` as `play` takes it: a title id from the catalog (with episode
+    /// and quality), or a magnet, info-hash, http(s) URL or, with
+    /// `localFiles`, a .torrent file's path (a file of that name wins over a
+    /// title). Over the HTTP API there are no local files: the client sends
+    /// a .torrent's contents.
+    public func choose(_ text: String, episode: String?, quality: String?, file: String?, localFiles: Bool = true) async throws -> Choice {
+        try await Self.choose(
+            text, episode: episode, quality: quality, file: file, localFiles: localFiles, home: runtime.home, store: store,
+            trustHosts: library.trustsCatalogHosts)
+    }
+
+    /// `choose`, before any engine runs: `store` is needed only for a title
+    /// (nil: `text` is not one).
+    public static func choose(
+        _ text: String, episode: String?, quality: String?, file: String?, localFiles: Bool, home: Home, store: CatalogStore?,
+        trustHosts: Bool
+    ) async throws -> Choice {
+        let isFile = localFiles && FileManager.default.fileExists(atPath: text)
+        if !isFile, let store, let pick = try await CatalogSource.resolve(
+            text, episode: episode, quality: quality, home: home, store: store, trustHosts: trustHosts)
+        {
+            return Choice(source: pick.resolved, file: file ?? pick.fileIndex.map(String.init), label: pick.label)
+        }
+        if episode != nil || quality != nil {
+            throw DaemonError(
+                "--episode and --quality apply to titles from the catalog; \"\(text)\" is not one (see matinee search)", badInput: true)
+        }
+        let lower = text.lowercased()
+        let remote = lower.hasPrefix("magnet:") || lower.hasPrefix("http://") || lower.hasPrefix("https://") || TorrentID(string: text) != nil
+        if !localFiles && !remote {
+            throw DaemonError("\"\(text)\" is not a title in the catalog, a magnet link, an info-hash or a URL", badInput: true)
+        }
+        return Choice(source: try await SourceResolver.resolve(text), file: file, label: nil)
+    }
+
+    /// Adds the source to the engine (once), waits for its metadata (up to
+    /// `timeout`, reporting the search as progress), and opens the chosen
+    /// file for streaming.
+    /// `probe`: size the window by the bitrate ffprobe finds (the web UI's
+    /// `/api/media` probes on its own).
+    public func open(_ choice: Choice, peers: [HostPort] = [], timeout: Duration? = nil, probe: Bool = true) async throws -> Opened {
+        let torrent = try await runtime.add(choice.source, streaming: true, peers: peers)
+        let meta = try await waitForMetadata(torrent, label: choice.label, timeout: timeout)
+        await runtime.rememberMetadata(torrent)
+        // Just played: the cache limit removes the least recently played first.
+        try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: runtime.home.torrentFile(torrent.id))
+        let file: TorrentMetadata.File
+        do {
+            file = try FileChooser.choose(meta, selector: choice.file)
+        } catch let e as EngineError {
+            throw DaemonError(e.message, badInput: true)
+        }
+        hub.register(torrent, savePath: runtime.downloadDir)
+        let reopened = hub.streams.contains { $0.torrent.id == torrent.id && $0.file.index == file.index }
+        let stream = try await hub.stream(torrent.id, fileIndex: file.index)
+        // A new stream wakes its torrent (StreamedTorrent); one played again
+        // may have been paused by the sharing limits since.
+        if reopened { await torrent.wake() }
+        watchPeers(torrent)
+        let opened = Opened(torrent: torrent, metadata: meta, file: file, stream: stream)
+        // Size the window in seconds of playback once the bitrate is known.
+        if probe, MediaType.isVideo(file.name) || MediaType.forFile(file.name).hasPrefix("audio/"), let url = url(opened) {
+            Task { if let rate = await MediaProbe.probe(url)?.bytesPerSecond { stream.setBitrate(bytesPerSecond: rate) } }
+        }
+        return opened
+    }
+
+    /// The metadata of a torrent: at once for a .torrent, from peers for a
+    /// magnet link.
+    public func waitForMetadata(_ torrent: Torrent, label: String?, timeout: Duration?) async throws -> TorrentMetadata {
+        if let m = torrent.knownMetadata { return m }
+        let clock = ContinuousClock()
+        let start = clock.now
+        let outcome = Mutex<Result<TorrentMetadata, any Error>?>(nil)
+        let waiter = Task {
+            let r = await Result(catching: { try await torrent.metadata() })
+            outcome.withLock { $0 = r }
+        }
+        defer {
+            waiter.cancel()
+            events.progressDone()
+        }
+        let name = label ?? torrent.id.hex
+        var announced = false
+        while true {
+            if let r = outcome.withLock({ $0 }) {
+                do {
+                    return try r.get()
+                } catch let e as EngineError {
+                    throw DaemonError(e.message)
+                }
+            }
+            let elapsed = clock.now - start
+            if !announced && elapsed > .seconds(1) {
+                events.info("Looking for peers for \(name)…")
+                announced = true
+            }
+            if let timeout, elapsed > timeout {
+                throw DaemonError("no peers found for \(name) within \(timeout.components.seconds) s: nobody seems to share it")
+            }
+            let st = torrent.latestStatus
+            events.progress("Looking for peers… \(st.peers) connected, \(st.knownPeers) known")
+            try await Task.sleep(for: .milliseconds(200))
+        }
+    }
+
+    /// While a played torrent has no peers and wants data, look again on a
+    /// schedule (PeerSearch) rather than at the trackers' half hour.
+    private func watchPeers(_ torrent: Torrent) {
+        guard watched.withLock({ $0.insert(torrent.id).inserted }) else { return }
+        let runtime = runtime
+        Task { [weak self] in
+            let clock = ContinuousClock()
+            let start = clock.now
+            func seconds() -> Double {
+                let d = clock.now - start
+                return Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+            }
+            var search = PeerSearch(startedAt: seconds())
+            while !Task.isCancelled, runtime.torrents.contains(where: { $0.torrent.id == torrent.id }) {
+                try? await Task.sleep(for: .seconds(1))
+                let st = torrent.latestStatus
+                if search.shouldSearch(now: seconds(), peers: st.peers, wantsData: !(st.isFinished || st.isSeeding)) {
+                    await torrent.wake()
+                }
+            }
+            _ = self?.watched.withLock { $0.remove(torrent.id) }
+        }
+    }
+
+    // MARK: PlaybackService (the web UI)
+
+    public func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String) {
+        do {
+            guard let pick = try await CatalogSource.resolve(
+                ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+            else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
+            let opened = try await open(
+                Choice(source: pick.resolved, file: pick.fileIndex.map(String.init), label: pick.label), timeout: .seconds(60), probe: false)
+            return (opened.path, pick.label)
+        } catch let e as DaemonError {
+            throw ChannelServiceError(e.message, badInput: e.badInput)
+        }
+    }
+
+    public func swarm(ref: String, episode: String?, quality: String?) async throws -> SwarmInfo {
+        let pick: CatalogSource.Pick
+        do {
+            guard let p = try await CatalogSource.resolve(
+                ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+            else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
+            pick = p
+        } catch let e as DaemonError {
+            throw ChannelServiceError(e.message, badInput: true)
+        }
+        let id = pick.resolved.id
+        if let t = runtime.session.torrent(id) {
+            let st = await t.status()
+            return SwarmInfo(source: "engine", peers: max(st.peers, st.knownPeers), seeds: st.seeds, progress: st.progress)
+        }
+        guard let n = await runtime.session.dhtPeerCount(id, timeout: .seconds(20)) else { return SwarmInfo(source: "unknown", peers: 0) }
+        return SwarmInfo(source: "dht", peers: n)
+    }
+
+    public func startStream(_ r: StreamRequest) async throws -> StreamStart {
+        try await apiCall {
+            let choice: Choice
+            if let base64 = r.torrent {
+                guard let bytes = Data(base64Encoded: base64) else { throw DaemonError("the torrent is not base64", badInput: true) }
+                choice = Choice(source: try SourceResolver.fromTorrentBytes(Array(bytes), name: r.name ?? "the .torrent"), file: r.file, label: nil)
+            } else if let text = r.source {
+                choice = try await choose(text, episode: r.episode, quality: r.quality, file: r.file, localFiles: false)
+            } else {
+                throw DaemonError("expected a source or a torrent", badInput: true)
+            }
+            let peers = (r.peers ?? []).compactMap(HostPort.init)
+            let opened = try await open(choice, peers: peers, timeout: .seconds(max(1, min(r.timeout ?? 60, 3600))))
+            return StreamStart(
+                path: opened.path, infoHash: opened.torrent.id.hex, file: opened.file.index, name: opened.file.path,
+                size: opened.file.size, label: choice.label)
+        }
+    }
+
+    public func externalPlayers() -> [String] { Player.external.filter { (try? Player.locate($0)) != nil } }
+
+    public func openExternal(player: String, url: String, title: String, start: Double) async throws -> String {
+        guard Player.external.contains(player), let path = try? Player.locate(player) else {
+            throw ChannelServiceError("\(player) is not a player Matinee can start here (it knows mpv and vlc, if installed)", badInput: true)
+        }
+        do {
+            try Player.launch(path, url: url, title: title, start: start)
+        } catch let e as DaemonError {
+            throw ChannelServiceError(e.message, badInput: false)
+        }
+        events.info("Opened \(title) in \(player)")
+        return "Playing in \(player == "vlc" ? "VLC" : player) (the link it got works for a few hours)."
+    }
+}

@@ -1,0 +1,209 @@
+import Catalog
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Server
+import Streaming
+import Synchronization
+import Testing
+import TestSupport
+
+/// The routes in-process (HummingbirdTesting), against fake services: the
+/// checks every request goes through, and each area's validation. No
+/// engine, no DHT, no sockets.
+@Suite("Routes in-process")
+struct RouteTests {
+    static let hash = "aabbccddeeff00112233445566778899aabbccdd"
+
+    struct Channels: ChannelService {
+        let calls = Calls()
+        func addChannel(address: String) async throws -> String {
+            calls.add("add \(address)")
+            if address == "nowhere" { throw ChannelServiceError("nobody holds that channel", badInput: false) }
+            throw ChannelServiceError("\"\(address)\" is not a channel address", badInput: true)
+        }
+        func removeChannel(key: String) async throws { calls.add("remove \(key)") }
+        func refreshChannel(key: String) async throws -> String { "refreshed" }
+    }
+
+    struct Playback: PlaybackService {
+        let calls = Calls()
+        func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String) {
+            throw ChannelServiceError("no title \"\(ref)\" in the catalog", badInput: true)
+        }
+        func startStream(_ r: StreamRequest) async throws -> StreamStart {
+            calls.add("stream \(r.source ?? "-") \(r.torrent ?? "-") \(r.peers ?? [])")
+            return StreamStart(path: "/stream/\(RouteTests.hash)/0", infoHash: RouteTests.hash, file: 0, name: "a.mkv", size: 10, label: nil)
+        }
+    }
+
+    struct Library: LibraryService {
+        let calls = Calls()
+        func settings() async -> AppSettings { AppSettings(downloadDir: "/tmp/d") }
+        func updateSettings(_ s: AppSettings) async throws -> String {
+            calls.add("settings \(s.downloadDir)")
+            return "Settings saved."
+        }
+        func downloads() async -> [DownloadInfo] { [] }
+        func removeDownload(infoHash: String, deleteData: Bool) async throws -> String {
+            throw ChannelServiceError("no download \(infoHash)", badInput: true)
+        }
+        func addSeed(torrent: [UInt8], savePath: String) async throws -> String {
+            calls.add("seed \(torrent.count) bytes from \(savePath)")
+            return "Seeding"
+        }
+    }
+
+    final class Calls: Sendable {
+        private let list = Mutex<[String]>([])
+        func add(_ s: String) { list.withLock { $0.append(s) } }
+        var all: [String] { list.withLock { $0 } }
+    }
+
+    let channels = Channels()
+    let playback = Playback()
+    let library = Library()
+    let dir = TempDir()
+
+    /// The server as the daemon builds it; `port` 80 lets the test
+    /// framework's "localhost" through the Host check.
+    func app(port: Int = 80) throws -> (some ApplicationProtocol, StreamServer) {
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        var server = StreamServer(hub: StreamHub(), port: port, catalog: (store, channels, playback, dir.path))
+        server.library = library
+        return (Application(router: server.router(allowlist: HostAllowlist(port: port))), server)
+    }
+
+    func json(_ object: Any) -> ByteBuffer { ByteBuffer(bytes: try! JSONSerialization.data(withJSONObject: object)) }
+
+    func headers(_ server: StreamServer, origin: String? = "http://localhost", token: Bool = true) -> HTTPFields {
+        var h: HTTPFields = [.contentType: "application/json"]
+        if let origin { h[.origin] = origin }
+        if token { h[HTTPField.Name("X-Matinee-CSRF")!] = server.token.value }
+        return h
+    }
+
+    @Test("a Host that is not this server's name and port: 421 before any route runs")
+    func host() async throws {
+        let (app, _) = try app(port: 8080)
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/titles", method: .get) { r in #expect(r.status == .misdirectedRequest) }
+            try await client.execute(uri: "/api/session", method: .get) { r in #expect(r.status == .misdirectedRequest) }
+        }
+    }
+
+    @Test("state changes need the same origin and the CSRF token; reads need neither")
+    func csrf() async throws {
+        let (app, server) = try app()
+        try await app.test(.router) { client in
+            let body = json(["address": "x"])
+            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server, origin: "http://evil.example"), body: body) { r in
+                #expect(r.status == .forbidden)
+            }
+            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server, token: false), body: body) { r in
+                #expect(r.status == .forbidden)
+            }
+            var wrong = headers(server)
+            wrong[HTTPField.Name("X-Matinee-CSRF")!] = String(repeating: "0", count: 64)
+            try await client.execute(uri: "/api/channels", method: .post, headers: wrong, body: body) { r in #expect(r.status == .forbidden) }
+            try await client.execute(uri: "/api/settings", method: .put, headers: headers(server, token: false), body: json([:])) { r in
+                #expect(r.status == .forbidden)
+            }
+            #expect(channels.calls.all.isEmpty, "no refused request reached the service")
+            // The page learns the token from its own origin.
+            try await client.execute(uri: "/api/session", method: .get) { r in
+                #expect(r.status == .ok)
+                #expect(String(buffer: r.body).contains(server.token.value))
+            }
+            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server), body: body) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+            #expect(channels.calls.all == ["add x"])
+        }
+    }
+
+    @Test("streams need a capability; a signed path for another file or torrent is refused")
+    func capability() async throws {
+        let (app, server) = try app()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/stream/\(Self.hash)/0", method: .get) { r in #expect(r.status == .forbidden) }
+            let other = server.capability.sign("/stream/\(Self.hash)/1")
+            let parts = other.split(separator: "?", maxSplits: 1)
+            try await client.execute(uri: "/stream/\(Self.hash)/0?" + parts[1], method: .get) { r in #expect(r.status == .forbidden) }
+            // A valid capability for a torrent the hub does not have: 404, not a file.
+            try await client.execute(uri: server.capability.sign("/stream/\(Self.hash)/0"), method: .get) { r in
+                #expect(r.status == .notFound)
+            }
+        }
+    }
+
+    @Test("validation: malformed bodies are 400, refusals 422, failures of the network 502, each with one message")
+    func validation() async throws {
+        let (app, server) = try app()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server), body: ByteBuffer(string: "{")) { r in
+                #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server), body: json(["address": "nowhere"])) { r in
+                #expect(r.status == .badGateway)
+                #expect(String(buffer: r.body).contains("nobody holds that channel"))
+            }
+            try await client.execute(uri: "/api/play", method: .post, headers: headers(server), body: json(["ref": "no-such-film"])) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(String(buffer: r.body).contains("no title"))
+            }
+            try await client.execute(uri: "/api/downloads/nothex", method: .delete, headers: headers(server)) { r in
+                #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/downloads/\(Self.hash)", method: .delete, headers: headers(server)) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+            // Settings the page could never produce are refused before the service sees them.
+            var bad = try JSONSerialization.jsonObject(with: JSONEncoder().encode(AppSettings(downloadDir: "/tmp/d"))) as! [String: Any]
+            bad["downloadDir"] = "relative/path"
+            try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(bad)) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(String(buffer: r.body).contains("absolute path"))
+            }
+            bad["downloadDir"] = "/tmp/elsewhere"
+            try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(bad)) { r in
+                #expect(r.status == .ok)
+            }
+            // A seed from a relative folder, or a body that is not base64: refused.
+            try await client.execute(uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "data"])) { r in
+                #expect(r.status == .unprocessableContent)
+            }
+            try await client.execute(uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "%%", "savePath": "/d"])) { r in
+                #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "/d"])) { r in
+                #expect(r.status == .created)
+            }
+            #expect(library.calls.all == ["settings /tmp/elsewhere", "seed 3 bytes from /d"])
+            try await client.execute(uri: "/api/titles?kind=opera", method: .get) { r in #expect(r.status == .badRequest) }
+            try await client.execute(uri: "/api/title?ref=nothing", method: .get) { r in #expect(r.status == .notFound) }
+        }
+    }
+
+    @Test("POST /api/streams hands the request to playback and answers with a signed path")
+    func startStream() async throws {
+        let (app, server) = try app()
+        try await app.test(.router) { client in
+            let body = json(["source": "magnet:?xt=urn:btih:\(Self.hash)", "peers": ["127.0.0.1:6881"]])
+            try await client.execute(uri: "/api/streams", method: .post, headers: headers(server), body: body) { r in
+                #expect(r.status == .created)
+                let o = try JSONSerialization.jsonObject(with: Data(buffer: r.body)) as? [String: Any]
+                let path = o?["path"] as? String ?? ""
+                let q = URLComponents(string: path)?.queryItems ?? []
+                #expect(path.hasPrefix("/stream/\(Self.hash)/0?"))
+                #expect(server.capability.allows(
+                    path: "/stream/\(Self.hash)/0", exp: q.first { $0.name == "exp" }?.value, cap: q.first { $0.name == "cap" }?.value))
+            }
+            try await client.execute(uri: "/api/streams", method: .post, headers: headers(server), body: ByteBuffer(string: "[]")) { r in
+                #expect(r.status == .badRequest)
+            }
+        }
+        #expect(playback.calls.all == ["stream magnet:?xt=urn:btih:\(Self.hash) - [\"127.0.0.1:6881\"]"])
+    }
+}
