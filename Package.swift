@@ -2,7 +2,7 @@
 import PackageDescription
 
 // libtorrent's pkg-config defines, which SwiftPM drops ("prohibited flags"):
-// see ../shared/notes/libtorrent.md. A missing TORRENT_USE_LIBCRYPTO only shows
+// see docs/libtorrent.md. A missing TORRENT_USE_LIBCRYPTO only shows
 // up at link time, as an undefined libtorrent::builtin::hasher.
 let libtorrentDefines: [CXXSetting] = [
     "TORRENT_LINKING_SHARED", "BOOST_ASIO_ENABLE_CANCELIO", "BOOST_ASIO_NO_DEPRECATED",

@@ -223,10 +223,8 @@ public struct ChannelResolver: Sendable {
         }
         let doc = try CatalogDocument.decode(json)
         try doc.validate(key: key, sequence: sequence)
-        let root = URL(fileURLWithPath: files).resolvingSymlinksInPath().path
         for p in doc.referencedPaths {
-            let abs = URL(fileURLWithPath: files + "/" + p).resolvingSymlinksInPath().path
-            guard abs.hasPrefix(root + "/"), FileManager.default.fileExists(atPath: abs) else {
+            guard let abs = ContainedPath.resolve(files + "/" + p, under: files), FileManager.default.fileExists(atPath: abs) else {
                 throw CatalogError(.unsafePath, "the catalog refers to \(p), which is not in the catalog torrent")
             }
         }

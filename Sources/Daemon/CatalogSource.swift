@@ -69,7 +69,7 @@ public enum CatalogSource {
         // Hosts named in a catalog (its torrentURL and webSeeds, and the
         // trackers and web seeds inside the torrents it ships) are contacted
         // only for the channel that comes with Matinee, or when the user
-        // allowed it in Settings (notes/security.md: a stranger's catalog must
+        // allowed it in Settings (docs/threat_model.md: a stranger's catalog must
         // not make this machine contact a host of its choosing). Peers come
         // from the DHT, PEX and LSD.
         let trusted = try await store.channel(entry.channelKey)?.isLocal == true || trustHosts

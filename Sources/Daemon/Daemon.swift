@@ -52,7 +52,7 @@ public final class MatineeDaemon: Sendable {
     public let channels: Channels
     public let server: StreamServer
     let events: Events
-    private let state = Mutex<(group: ServiceGroup?, stopping: Bool, base: String?)>((nil, false, nil))
+    private let state = Mutex<(group: ServiceGroup?, stopping: Bool, base: String?, failure: (any Error)?)>((nil, false, nil, nil))
 
     private init(
         home: Home, options: DaemonOptions, runtime: EngineRuntime, store: CatalogStore, hub: StreamHub, library: Library,
@@ -114,8 +114,8 @@ public final class MatineeDaemon: Sendable {
             .init(service: HTTPService(server: server) { listening.yield($0) }, serviceName: "http"),
             .init(
                 service: StartService(daemon: self, ports: ports, ready: ready, onReady: onReady, session: session),
-                successTerminationBehavior: session == nil ? .ignore : .gracefullyShutdownGroup,
-                failureTerminationBehavior: .gracefullyShutdownGroup, serviceName: "start"),
+                successTerminationBehavior: .gracefullyShutdownGroup, failureTerminationBehavior: .gracefullyShutdownGroup,
+                serviceName: "start"),
         ]
         let library = library
         services.append(.init(
@@ -147,6 +147,12 @@ public final class MatineeDaemon: Sendable {
         }
         if stopNow { Task { await group.triggerGracefulShutdown() } }
         try await group.run()
+        if let failure = state.withLock({ $0.failure }) { throw failure }
+    }
+
+    /// What the session threw, rethrown by `run` once everything stopped.
+    fileprivate func sessionFailed(_ error: any Error) {
+        state.withLock { $0.failure = $0.failure ?? error }
     }
 
     /// Shuts the daemon down gracefully (the CLI calls this on SIGINT or SIGTERM).
@@ -218,10 +224,15 @@ private struct StartService: Service {
             do {
                 try await cancelWhenGracefulShutdown { try await session(base) }
             } catch is CancellationError {
+            } catch {
+                daemon.sessionFailed(error)
             }
-        } else {
-            try? await gracefulShutdown()
+            // The session is over: the daemon stops. This service returns in
+            // its turn of the shutdown (returning earlier, while the jobs
+            // after it still stop, is "finished unexpectedly" to the group).
+            await daemon.stop()
         }
+        try? await gracefulShutdown()
     }
 }
 

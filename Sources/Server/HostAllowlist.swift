@@ -45,7 +45,7 @@ struct HostCheckMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// Headers every response carries (notes/security.md).
+/// Headers every response carries (docs/threat_model.md).
 struct SecurityHeadersMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response

@@ -2,7 +2,7 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 
-/// State changes only from our own pages (notes/security.md): on every
+/// State changes only from our own pages (docs/threat_model.md): on every
 /// method but GET and HEAD, `Origin` must be this server's own origin (if a
 /// browser sent none, `Sec-Fetch-Site` must be same-origin or none), and the
 /// `X-Matinee-CSRF` header must carry this run's token, which only a page

@@ -1,7 +1,7 @@
 import Crypto
 public import Foundation
 
-/// Short-lived capability URLs for streams (notes/security.md): a stream URL
+/// Short-lived capability URLs for streams (docs/threat_model.md): a stream URL
 /// carries `exp` (Unix seconds) and `cap`, an HMAC-SHA256 over the path and
 /// the expiry under a key that lives only as long as this process. A web page
 /// cannot make one, so it cannot play, probe or time what is in the library;

@@ -2,7 +2,7 @@ import Foundation
 
 /// SRT (or WebVTT) to WebVTT for the browser, with every tag stripped and
 /// text escaped: subtitle files come from strangers, and players have been
-/// taken over through them ("Hacked in Translation", notes/security.md).
+/// taken over through them ("Hacked in Translation", docs/threat_model.md).
 /// Size-limited; malformed cues are skipped, never fatal.
 public enum SubtitleConverter {
     public static let maxInputBytes = 2 << 20

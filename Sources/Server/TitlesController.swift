@@ -3,6 +3,7 @@ import Foundation
 import Hummingbird
 import NIOCore
 import NIOPosix
+import TorrentKit
 
 /// The catalog's titles (docs/api.md): search, one title, its artwork and subtitles.
 struct TitlesController<Context: RequestContext> {
@@ -51,9 +52,7 @@ struct TitlesController<Context: RequestContext> {
         guard let ref = p.get("ref"), let entry = try await store.title(ref: ref) else { throw HTTPError(.notFound) }
         let file = p.get("kind") == "backdrop" ? entry.backdropFile : entry.posterFile
         guard let file else { throw HTTPError(.notFound) }
-        let root = URL(fileURLWithPath: artRoot).resolvingSymlinksInPath().path + "/"
-        let resolved = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
-        guard resolved.hasPrefix(root) else { throw HTTPError(.notFound) }
+        guard let resolved = ContainedPath.resolve(file, under: artRoot) else { throw HTTPError(.notFound) }
         let type = resolved.lowercased().hasSuffix(".png") ? "image/png" : "image/jpeg"
         let data: Data = try await NIOThreadPool.singleton.runIfActive {
             guard let d = FileManager.default.contents(atPath: resolved), d.count <= 5 << 20 else { throw HTTPError(.notFound) }
@@ -74,9 +73,7 @@ struct TitlesController<Context: RequestContext> {
               let channel = try await store.channel(entry.channelKey)
         else { throw HTTPError(.notFound) }
         let file = "\(artRoot)/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/\(subs[index].path)"
-        let root = URL(fileURLWithPath: artRoot).resolvingSymlinksInPath().path + "/"
-        let resolved = URL(fileURLWithPath: file).resolvingSymlinksInPath().path
-        guard resolved.hasPrefix(root) else { throw HTTPError(.notFound) }
+        guard let resolved = ContainedPath.resolve(file, under: artRoot) else { throw HTTPError(.notFound) }
         // A converted stream that starts at `shift` seconds counts from 0.
         let shift = max(0, min(Double(p.get("shift") ?? "") ?? 0, 360_000))
         let vtt: String = try await NIOThreadPool.singleton.runIfActive {

@@ -154,9 +154,7 @@ public final class FileStream: Sendable {
     /// The file's path on disk, refused if it resolves outside the download
     /// folder (a symlink planted in the way, say).
     func resolvedPath() throws -> String {
-        let root = URL(fileURLWithPath: savePath).resolvingSymlinksInPath().path
-        let full = URL(fileURLWithPath: savePath + "/" + file.path).resolvingSymlinksInPath().path
-        guard full.hasPrefix(root.hasSuffix("/") ? root : root + "/") else {
+        guard let full = ContainedPath.resolve(savePath + "/" + file.path, under: savePath) else {
             throw EngineError(.unsafePath, "refusing to read \(file.path): it resolves outside the download folder")
         }
         return full

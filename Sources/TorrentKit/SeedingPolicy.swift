@@ -1,5 +1,5 @@
 /// When to stop sharing a finished torrent. libtorrent's own ratio and time
-/// limits only affect queueing (notes/libtorrent.md), so Matinee decides here
+/// limits only affect queueing (docs/libtorrent.md), so Matinee decides here
 /// and pauses the torrent itself.
 public struct SeedingPolicy: Sendable, Equatable {
     /// False: share nothing once the download is done (`--no-seed`).

@@ -125,7 +125,7 @@ public struct SessionConfiguration: Sendable {
         }
         if dhtNodes != nil {
             // A private DHT (tests, a LAN): no public routers, and the loopback
-            // relaxations from notes/libtorrent.md.
+            // relaxations from docs/libtorrent.md.
             s += [
                 // Not as bootstrap routers: libtorrent never puts those in its
                 // routing table. TorrentSession adds each with add_dht_node.

@@ -3,7 +3,7 @@ import Testing
 import TestSupport
 
 /// The daemon's HTTP API (docs/api.md) against a real channel on a private
-/// DHT: the routes, and the refusals of notes/security.md.
+/// DHT: the routes, and the refusals of docs/threat_model.md.
 @Suite("HTTP API of serve", .serialized)
 struct APITests {
     @Test("titles, one title, artwork and channels; state changes need our Origin and the CSRF token; no CORS")

@@ -187,7 +187,7 @@ struct ChannelTests {
         #expect(try await serve.waitForExit() == 0)
     }
 
-    /// notes/security.md: a stranger's catalog must not make this machine
+    /// docs/threat_model.md: a stranger's catalog must not make this machine
     /// contact a host of its choosing. Its torrents name a tracker and a web
     /// seed (publish --tracker, --web-seed); the fixture server is both and
     /// logs every request.

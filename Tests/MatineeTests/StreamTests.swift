@@ -149,7 +149,7 @@ struct StreamTests {
         #expect(st.header("X-Content-Type-Options") == "nosniff")
         #expect(st.header("Access-Control-Allow-Origin") == nil)
 
-        // Stream URLs carry a capability (notes/security.md): without one, with
+        // Stream URLs carry a capability (docs/threat_model.md): without one, with
         // another file's, or with its expiry changed, nothing is served, and
         // nothing tells whether the file exists.
         let bare = url.components(separatedBy: "?")[0]
