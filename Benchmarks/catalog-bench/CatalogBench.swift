@@ -25,7 +25,8 @@ enum CatalogBench {
         // anyone's real catalog.
         var rng = SplitMix(seed: 42)
         let syllables = ["ka", "lo", "mi", "ra", "sen", "to", "vel", "dor", "an", "is", "mar", "quin", "zu", "pe", "gra", "hol"]
-        let words: [String] = (0..<4000).map { _ in (0..<(2 + rng.next() % 3)).map { _ in syllables[rng.next() % syllables.count] }.joined() }
+        let words: [String] = (0..<4000).map { _ in (0..<(2 + rng.next() % 3)).map { _ in syllables[rng.next() % syllables.count] }.joined()
+        }
         let genres = ["Animation", "Drama", "Comedy", "Documentary", "Fantasy", "Science Fiction", "Thriller", "Family"]
 
         func sentence(_ n: Int) -> String { (0..<n).map { _ in words[rng.next() % words.count] }.joined(separator: " ") }
@@ -92,7 +93,9 @@ enum CatalogBench {
         }
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
-        print("\(titleCount) titles in \(channelCount) channels: import \(String(format: "%.2f", ms(importTime) / 1000)) s, validation \(String(format: "%.2f", ms(validateTime) / 1000)) s")
+        print(
+            "\(titleCount) titles in \(channelCount) channels: import \(String(format: "%.2f", ms(importTime) / 1000)) s, validation \(String(format: "%.2f", ms(validateTime) / 1000)) s"
+        )
         print("")
         print("| query | hits | FTS5 p50 (ms) | FTS5 p99 (ms) | LIKE p50 (ms) | LIKE p99 (ms) | LIKE / FTS5 (p50) |")
         print("|---|---|---|---|---|---|---|")
@@ -117,7 +120,9 @@ enum CatalogBench {
                 like.append(ms(d))
             }
             let f50 = percentile(fts, 0.5), f99 = percentile(fts, 0.99), l50 = percentile(like, 0.5), l99 = percentile(like, 0.99)
-            print("| \(name) | \(hits) | \(String(format: "%.2f", f50)) | \(String(format: "%.2f", f99)) | \(String(format: "%.2f", l50)) | \(String(format: "%.2f", l99)) | \(String(format: "%.1fx", l50 / max(f50, 0.001))) |")
+            print(
+                "| \(name) | \(hits) | \(String(format: "%.2f", f50)) | \(String(format: "%.2f", f99)) | \(String(format: "%.2f", l50)) | \(String(format: "%.2f", l99)) | \(String(format: "%.1fx", l50 / max(f50, 0.001))) |"
+            )
         }
 
     }

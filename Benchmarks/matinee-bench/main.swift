@@ -42,7 +42,8 @@ while let a = args.popFirst() {
     case "--rounds": config.rounds = value()
     case "--compare-disk-io": config.compareDiskIO = true
     case "-h", "--help":
-        print("""
+        print(
+            """
             usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N] [--bitrate-kibps N] [--rounds N] [--compare-disk-io]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
             and with libtorrent's sequential download, and prints the figures side by side.
@@ -91,17 +92,20 @@ struct PlaybackModel {
 let dir = TempDir("matinee-bench")
 let size = config.fileMiB << 20
 let piece = config.pieceKiB << 10
-log("Making a \(config.fileMiB) MiB file, \(config.pieceKiB) KiB pieces; \(config.seeders) seeders at \(config.seederKiBps) KiB/s each; reader at \(config.bitrateKiBps) KiB/s")
+log(
+    "Making a \(config.fileMiB) MiB file, \(config.pieceKiB) KiB pieces; \(config.seeders) seeders at \(config.seederKiBps) KiB/s each; reader at \(config.bitrateKiBps) KiB/s"
+)
 try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
 
 @MainActor func startSeeders() async throws -> [LibtorrentSeeder] {
     var seeders = [LibtorrentSeeder]()
     let torrent = dir.path + "/film.torrent"
     for i in 0..<config.seeders {
-        seeders.append(try await LibtorrentSeeder.start(
-            data: dir.path + "/data/film.bin", torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
-            torrentIn: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? nil : torrent,
-            uploadLimit: config.seederKiBps << 10, pieceSize: piece))
+        seeders.append(
+            try await LibtorrentSeeder.start(
+                data: dir.path + "/data/film.bin", torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
+                torrentIn: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? nil : torrent,
+                uploadLimit: config.seederKiBps << 10, pieceSize: piece))
     }
     return seeders
 }
@@ -119,7 +123,9 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
         return try await measure(url: url, t0: t0, measureStalls: measureStalls)
     } catch {
         // What matinee said, for a failure seen only in a long run.
-        throw TestFailure("\(error)\nmatinee \(p.isRunning ? "still running" : "exited \(p.process.terminationStatus)"); its stderr ends:\n\(p.stderr.suffix(4000))")
+        throw TestFailure(
+            "\(error)\nmatinee \(p.isRunning ? "still running" : "exited \(p.process.terminationStatus)"); its stderr ends:\n\(p.stderr.suffix(4000))"
+        )
     }
 }
 
@@ -245,10 +251,12 @@ func median(_ xs: [Double]) -> Double {
 
 func row(_ name: String, _ a: Double, _ b: Double) -> String {
     let ratio = a > 0 ? b / a : .infinity
-    return "| \(name) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) | \(a == 0 && b == 0 ? "-" : String(format: "%.1fx", ratio)) |"
+    return
+        "| \(name) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) | \(a == 0 && b == 0 ? "-" : String(format: "%.1fx", ratio)) |"
 }
 
-print("""
+print(
+    """
     | metric (median of \(config.rounds)) | matinee | libtorrent sequential | baseline / matinee |
     |---|---|---|---|
     """)
@@ -256,13 +264,19 @@ print(row("first 4 MiB at offset 0 (s)", median(ours.map(\.start)), median(their
 for (i, pct) in [25, 50, 75].enumerated() {
     print(row("first byte after seek to \(pct)% (s)", median(ours.map { $0.seeks[i] }), median(theirs.map { $0.seeks[i] })))
 }
-print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", median(stallsOurs.map { Double($0.stalls) }), median(theirs.map { Double($0.stalls) })))
+print(
+    row(
+        "stalls at \(config.bitrateKiBps) KiB/s (count)", median(stallsOurs.map { Double($0.stalls) }),
+        median(theirs.map { Double($0.stalls) })))
 print(row("time stalled (s)", median(stallsOurs.map(\.stallSeconds)), median(theirs.map(\.stallSeconds))))
 print("")
-print("swarm: \(config.seeders) seeders x \(config.seederKiBps) KiB/s = \(config.seeders * config.seederKiBps) KiB/s; file \(config.fileMiB) MiB, \(config.pieceKiB) KiB pieces; reader \(config.bitrateKiBps) KiB/s with a \(Int(config.bufferSeconds)) s buffer")
+print(
+    "swarm: \(config.seeders) seeders x \(config.seederKiBps) KiB/s = \(config.seeders * config.seederKiBps) KiB/s; file \(config.fileMiB) MiB, \(config.pieceKiB) KiB pieces; reader \(config.bitrateKiBps) KiB/s with a \(Int(config.bufferSeconds)) s buffer"
+)
 
 if config.compareDiskIO {
-    print("""
+    print(
+        """
 
         | metric (median of \(config.rounds)) | matinee, POSIX disk I/O | matinee, mmap disk I/O | mmap / POSIX |
         |---|---|---|---|

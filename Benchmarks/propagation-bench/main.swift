@@ -37,7 +37,8 @@ while let a = args.popFirst() {
     case "--dht-nodes": parsed.dhtNodes = Int(value())
     case "--speedup": parsed.speedup = min(max(1, value()), 16)
     case "-h", "--help":
-        print("""
+        print(
+            """
             usage: propagation-bench [--subscribers N] [--dht-nodes N] [--speedup K]
             N subscribers (default 100) follow a channel on a loopback DHT of N python3-libtorrent
             nodes (default 16); a new version is published, its publisher goes offline once one
@@ -83,7 +84,8 @@ struct Channel: Sendable {
     var address: ChannelAddress { ChannelAddress(publicKey: publicKey)! }
 }
 
-let hourly = RefreshSchedule(interval: .seconds(3600) / config.speedup, jitter: 0, republishInterval: daemon.republishInterval / config.speedup)
+let hourly = RefreshSchedule(
+    interval: .seconds(3600) / config.speedup, jitter: 0, republishInterval: daemon.republishInterval / config.speedup)
 let channels = [
     Channel(name: "daemon policy", key: Curve25519.Signing.PrivateKey(), schedule: schedule, reputOnReceipt: true),
     Channel(name: "old policy", key: Curve25519.Signing.PrivateKey(), schedule: hourly, reputOnReceipt: false),
@@ -154,7 +156,6 @@ for batch in stride(from: 0, to: config.subscribers, by: 10) {
 }
 log("set-up: \(Int(seconds(ContinuousClock.now - started))) s")
 
-
 /// When each subscriber got version 2, how long the refresh that found it
 /// took, and when the publisher went offline.
 final class Record: Sendable {
@@ -174,7 +175,9 @@ func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscr
     let record = Record()
     let nodes = (try? await publish(channel, 2, from: publisher)) ?? 0
     let t0 = ContinuousClock.now
-    log("\(channel.name): version 2 put on \(nodes) DHT nodes; refresh every \(seconds(channel.schedule.interval)) s +/- \(Int(channel.schedule.jitter * 100))%")
+    log(
+        "\(channel.name): version 2 put on \(nodes) DHT nodes; refresh every \(seconds(channel.schedule.interval)) s +/- \(Int(channel.schedule.jitter * 100))%"
+    )
     let cap = channel.schedule.interval * 1.5
     let address = channel.address
     await withTaskGroup(of: Void.self) { group in
@@ -198,10 +201,11 @@ func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscr
                         record.refreshes.withLock { $0.append(seconds(ContinuousClock.now - began)) }
                         record.found.withLock { $0.append((seconds(began - t0), seconds(ContinuousClock.now - began))) }
                         if channel.reputOnReceipt, let c = try? await sub.store.channel(address.hex), let v = c.pointerValue,
-                           let sig = c.pointerSignature, let seq = c.pointerSequence
+                            let sig = c.pointerSignature, let seq = c.pointerSequence
                         {
                             _ = await sub.session.dhtPut(
-                                DHTMutableItem(publicKey: channel.publicKey, salt: [], sequence: seq, value: Array(v), signature: Array(sig)))
+                                DHTMutableItem(
+                                    publicKey: channel.publicKey, salt: [], sequence: seq, value: Array(v), signature: Array(sig)))
                         }
                         return
                     }
@@ -211,7 +215,9 @@ func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscr
         }
         group.addTask {
             // The publisher goes offline once one subscriber has version 2.
-            while record.arrivals.withLock({ $0.isEmpty }), ContinuousClock.now - t0 < cap { try? await Task.sleep(for: .milliseconds(200)) }
+            while record.arrivals.withLock({ $0.isEmpty }), ContinuousClock.now - t0 < cap {
+                try? await Task.sleep(for: .milliseconds(200))
+            }
             await publisher.shutdown()
             record.publisherOff.withLock { $0 = seconds(ContinuousClock.now - t0) }
         }
@@ -222,7 +228,9 @@ func measure(_ channel: Channel, publisher: TorrentSession, subscribers: [Subscr
                 let n = record.arrivals.withLock { $0.count }
                 if n != last || Int(seconds(ContinuousClock.now - t0)) % 60 < 15 {
                     let misses = record.misses.withLock { $0 }.sorted { $0.value > $1.value }.prefix(3).map { "\($0.value)x \($0.key)" }
-                    log("\(channel.name): \(Int(seconds(ContinuousClock.now - t0))) s: \(n)/\(config.subscribers) have version 2; misses: \(misses.joined(separator: "; "))")
+                    log(
+                        "\(channel.name): \(Int(seconds(ContinuousClock.now - t0))) s: \(n)/\(config.subscribers) have version 2; misses: \(misses.joined(separator: "; "))"
+                    )
                 }
                 last = n
                 if n == config.subscribers { return }
@@ -251,14 +259,17 @@ func quantile(_ times: [Double], _ p: Double) -> Double? {
     let need = Int((p * Double(n)).rounded(.up))
     return need > 0 && need <= times.count ? times[need - 1] : nil
 }
-print("propagation of a new catalog version: \(n) subscribers, \(config.dhtNodes) python DHT nodes on loopback, intervals divided by \(config.speedup)")
+print(
+    "propagation of a new catalog version: \(n) subscribers, \(config.dhtNodes) python DHT nodes on loopback, intervals divided by \(config.speedup)"
+)
 for (c, r) in zip(channels, records) {
     let times = r.arrivals.withLock { $0.sorted() }
     let took = r.refreshes.withLock { $0.sorted() }
     // At the daemon's real intervals: the schedule's part scaled back up,
     // the lookup and download as measured.
     let real = r.found.withLock { $0.map { $0.began * config.speedup + $0.took }.sorted() }
-    print("""
+    print(
+        """
 
         \(c.name): refresh every \(f(seconds(c.schedule.interval))) +/- \(Int(c.schedule.jitter * 100))% (\(minutes(seconds(c.schedule.interval) * config.speedup)) at real intervals), \(c.reputOnReceipt ? "re-put on receipt" : "no re-put on receipt")
           publisher offline after \(f(r.publisherOff.withLock { $0 })); the refresh that found version 2 took median \(f(took.isEmpty ? nil : took[took.count / 2])), at most \(f(took.last))

@@ -14,7 +14,9 @@ public struct CatalogDocument: Codable, Sendable, Equatable {
     public var expires: String
     public var titles: [Title]
 
-    public init(schema: Int = CatalogDocument.schemaVersion, channel: ChannelInfo, sequence: Int64, issued: Date, expires: Date, titles: [Title]) {
+    public init(
+        schema: Int = CatalogDocument.schemaVersion, channel: ChannelInfo, sequence: Int64, issued: Date, expires: Date, titles: [Title]
+    ) {
         self.schema = schema
         self.channel = channel
         self.sequence = sequence
@@ -193,7 +195,7 @@ public struct CatalogDocument: Codable, Sendable, Equatable {
         for (n, t) in titles.enumerated() {
             let at = "titles[\(n)]"
             guard t.id.utf8.count >= 1, t.id.utf8.count <= 64,
-                  t.id.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 })
+                t.id.utf8.allSatisfy({ (97...122).contains($0) || (48...57).contains($0) || $0 == 45 })
             else { throw bad("\(at).id must be 1-64 characters of a-z, 0-9 and -") }
             guard ids.insert(t.id).inserted else { throw bad("the id \(t.id) appears twice") }
             try Self.text(t.title, "\(at).title", min: 1, max: 300)

@@ -185,7 +185,8 @@ public final class CatalogStore: Sendable {
         }
         try await db.write { db in
             try db.execute(
-                sql: "INSERT OR REPLACE INTO history (channelKey, titleId, episode, position, duration, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
+                sql:
+                    "INSERT OR REPLACE INTO history (channelKey, titleId, episode, position, duration, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [entry.channelKey, entry.document.id, episode, position, duration, RFC3339.string(Date())])
         }
     }
@@ -390,9 +391,10 @@ public final class CatalogStore: Sendable {
             var ambiguous = Set<String>()
             if !ids.isEmpty {
                 let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-                ambiguous = Set(try String.fetchAll(
-                    db, sql: "SELECT titleId FROM title WHERE titleId IN (\(marks)) GROUP BY titleId HAVING COUNT(*) > 1",
-                    arguments: StatementArguments(Array(ids))))
+                ambiguous = Set(
+                    try String.fetchAll(
+                        db, sql: "SELECT titleId FROM title WHERE titleId IN (\(marks)) GROUP BY titleId HAVING COUNT(*) > 1",
+                        arguments: StatementArguments(Array(ids))))
             }
             // Group by work first (cheap), then decode only what is returned.
             var order: [String] = []

@@ -21,7 +21,7 @@ public struct ChannelAddress: Hashable, Sendable, CustomStringConvertible {
         if t.lowercased().hasPrefix("matinee:") {
             let body = String(t.dropFirst("matinee:".count))
             guard body.utf8.count == 52, let key = Base32.decode(body), key.count == 32,
-                  Base32.encode(key) == body.lowercased()
+                Base32.encode(key) == body.lowercased()
             else { return nil }
             self.init(publicKey: key)
             return

@@ -232,7 +232,7 @@ public struct ChannelResolver: Sendable {
             for s in t.allSources {
                 guard let p = s.torrent else { continue }
                 guard let bytes = readLimited(files + "/" + p, limit: 32 << 20), let m = try? TorrentMetadata(torrentFile: bytes),
-                      m.id.hex == s.infohash.lowercased()
+                    m.id.hex == s.infohash.lowercased()
                 else {
                     throw CatalogError(.malformed, "the catalog's \(p) is not the torrent \(s.infohash)")
                 }

@@ -221,7 +221,7 @@ public struct LibraryScanner: Sendable {
         if names.contains("title.json") {
             let path = root + "/" + item.folder + "/title.json"
             if let data = FileManager.default.contents(atPath: path), data.count < 1 << 20,
-               let m = try? JSONDecoder().decode(Metadata.self, from: data)
+                let m = try? JSONDecoder().decode(Metadata.self, from: data)
             {
                 item.metadata = m
             } else {

@@ -79,9 +79,11 @@ public struct Publisher: Sendable {
             throw CatalogError(.library, "nothing to publish in \(library): no Movies/ or Shows/ titles found (see matinee publish --help)")
         }
         try makeDirectory(workDir + "/torrents")
-        var cache = (try? JSONDecoder().decode(SourceCache.self, from: Data(contentsOf: URL(fileURLWithPath: workDir + "/sources.json"))))
+        var cache =
+            (try? JSONDecoder().decode(SourceCache.self, from: Data(contentsOf: URL(fileURLWithPath: workDir + "/sources.json"))))
             ?? SourceCache()
-        var state = (try? JSONDecoder().decode(State.self, from: Data(contentsOf: URL(fileURLWithPath: workDir + "/state.json"))))
+        var state =
+            (try? JSONDecoder().decode(State.self, from: Data(contentsOf: URL(fileURLWithPath: workDir + "/state.json"))))
             ?? State()
         var warnings = scan.warnings
 
@@ -94,10 +96,11 @@ public struct Publisher: Sendable {
             var st = stat()
             guard lstat(abs, &st) == 0 else { continue }
             let mtime = Double(st.st_mtim.tv_sec) + Double(st.st_mtim.tv_nsec) / 1e9
-            if let c = cache.files[v.path], c.size == Int64(st.st_size), c.mtime == mtime, c.webSeeds == webSeeds, c.trackers ?? [] == trackers,
-               let id = TorrentID(string: c.infohash),
-               let bytes = try? Array(Data(contentsOf: URL(fileURLWithPath: workDir + "/torrents/\(c.infohash).torrent"))),
-               (try? TorrentMetadata(torrentFile: bytes))?.id == id
+            if let c = cache.files[v.path], c.size == Int64(st.st_size), c.mtime == mtime, c.webSeeds == webSeeds,
+                c.trackers ?? [] == trackers,
+                let id = TorrentID(string: c.infohash),
+                let bytes = try? Array(Data(contentsOf: URL(fileURLWithPath: workDir + "/torrents/\(c.infohash).torrent"))),
+                (try? TorrentMetadata(torrentFile: bytes))?.id == id
             {
                 progress(.reused(file: v.path))
                 sources[v.path] = Seedable(id: id, torrent: bytes, savePath: (abs as NSString).deletingLastPathComponent, name: v.path)
@@ -111,7 +114,8 @@ public struct Publisher: Sendable {
             }
             let meta = try TorrentMetadata(torrentFile: bytes)
             try write(bytes, to: workDir + "/torrents/\(meta.id.hex).torrent")
-            cache.files[v.path] = .init(size: Int64(st.st_size), mtime: mtime, webSeeds: webSeeds, trackers: trackers, infohash: meta.id.hex)
+            cache.files[v.path] = .init(
+                size: Int64(st.st_size), mtime: mtime, webSeeds: webSeeds, trackers: trackers, infohash: meta.id.hex)
             sources[v.path] = Seedable(id: meta.id, torrent: bytes, savePath: (abs as NSString).deletingLastPathComponent, name: v.path)
             hashed += 1
         }
@@ -160,7 +164,8 @@ public struct Publisher: Sendable {
                     let srcs = try e.videos.compactMap { try source($0, subtitles: subs, sources: sources, staging: staging) }
                     guard !srcs.isEmpty else { continue }
                     seasons[e.season, default: []].append(
-                        CatalogDocument.Episode(number: e.number, title: e.title.map { String($0.prefix(300)) }, sources: Array(srcs.prefix(20))))
+                        CatalogDocument.Episode(
+                            number: e.number, title: e.title.map { String($0.prefix(300)) }, sources: Array(srcs.prefix(20))))
                 }
                 t.seasons = seasons.keys.sorted().map { CatalogDocument.Season(number: $0, episodes: seasons[$0]!) }
             }
@@ -243,7 +248,8 @@ public struct Publisher: Sendable {
     static func webSeed(_ base: String, for rel: String) -> String {
         guard base.hasSuffix("/") else { return base }
         let encoded = rel.split(separator: "/").map {
-            String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#"))) ?? String($0)
+            String($0).addingPercentEncoding(withAllowedCharacters: .urlPathAllowed.subtracting(CharacterSet(charactersIn: "/?#")))
+                ?? String($0)
         }
         return base + encoded.joined(separator: "/")
     }

@@ -32,8 +32,10 @@ public enum ChannelPointer {
         return id
     }
 
-    public static func item(pointingAt catalogTorrent: TorrentID, sequence: Int64, salt: [UInt8] = [],
-                            key: Curve25519.Signing.PrivateKey) throws -> DHTMutableItem {
+    public static func item(
+        pointingAt catalogTorrent: TorrentID, sequence: Int64, salt: [UInt8] = [],
+        key: Curve25519.Signing.PrivateKey
+    ) throws -> DHTMutableItem {
         let v = value(for: catalogTorrent)
         let sig = try key.signature(for: DHTMutableItem.signedBytes(salt: salt, sequence: sequence, value: v))
         return DHTMutableItem(
@@ -107,7 +109,7 @@ public struct ChannelKey: Sendable {
         let wanted = nameOrAddress.trimmingCharacters(in: .whitespacesAndNewlines).lowercased()
         for path in files {
             guard let data = FileManager.default.contents(atPath: path), data.count < 64 << 10,
-                  let f = try? JSONDecoder().decode(File.self, from: data), f.name.lowercased() == wanted
+                let f = try? JSONDecoder().decode(File.self, from: data), f.name.lowercased() == wanted
             else { continue }
             return try load(path: path)
         }
@@ -129,8 +131,8 @@ public struct ChannelKey: Sendable {
                 "the key file \(path) can be read by others (mode \(String(mode, radix: 8))); run: chmod 600 \(path)")
         }
         guard st.st_size < 64 << 10, let data = FileManager.default.contents(atPath: path),
-              let f = try? JSONDecoder().decode(File.self, from: data), let seed = Hex.decode(f.secretKey), seed.count == 32,
-              let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)
+            let f = try? JSONDecoder().decode(File.self, from: data), let seed = Hex.decode(f.secretKey), seed.count == 32,
+            let key = try? Curve25519.Signing.PrivateKey(rawRepresentation: seed)
         else { throw CatalogError(.keyFile, "the key file \(path) is damaged") }
         return ChannelKey(name: f.name, privateKey: key, path: path)
     }

@@ -44,12 +44,16 @@ public enum CatalogSource {
             let all = seasons.flatMap { s in s.episodes.map { (s.number, $0) } }
             let wanted: (Int, Int)?
             if let episode {
-                guard let p = parseEpisode(episode) else { throw DaemonError("--episode takes the form S01E02 (got \"\(episode)\")", badInput: true) }
+                guard let p = parseEpisode(episode) else {
+                    throw DaemonError("--episode takes the form S01E02 (got \"\(episode)\")", badInput: true)
+                }
                 wanted = p
             } else {
                 wanted = nil
             }
-            guard let (season, ep) = wanted.flatMap({ w in all.first { $0.0 == w.0 && $0.1.number == w.1 } }) ?? (wanted == nil ? all.first : nil)
+            guard
+                let (season, ep) = wanted.flatMap({ w in all.first { $0.0 == w.0 && $0.1.number == w.1 } })
+                    ?? (wanted == nil ? all.first : nil)
             else { throw DaemonError("\(doc.title) has no episode \(episode ?? "")", badInput: true) }
             sources = ep.sources
             label += String(format: " S%02dE%02d", season, ep.number) + (ep.title.map { " - \($0)" } ?? "")
@@ -64,7 +68,9 @@ public enum CatalogSource {
                 throw DaemonError("\(doc.title) has no \(quality) source" + (have.isEmpty ? "" : " (it has: \(have))"), badInput: true)
             }
         }
-        guard let s = sources.first, let id = TorrentID(string: s.infohash) else { throw DaemonError("\(doc.title) lists no source", badInput: true) }
+        guard let s = sources.first, let id = TorrentID(string: s.infohash) else {
+            throw DaemonError("\(doc.title) lists no source", badInput: true)
+        }
         if let q = s.quality { label += " (\(q))" }
         // Hosts named in a catalog (its torrentURL and webSeeds, and the
         // trackers and web seeds inside the torrents it ships) are contacted
@@ -77,7 +83,7 @@ public enum CatalogSource {
         if let rel = s.torrent, let channel = try await store.channel(entry.channelKey), CatalogPath.isSafe(rel) {
             let path = home.channelsDir + "/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/" + rel
             if let bytes = Disk.read(path, limit: SourceResolver.maxTorrentSize), let meta = try? TorrentMetadata(torrentFile: bytes),
-               meta.id == id
+                meta.id == id
             {
                 var resolved = ResolvedSource(source: .torrentFile(bytes), id: id, metadata: meta)
                 resolved.ignoreNamedHosts = !trusted
@@ -102,7 +108,7 @@ public enum CatalogSource {
     public static func parseEpisode(_ text: String) -> (Int, Int)? {
         let t = text.uppercased()
         if t.hasPrefix("S"), let e = t.firstIndex(of: "E"), let s = Int(t[t.index(after: t.startIndex)..<e]),
-           let n = Int(t[t.index(after: e)...])
+            let n = Int(t[t.index(after: e)...])
         {
             return (s, n)
         }

@@ -97,7 +97,7 @@ public struct Channels: Sendable {
         events.progressDone()
         // Keep the catalog's .torrent, so the daemon can seed it without asking peers.
         if let hex = try await store.channel(a.hex)?.catalogInfoHash, let id = TorrentID(string: hex),
-           let t = runtime.session.torrent(id)
+            let t = runtime.session.torrent(id)
         {
             await runtime.rememberMetadata(t)
         }
@@ -122,7 +122,8 @@ public struct Channels: Sendable {
                 + "asking again in \(Int(retryIn.components.seconds)) s…"
         case let .found(seq): return "Found version \(seq); fetching its catalog…"
         case let .downloading(done, total):
-            return "Fetching the catalog \(Format.bar(total > 0 ? Double(done) / Double(total) : 0)) \(Format.bytes(done))/\(Format.bytes(total))"
+            return
+                "Fetching the catalog \(Format.bar(total > 0 ? Double(done) / Double(total) : 0)) \(Format.bytes(done))/\(Format.bytes(total))"
         case .verifying: return "Verifying the signature…"
         }
     }
@@ -145,7 +146,7 @@ public struct Channels: Sendable {
         guard let runtime, let channels = try? await store.channels() else { return }
         for c in channels where !c.isLocal && keys.map({ $0.contains(c.key) }) != false {
             guard let a = ChannelAddress(c.address), let value = c.pointerValue, let sig = c.pointerSignature,
-                  let seq = c.pointerSequence
+                let seq = c.pointerSequence
             else { continue }
             let item = DHTMutableItem(publicKey: a.publicKey, salt: a.salt, sequence: seq, value: Array(value), signature: Array(sig))
             guard ChannelPointer.isValid(item) else { continue }
@@ -165,7 +166,7 @@ public struct Channels: Sendable {
             guard FileManager.default.fileExists(atPath: folder + "/" + ChannelResolver.folderName) else { continue }
             let source: AddTorrentOptions.Source
             if let bytes = Disk.read(home.torrentFile(id), limit: SourceResolver.maxTorrentSize),
-               let meta = try? TorrentMetadata(torrentFile: bytes), meta.id == id
+                let meta = try? TorrentMetadata(torrentFile: bytes), meta.id == id
             {
                 source = .torrentFile(bytes)
             } else {
@@ -186,7 +187,9 @@ public struct Channels: Sendable {
         if let c = channels.first(where: { ChannelNames.comparable(names[$0.key] ?? $0.name) == wanted }) { return c }
         let named = channels.filter { ChannelNames.comparable($0.name) == wanted }
         if named.count > 1 {
-            let which = named.map { c in c.isLocal ? "\"\(c.name)\" (bundled with Matinee)" : (ChannelAddress(c.address)?.short ?? c.address) }
+            let which = named.map { c in
+                c.isLocal ? "\"\(c.name)\" (bundled with Matinee)" : (ChannelAddress(c.address)?.short ?? c.address)
+            }
             throw DaemonError(
                 "\(named.count) channels are named \"\(text)\": name one by its address (\(which.joined(separator: ", ")))", badInput: true)
         }

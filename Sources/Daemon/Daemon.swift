@@ -118,21 +118,26 @@ public final class MatineeDaemon: Sendable {
                 serviceName: "start"),
         ]
         let library = library
-        services.append(.init(
-            service: RepeatingJob(name: "upkeep", ready: ready, first: { .seconds(5) }, next: { .seconds(5) }) { await library.upkeep() },
-            serviceName: "upkeep"))
+        services.append(
+            .init(
+                service: RepeatingJob(name: "upkeep", ready: ready, first: { .seconds(5) }, next: { .seconds(5) }) {
+                    await library.upkeep()
+                },
+                serviceName: "upkeep"))
         if options.role == .daemon {
             let channels = channels
             let schedule = options.schedule
-            services.append(.init(
-                service: RepeatingJob(name: "republish", ready: ready, first: { .zero }, next: { schedule.republishInterval }) {
-                    await channels.republish()
-                }, serviceName: "republish"))
-            services.append(.init(
-                service: RepeatingJob(
-                    name: "refresh", ready: ready, first: { schedule.firstRefresh(unit: .random(in: 0..<1)) },
-                    next: { schedule.nextRefresh(unit: .random(in: 0..<1)) }
-                ) { await channels.refreshAll() }, serviceName: "refresh"))
+            services.append(
+                .init(
+                    service: RepeatingJob(name: "republish", ready: ready, first: { .zero }, next: { schedule.republishInterval }) {
+                        await channels.republish()
+                    }, serviceName: "republish"))
+            services.append(
+                .init(
+                    service: RepeatingJob(
+                        name: "refresh", ready: ready, first: { schedule.firstRefresh(unit: .random(in: 0..<1)) },
+                        next: { schedule.nextRefresh(unit: .random(in: 0..<1)) }
+                    ) { await channels.refreshAll() }, serviceName: "refresh"))
         }
         var logger = Logger(label: "matinee.services")
         logger.logLevel = .critical

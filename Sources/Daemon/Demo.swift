@@ -118,21 +118,31 @@ public enum DemoLibrary {
     /// Makes what is missing of the library under `root`, reporting progress.
     public static func make(at root: String, events: Events = .ignored) async throws {
         let films: [(folder: String, title: String, source: String, colors: (String, String), synopsis: String, genres: [String])] = [
-            ("Aurora (2024)", "Aurora", "mandelbrot=s=640x360:rate=25", ("0x0b3954", "0x087e8b"),
-             "A slow dive into an endless fractal coastline, where every bay hides another.", ["Documentary", "Abstract"]),
-            ("Paper Boats (2023)", "Paper Boats", "life=s=640x360:mold=10:rate=25:ratio=0.1:death_color=#C83232:life_color=#00ff00",
-             ("0x3d405b", "0xe07a5f"), "Cells are born, crowd together and fade: a small life in twenty seconds.", ["Animation", "Drama"]),
-            ("Signal Test (2022)", "Signal Test", "testsrc2=s=640x360:rate=25", ("0x2b2d42", "0xef233c"),
-             "A test card counts the seconds while the colours hold still. A film about waiting.", ["Comedy"]),
+            (
+                "Aurora (2024)", "Aurora", "mandelbrot=s=640x360:rate=25", ("0x0b3954", "0x087e8b"),
+                "A slow dive into an endless fractal coastline, where every bay hides another.", ["Documentary", "Abstract"]
+            ),
+            (
+                "Paper Boats (2023)", "Paper Boats", "life=s=640x360:mold=10:rate=25:ratio=0.1:death_color=#C83232:life_color=#00ff00",
+                ("0x3d405b", "0xe07a5f"), "Cells are born, crowd together and fade: a small life in twenty seconds.",
+                ["Animation", "Drama"]
+            ),
+            (
+                "Signal Test (2022)", "Signal Test", "testsrc2=s=640x360:rate=25", ("0x2b2d42", "0xef233c"),
+                "A test card counts the seconds while the colours hold still. A film about waiting.", ["Comedy"]
+            ),
         ]
         var clips: [Clip] = []
         var posters: [(path: String, title: String, colors: (String, String))] = []
         for f in films {
             let dir = root + "/Movies/" + f.folder
             let mkv = f.title == "Signal Test"
-            clips.append(Clip(path: dir + "/\(f.folder).\(mkv ? "mkv" : "mp4")", source: f.source, seconds: 20, caption: f.title, matroska: mkv))
+            clips.append(
+                Clip(path: dir + "/\(f.folder).\(mkv ? "mkv" : "mp4")", source: f.source, seconds: 20, caption: f.title, matroska: mkv))
             posters.append((dir + "/poster.jpg", f.title, f.colors))
-            try write(dir + "/title.json", """
+            try write(
+                dir + "/title.json",
+                """
                 {"synopsis": "\(f.synopsis)", "genres": \(f.genres.map { "\"\($0)\"" }), "runtime": 1, \
                 "license": "CC0, made by matinee demo", "languages": ["en"]}
                 """)
@@ -145,23 +155,28 @@ public enum DemoLibrary {
         ]
         for (season, number, title, source) in episodes {
             let name = String(format: "Tiny Planets - S%02dE%02d - %@.mp4", season, number, title)
-            clips.append(Clip(
-                path: show + String(format: "/Season %02d/", season) + name, source: source, seconds: 10,
-                caption: String(format: "Tiny Planets S%02dE%02d", season, number)))
+            clips.append(
+                Clip(
+                    path: show + String(format: "/Season %02d/", season) + name, source: source, seconds: 10,
+                    caption: String(format: "Tiny Planets S%02dE%02d", season, number)))
         }
         posters.append((show + "/poster.jpg", "Tiny Planets", ("0x1b263b", "0xe0e1dd")))
-        try write(show + "/title.json", #"""
+        try write(
+            show + "/title.json",
+            #"""
             {"synopsis": "Four very short visits to worlds made of rules: cells, fractals and a test card.", "genres": ["Animation", "Science Fiction"], "license": "CC0, made by matinee demo"}
             """#)
 
         let missing = clips.filter { !FileManager.default.fileExists(atPath: $0.path) }
         for (i, c) in missing.enumerated() {
             events.progress("Making the demo library with ffmpeg: clip \(i + 1) of \(missing.count)…")
-            try await ffmpeg([
-                "-f", "lavfi", "-i", c.source, "-f", "lavfi", "-i", "sine=frequency=\(220 + 55 * i):sample_rate=44100",
-                "-t", String(c.seconds), "-vf", "format=yuv420p,drawtext=fontfile=\(font):text=\(c.caption):fontsize=34:fontcolor=white:x=(w-tw)/2:y=h-70:box=1:boxcolor=black@0.55:boxborderw=10",
-                "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-shortest",
-            ] + (c.matroska ? ["-c:a", "ac3", "-b:a", "96k"] : ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"]) + [c.path])
+            try await ffmpeg(
+                [
+                    "-f", "lavfi", "-i", c.source, "-f", "lavfi", "-i", "sine=frequency=\(220 + 55 * i):sample_rate=44100",
+                    "-t", String(c.seconds), "-vf",
+                    "format=yuv420p,drawtext=fontfile=\(font):text=\(c.caption):fontsize=34:fontcolor=white:x=(w-tw)/2:y=h-70:box=1:boxcolor=black@0.55:boxborderw=10",
+                    "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-shortest",
+                ] + (c.matroska ? ["-c:a", "ac3", "-b:a", "96k"] : ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"]) + [c.path])
         }
         for p in posters where !FileManager.default.fileExists(atPath: p.path) {
             try await ffmpeg([

@@ -74,8 +74,10 @@ public final class EngineRuntime: Sendable {
     }
 
     /// Adds a torrent, resuming from what an earlier run left.
-    public func add(_ r: ResolvedSource, streaming: Bool, seedMode: Bool = false, peers: [HostPort] = [],
-             savePath: String? = nil) async throws -> Torrent {
+    public func add(
+        _ r: ResolvedSource, streaming: Bool, seedMode: Bool = false, peers: [HostPort] = [],
+        savePath: String? = nil
+    ) async throws -> Torrent {
         let crashed = FileManager.default.fileExists(atPath: home.dirtyMarker(r.id))
         var source = r.source
         var resume: [UInt8]?
@@ -190,10 +192,12 @@ public func withTimeout<T: Sendable>(_ limit: Duration, _ body: @escaping @Senda
     return try await withCheckedThrowingContinuation { (c: CheckedContinuation<T, any Error>) in
         once.withLock { $0 = c }
         let finish: @Sendable (Result<T, any Error>) -> Void = { result in
-            guard let c = once.withLock({ s -> CheckedContinuation<T, any Error>? in
-                defer { s = nil }
-                return s
-            }) else { return }
+            guard
+                let c = once.withLock({ s -> CheckedContinuation<T, any Error>? in
+                    defer { s = nil }
+                    return s
+                })
+            else { return }
             work.withLock { $0.forEach { $0.cancel() } }
             c.resume(with: result)
         }

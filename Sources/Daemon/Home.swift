@@ -106,4 +106,3 @@ public enum Disk {
         return (error as NSError).localizedDescription
     }
 }
-

@@ -20,12 +20,14 @@ public final class HomeLock: Sendable {
             throw DaemonError("cannot open \(home.lockFile): \(String(cString: strerror(errno)))")
         }
         guard flock(fd, LOCK_EX | LOCK_NB) == 0 else {
-            let holder = (try? String(contentsOfFile: home.lockFile, encoding: .utf8))?
+            let holder =
+                (try? String(contentsOfFile: home.lockFile, encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) ?? ""
             close(fd)
             let who = holder.isEmpty ? "another Matinee" : holder
             throw DaemonError(
-                "Matinee is already running on \(home.data) (\(who)): one engine per home; stop it first, or give this one its own MATINEE_HOME")
+                "Matinee is already running on \(home.data) (\(who)): one engine per home; stop it first, or give this one its own MATINEE_HOME"
+            )
         }
         let line = Array("\(what), pid \(getpid())\n".utf8)
         ftruncate(fd, 0)

@@ -69,7 +69,8 @@ public final class Library: LibraryService {
         var later: [String] = []
         if saved.peerPort != before.peerPort { later.append("the peer port") }
         if saved.httpPort != before.httpPort { later.append("the web UI port") }
-        return "Settings saved." + (later.isEmpty ? "" : " \(later.joined(separator: " and ").capitalizedFirst) will change when Matinee restarts.")
+        return "Settings saved."
+            + (later.isEmpty ? "" : " \(later.joined(separator: " and ").capitalizedFirst) will change when Matinee restarts.")
     }
 
     /// Downloads: the torrents of this run that are not channel catalogs.
@@ -94,10 +95,11 @@ public final class Library: LibraryService {
             case st.isSeeding || st.isFinished: state = "seeding"
             default: state = "downloading"
             }
-            out.append(DownloadInfo(
-                infoHash: t.id.hex, name: t.knownMetadata?.name ?? t.id.hex, size: st.totalWanted, done: st.totalWantedDone,
-                state: state, uploaded: st.allTimeUpload, downloaded: st.allTimeDownload, peers: st.peers,
-                playing: watching.contains(t.id), folder: savePath))
+            out.append(
+                DownloadInfo(
+                    infoHash: t.id.hex, name: t.knownMetadata?.name ?? t.id.hex, size: st.totalWanted, done: st.totalWantedDone,
+                    state: state, uploaded: st.allTimeUpload, downloaded: st.allTimeDownload, peers: st.peers,
+                    playing: watching.contains(t.id), folder: savePath))
         }
         return out.sorted { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
     }
@@ -156,8 +158,10 @@ public final class Library: LibraryService {
             let st = await t.status()
             let attributes = try? FileManager.default.attributesOfItem(atPath: runtime.home.torrentFile(t.id))
             let used = attributes?[.modificationDate] as? Date ?? .distantPast
-            entries.append(CacheTrim.Entry(
-                id: t.id, size: st.totalWantedDone, finished: st.isFinished || st.isSeeding, playing: watching.contains(t.id), lastPlayed: used))
+            entries.append(
+                CacheTrim.Entry(
+                    id: t.id, size: st.totalWantedDone, finished: st.isFinished || st.isSeeding, playing: watching.contains(t.id),
+                    lastPlayed: used))
             byID[t.id] = t
         }
         for case let .evict(id) in CacheTrim.plan(entries, limit: bytes) {
@@ -184,10 +188,10 @@ extension Library {
         var out: [Torrent] = []
         for name in (try? FileManager.default.contentsOfDirectory(atPath: home.resumeDir)) ?? [] where name.hasSuffix(".resume") {
             guard let id = TorrentID(string: String(name.dropLast(".resume".count))),
-                  let bytes = Disk.read(home.torrentFile(id), limit: SourceResolver.maxTorrentSize),
-                  let meta = try? TorrentMetadata(torrentFile: bytes),
-                  let resume = Disk.read(home.resumeFile(id), limit: 64 << 20),
-                  case let .bytes(path)? = (try? Bencode.decode(resume))?["save_path"]
+                let bytes = Disk.read(home.torrentFile(id), limit: SourceResolver.maxTorrentSize),
+                let meta = try? TorrentMetadata(torrentFile: bytes),
+                let resume = Disk.read(home.resumeFile(id), limit: 64 << 20),
+                case let .bytes(path)? = (try? Bencode.decode(resume))?["save_path"]
             else { continue }
             let savePath = String(decoding: path, as: UTF8.self)
             if meta.name == ChannelResolver.folderName { continue }

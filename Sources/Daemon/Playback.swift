@@ -77,8 +77,9 @@ public final class Playback: PlaybackService {
         trustHosts: Bool
     ) async throws -> Choice {
         let isFile = localFiles && FileManager.default.fileExists(atPath: text)
-        if !isFile, let store, let pick = try await CatalogSource.resolve(
-            text, episode: episode, quality: quality, home: home, store: store, trustHosts: trustHosts)
+        if !isFile, let store,
+            let pick = try await CatalogSource.resolve(
+                text, episode: episode, quality: quality, home: home, store: store, trustHosts: trustHosts)
         {
             return Choice(source: pick.resolved, file: file ?? pick.fileIndex.map(String.init), label: pick.label)
         }
@@ -87,7 +88,8 @@ public final class Playback: PlaybackService {
                 "--episode and --quality apply to titles from the catalog; \"\(text)\" is not one (see matinee search)", badInput: true)
         }
         let lower = text.lowercased()
-        let remote = lower.hasPrefix("magnet:") || lower.hasPrefix("http://") || lower.hasPrefix("https://") || TorrentID(string: text) != nil
+        let remote =
+            lower.hasPrefix("magnet:") || lower.hasPrefix("http://") || lower.hasPrefix("https://") || TorrentID(string: text) != nil
         if !localFiles && !remote {
             throw DaemonError("\"\(text)\" is not a title in the catalog, a magnet link, an info-hash or a URL", badInput: true)
         }
@@ -193,11 +195,13 @@ public final class Playback: PlaybackService {
 
     public func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String) {
         do {
-            guard let pick = try await CatalogSource.resolve(
-                ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+            guard
+                let pick = try await CatalogSource.resolve(
+                    ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
             else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
             let opened = try await open(
-                Choice(source: pick.resolved, file: pick.fileIndex.map(String.init), label: pick.label), timeout: .seconds(60), probe: false)
+                Choice(source: pick.resolved, file: pick.fileIndex.map(String.init), label: pick.label), timeout: .seconds(60), probe: false
+            )
             return (opened.path, pick.label)
         } catch let e as DaemonError {
             throw ChannelServiceError(e.message, badInput: e.badInput)
@@ -207,8 +211,9 @@ public final class Playback: PlaybackService {
     public func swarm(ref: String, episode: String?, quality: String?) async throws -> SwarmInfo {
         let pick: CatalogSource.Pick
         do {
-            guard let p = try await CatalogSource.resolve(
-                ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+            guard
+                let p = try await CatalogSource.resolve(
+                    ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
             else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
             pick = p
         } catch let e as DaemonError {
@@ -228,7 +233,8 @@ public final class Playback: PlaybackService {
             let choice: Choice
             if let base64 = r.torrent {
                 guard let bytes = Data(base64Encoded: base64) else { throw DaemonError("the torrent is not base64", badInput: true) }
-                choice = Choice(source: try SourceResolver.fromTorrentBytes(Array(bytes), name: r.name ?? "the .torrent"), file: r.file, label: nil)
+                choice = Choice(
+                    source: try SourceResolver.fromTorrentBytes(Array(bytes), name: r.name ?? "the .torrent"), file: r.file, label: nil)
             } else if let text = r.source {
                 choice = try await choose(text, episode: r.episode, quality: r.quality, file: r.file, localFiles: false)
             } else {
@@ -246,7 +252,8 @@ public final class Playback: PlaybackService {
 
     public func openExternal(player: String, url: String, title: String, start: Double) async throws -> String {
         guard Player.external.contains(player), let path = try? Player.locate(player) else {
-            throw ChannelServiceError("\(player) is not a player Matinee can start here (it knows mpv and vlc, if installed)", badInput: true)
+            throw ChannelServiceError(
+                "\(player) is not a player Matinee can start here (it knows mpv and vlc, if installed)", badInput: true)
         }
         do {
             try Player.launch(path, url: url, title: title, start: start)

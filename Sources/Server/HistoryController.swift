@@ -23,9 +23,10 @@ struct HistoryController<Context: RequestContext> {
             var out: [HistoryJSON] = []
             for h in try await store.history() {
                 guard let e = try await store.entry(channelKey: h.channelKey, titleId: h.titleId) else { continue }
-                out.append(HistoryJSON(
-                    entry: TitleJSON(e), episode: h.episode.isEmpty ? nil : h.episode, position: h.position,
-                    duration: h.duration, watched: h.watched, updatedAt: h.updatedAt))
+                out.append(
+                    HistoryJSON(
+                        entry: TitleJSON(e), episode: h.episode.isEmpty ? nil : h.episode, position: h.position,
+                        duration: h.duration, watched: h.watched, updatedAt: h.updatedAt))
             }
             return try JSONResponse.make(out)
         }

@@ -18,8 +18,10 @@ public struct DownloadInfo: Codable, Sendable, Equatable {
     public var playing: Bool
     public var folder: String
 
-    public init(infoHash: String, name: String, size: Int64, done: Int64, state: String, uploaded: Int64,
-                downloaded: Int64, peers: Int, playing: Bool, folder: String) {
+    public init(
+        infoHash: String, name: String, size: Int64, done: Int64, state: String, uploaded: Int64,
+        downloaded: Int64, peers: Int, playing: Bool, folder: String
+    ) {
         self.infoHash = infoHash
         self.name = name
         self.size = size
@@ -64,10 +66,14 @@ struct LibraryController<Context: RequestContext> {
         router.get("/api/downloads") { _, _ in try JSONResponse.make(await service.downloads()) }
         router.post("/api/downloads") { request, _ in
             let buffer = try await request.body.collect(upTo: 48 << 20)
-            guard let body = try? JSONDecoder().decode(SeedBody.self, from: Data(buffer: buffer)), let bytes = Data(base64Encoded: body.torrent) else {
+            guard let body = try? JSONDecoder().decode(SeedBody.self, from: Data(buffer: buffer)),
+                let bytes = Data(base64Encoded: body.torrent)
+            else {
                 throw HTTPError(.badRequest, message: "expected {\"torrent\": \"<base64>\", \"savePath\": \"/…\"}")
             }
-            guard body.savePath.hasPrefix("/") else { return try ChannelServiceError("savePath must be absolute", badInput: true).response() }
+            guard body.savePath.hasPrefix("/") else {
+                return try ChannelServiceError("savePath must be absolute", badInput: true).response()
+            }
             do {
                 var r = try JSONResponse.make(["message": try await service.addSeed(torrent: Array(bytes), savePath: body.savePath)])
                 r.status = .created

@@ -32,12 +32,15 @@ struct MediaController<Context: RequestContext> {
             let stream = try await streams.stream(context)
             let path = "/stream/\(stream.torrent.id.hex)/\(stream.file.index)"
             let info = await probe(stream, path: path)
-            let plan = info.map { PlaybackPlan.make(for: $0, fileName: stream.file.name) }
-                ?? PlaybackPlan(mode: .direct, copyVideo: true, audioTrack: nil, copyAudio: true, reason: "not probed (no ffprobe, or it failed)")
+            let plan =
+                info.map { PlaybackPlan.make(for: $0, fileName: stream.file.name) }
+                ?? PlaybackPlan(
+                    mode: .direct, copyVideo: true, audioTrack: nil, copyAudio: true, reason: "not probed (no ffprobe, or it failed)")
             // Offered for direct plans too: the player falls back to it if the browser refuses the file.
             let converted: String? = streams.capability.sign("/transcode/\(stream.torrent.id.hex)/\(stream.file.index)")
-            return try JSONResponse.make(MediaJSON(
-                info: info, plan: plan, duration: info?.duration, direct: streams.capability.sign(path), converted: converted))
+            return try JSONResponse.make(
+                MediaJSON(
+                    info: info, plan: plan, duration: info?.duration, direct: streams.capability.sign(path), converted: converted))
         }
         router.get("/transcode/:infohash/:file") { request, context in
             try streams.checkCapability(request)

@@ -55,13 +55,14 @@ struct PlaybackController<Context: RequestContext> {
             let infohash = path.split(separator: "/").dropFirst().first.map(String.init) ?? ""
             var subtitles: [SubtitleJSON] = []
             if let entry = try await store.title(ref: body.ref),
-               let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash })
+                let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash })
             {
                 let ref = body.ref.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? body.ref
                 for (i, sub) in (source.subtitles ?? []).enumerated() {
-                    subtitles.append(SubtitleJSON(
-                        language: sub.language, label: sub.label ?? sub.language,
-                        url: "/api/subtitles?ref=\(ref)&infohash=\(infohash)&index=\(i)"))
+                    subtitles.append(
+                        SubtitleJSON(
+                            language: sub.language, label: sub.label ?? sub.language,
+                            url: "/api/subtitles?ref=\(ref)&infohash=\(infohash)&index=\(i)"))
                 }
             }
             let parts = path.split(separator: "/")
@@ -78,7 +79,7 @@ struct PlaybackController<Context: RequestContext> {
         guard let playback else { throw HTTPError(.serviceUnavailable, message: "no external player can be started here") }
         let buffer = try await request.body.collect(upTo: 16 << 10)
         guard let body = try? JSONDecoder().decode(OpenPlayerBody.self, from: Data(buffer: buffer)),
-              let parts = URLComponents(string: body.url), parts.path.hasPrefix("/stream/")
+            let parts = URLComponents(string: body.url), parts.path.hasPrefix("/stream/")
         else { throw HTTPError(.badRequest, message: "expected {\"player\": \"mpv\", \"url\": \"/stream/…\"}") }
         let q = parts.queryItems ?? []
         guard capability.allows(path: parts.path, exp: q.first { $0.name == "exp" }?.value, cap: q.first { $0.name == "cap" }?.value) else {

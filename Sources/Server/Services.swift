@@ -45,8 +45,10 @@ public struct StreamRequest: Codable, Sendable {
     /// Seconds to wait for peers before giving up (default 60).
     public var timeout: Int?
 
-    public init(source: String? = nil, torrent: String? = nil, name: String? = nil, file: String? = nil, episode: String? = nil,
-                quality: String? = nil, peers: [String]? = nil, timeout: Int? = nil) {
+    public init(
+        source: String? = nil, torrent: String? = nil, name: String? = nil, file: String? = nil, episode: String? = nil,
+        quality: String? = nil, peers: [String]? = nil, timeout: Int? = nil
+    ) {
         self.source = source
         self.torrent = torrent
         self.name = name

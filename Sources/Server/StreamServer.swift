@@ -22,7 +22,8 @@ public struct StreamServer: Sendable {
 
     public init(
         hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = [],
-        catalog: (store: CatalogStore, service: ChannelService?, playback: PlaybackService?, artRoot: String)? = nil, token: CSRFToken = CSRFToken()
+        catalog: (store: CatalogStore, service: ChannelService?, playback: PlaybackService?, artRoot: String)? = nil,
+        token: CSRFToken = CSRFToken()
     ) {
         self.hub = hub
         self.host = host

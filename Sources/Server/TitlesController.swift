@@ -37,14 +37,17 @@ struct TitlesController<Context: RequestContext> {
         }
         q.channel = p.get("channel").flatMap { $0.isEmpty ? nil : $0 }
         if let s = p.get("sort") {
-            guard let sort = CatalogStore.Sort(rawValue: s) else { throw HTTPError(.badRequest, message: "sort is relevance, title, year or added") }
+            guard let sort = CatalogStore.Sort(rawValue: s) else {
+                throw HTTPError(.badRequest, message: "sort is relevance, title, year or added")
+            }
             q.sort = sort
         }
         q.limit = min(max(Int(p.get("limit") ?? "") ?? 50, 1), 500)
         let groups = try await store.search(q)
-        return try JSONResponse.make(groups.map { g in
-            GroupJSON(title: g.title, year: g.year, kind: g.kind.rawValue, entries: g.entries.map(TitleJSON.init))
-        })
+        return try JSONResponse.make(
+            groups.map { g in
+                GroupJSON(title: g.title, year: g.year, kind: g.kind.rawValue, entries: g.entries.map(TitleJSON.init))
+            })
     }
 
     private func art(_ request: Request) async throws -> Response {
@@ -67,17 +70,18 @@ struct TitlesController<Context: RequestContext> {
     private func subtitles(_ request: Request) async throws -> Response {
         let p = request.uri.queryParameters
         guard let ref = p.get("ref"), let infohash = p.get("infohash")?.lowercased(), let index = Int(p.get("index") ?? ""),
-              let entry = try await store.title(ref: ref),
-              let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash }),
-              let subs = source.subtitles, subs.indices.contains(index), CatalogPath.isSafe(subs[index].path),
-              let channel = try await store.channel(entry.channelKey)
+            let entry = try await store.title(ref: ref),
+            let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash }),
+            let subs = source.subtitles, subs.indices.contains(index), CatalogPath.isSafe(subs[index].path),
+            let channel = try await store.channel(entry.channelKey)
         else { throw HTTPError(.notFound) }
         let file = "\(artRoot)/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/\(subs[index].path)"
         guard let resolved = ContainedPath.resolve(file, under: artRoot) else { throw HTTPError(.notFound) }
         // A converted stream that starts at `shift` seconds counts from 0.
         let shift = max(0, min(Double(p.get("shift") ?? "") ?? 0, 360_000))
         let vtt: String = try await NIOThreadPool.singleton.runIfActive {
-            guard let d = FileManager.default.contents(atPath: resolved), let v = SubtitleConverter.webVTT(from: Array(d), shift: shift) else {
+            guard let d = FileManager.default.contents(atPath: resolved), let v = SubtitleConverter.webVTT(from: Array(d), shift: shift)
+            else {
                 throw HTTPError(.notFound)
             }
             return v

@@ -20,7 +20,7 @@ enum WebFiles {
         for (_, f) in files {
             if let url = Bundle.module.url(forResource: f.name, withExtension: nil, subdirectory: "Web")
                 ?? Bundle.module.url(forResource: f.name, withExtension: nil),
-               let data = try? Data(contentsOf: url)
+                let data = try? Data(contentsOf: url)
             {
                 out[f.name] = Array(data)
             }

@@ -26,8 +26,10 @@ public final class FileStream: Sendable {
     private let state: Mutex<State>
     private let threadPool: NIOThreadPool
 
-    init(torrent: Torrent, metadata: TorrentMetadata, file: TorrentMetadata.File, savePath: String,
-         configuration: StreamWindowPlanner.Configuration, threadPool: NIOThreadPool) {
+    init(
+        torrent: Torrent, metadata: TorrentMetadata, file: TorrentMetadata.File, savePath: String,
+        configuration: StreamWindowPlanner.Configuration, threadPool: NIOThreadPool
+    ) {
         self.torrent = torrent
         self.metadata = metadata
         self.file = file

@@ -13,8 +13,10 @@ public struct MediaInfo: Sendable, Codable, Equatable {
         public var channels: Int?
         public var language: String?
 
-        public init(index: Int, codec: String, profile: String? = nil, pixelFormat: String? = nil,
-                    width: Int? = nil, height: Int? = nil, channels: Int? = nil, language: String? = nil) {
+        public init(
+            index: Int, codec: String, profile: String? = nil, pixelFormat: String? = nil,
+            width: Int? = nil, height: Int? = nil, channels: Int? = nil, language: String? = nil
+        ) {
             self.index = index
             self.codec = codec
             self.profile = profile
@@ -68,7 +70,7 @@ public struct MediaInfo: Sendable, Codable, Equatable {
             var streams: [Stream]?
         }
         guard let probe = try? JSONDecoder().decode(Probe.self, from: data), let format = probe.format,
-              let container = format.format_name
+            let container = format.format_name
         else { return nil }
         var info = MediaInfo(
             container: container, duration: format.duration.flatMap(Double.init).flatMap { $0.isFinite && $0 > 0 ? $0 : nil },
@@ -122,9 +124,10 @@ public enum MediaProbe {
         guard let ffprobe = ffprobePath else { return nil }
         let p = Process()
         p.executableURL = URL(fileURLWithPath: ffprobe)
-        p.arguments = ["-v", "error", "-probesize", "5000000", "-analyzeduration", "5000000"] + inputRestrictions + [
-            "-show_format", "-show_streams", "-of", "json", url,
-        ]
+        p.arguments =
+            ["-v", "error", "-probesize", "5000000", "-analyzeduration", "5000000"] + inputRestrictions + [
+                "-show_format", "-show_streams", "-of", "json", url,
+            ]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice

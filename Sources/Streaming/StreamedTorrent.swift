@@ -111,7 +111,8 @@ final class StreamedTorrent: Sendable {
         let (streams, wanted) = state.withLock { (Array($0.streams.values), $0.wanted) }
         guard let meta = streams.first?.metadata else { return }
         let files = wanted.map { f in
-            PieceMap(pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, fileOffset: meta.files[f].offset, fileSize: meta.files[f].size)
+            PieceMap(
+                pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, fileOffset: meta.files[f].offset, fileSize: meta.files[f].size)
         }
         torrent.setPiecePriorities(
             PiecePriorities.plan(pieceCount: meta.pieceCount, wholeFiles: files, deadlines: streams.flatMap(\.deadlinePieces)))

@@ -1,5 +1,5 @@
-import Foundation
 import CLibtorrent
+import Foundation
 
 /// Magnet links, read by libtorrent's own parser.
 public enum Magnet {

@@ -25,8 +25,12 @@ public struct TorrentID: Hashable, Sendable, CustomStringConvertible, Comparable
 
     public static func < (a: TorrentID, b: TorrentID) -> Bool { a.bytes.lexicographicallyPrecedes(b.bytes) }
 
-    init(tuple t: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                   UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8)) {
+    init(
+        tuple t: (
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+            UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+        )
+    ) {
         self.bytes = withUnsafeBytes(of: t) { Array($0) }
     }
 }

@@ -21,8 +21,9 @@ public enum TorrentMaker {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         return try await withCheckedThrowingContinuation { (c: CheckedContinuation<[UInt8], any Error>) in
             let thread = Thread {
-                c.resume(with: Self.makeBlocking(
-                    path: absolute, pieceSize: pieceSize, trackers: trackers, webSeeds: webSeeds, progress: progress))
+                c.resume(
+                    with: Self.makeBlocking(
+                        path: absolute, pieceSize: pieceSize, trackers: trackers, webSeeds: webSeeds, progress: progress))
             }
             thread.name = "matinee.hashing"
             thread.start()

@@ -74,9 +74,10 @@ public struct TorrentMetadata: Sendable, Equatable {
             let cPath = mt_info_file_path(info, Int32(i))
             let path = cPath.map { String(cString: $0) } ?? ""
             mt_free(cPath)
-            files.append(File(
-                index: i, path: path, size: mt_info_file_size(info, Int32(i)),
-                offset: mt_info_file_offset(info, Int32(i)), isPadding: mt_info_file_is_pad(info, Int32(i))))
+            files.append(
+                File(
+                    index: i, path: path, size: mt_info_file_size(info, Int32(i)),
+                    offset: mt_info_file_offset(info, Int32(i)), isPadding: mt_info_file_is_pad(info, Int32(i))))
         }
         self.files = files
         var len = 0

@@ -58,7 +58,8 @@ public enum TorrentPathCheck {
 
     private static func check(component c: String, in path: [String]) throws {
         guard isSafe(component: c) else {
-            let shown = path.joined(separator: "/").unicodeScalars.map { $0.properties.isWhitespace || $0.value >= 32 ? String($0) : "?" }.joined()
+            let shown = path.joined(separator: "/").unicodeScalars.map { $0.properties.isWhitespace || $0.value >= 32 ? String($0) : "?" }
+                .joined()
             throw EngineError(.unsafePath, "refusing torrent: file path \"\(shown)\" would leave the download folder")
         }
     }

@@ -64,7 +64,7 @@ public final class TorrentSession: Sendable {
         let created: Result<EnginePointer, EngineError> = await engine.run {
             var configuration = configuration
             if configuration.enableDHT, let nodes = configuration.dhtNodes,
-               SessionConfiguration.isWildcard(configuration.listenInterfaces ?? [HostPort(host: "::", port: 0)])
+                SessionConfiguration.isWildcard(configuration.listenInterfaces ?? [HostPort(host: "::", port: 0)])
             {
                 var seen = Set<String>()
                 configuration.dhtRouteAddresses = nodes.compactMap(LocalRoute.sourceAddress(toward:)).filter { seen.insert($0).inserted }
@@ -330,7 +330,9 @@ public final class TorrentSession: Sendable {
         let settings = configuration.settings.filter { wanted.contains($0.0) }
         let failure: String? = await engine.run {
             var err = mt_error()
-            let ok = self.withSession { raw in withCSettings(settings) { c in mt_session_apply_settings(raw, c.baseAddress, c.count, &err) } } ?? 0
+            let ok =
+                self.withSession { raw in withCSettings(settings) { c in mt_session_apply_settings(raw, c.baseAddress, c.count, &err) } }
+                ?? 0
             return ok == 0 ? nil : String(cString: errorMessage(&err))
         }
         if let failure { throw EngineError(.engine, failure) }

@@ -49,7 +49,11 @@ struct ChannelCommand: AsyncParsableCommand {
         @Argument(help: "The channel's address.")
         var address: String
 
-        @Option(name: .long, help: ArgumentHelp("Keep looking for the channel on the DHT for up to this many seconds (a lookup that finds nothing is made again, as its publisher may still be hashing); fetching the catalog then gets as long again.", valueName: "seconds"))
+        @Option(
+            name: .long,
+            help: ArgumentHelp(
+                "Keep looking for the channel on the DHT for up to this many seconds (a lookup that finds nothing is made again, as its publisher may still be hashing); fetching the catalog then gets as long again.",
+                valueName: "seconds"))
         var timeout = 60
 
         @OptionGroup var engine: EngineOptions
@@ -70,11 +74,13 @@ struct ChannelCommand: AsyncParsableCommand {
                     Console.info(try await Channels(home: home, store: store, runtime: nil).add(address))
                     return
                 }
-                Console.info(try await Console.withEvents { events in
-                    try await EngineRuntime.run(home: home, config: engine.config, for: "matinee channel add", events: events) { runtime in
-                        try await Channels(home: home, store: store, runtime: runtime, events: events).add(address, timeout: timeout)
-                    }
-                })
+                Console.info(
+                    try await Console.withEvents { events in
+                        try await EngineRuntime.run(home: home, config: engine.config, for: "matinee channel add", events: events) {
+                            runtime in
+                            try await Channels(home: home, store: store, runtime: runtime, events: events).add(address, timeout: timeout)
+                        }
+                    })
             }
         }
     }
@@ -92,7 +98,9 @@ struct ChannelCommand: AsyncParsableCommand {
                 let rows: [ChannelJSON]
                 if let daemon = await DaemonClient.find(home) {
                     // The running Matinee owns the index: it lists.
-                    guard let data = await daemon.data("/api/channels"), let listed = try? JSONDecoder().decode([ChannelJSON].self, from: data) else {
+                    guard let data = await daemon.data("/api/channels"),
+                        let listed = try? JSONDecoder().decode([ChannelJSON].self, from: data)
+                    else {
                         throw CLIError("the running Matinee (\(daemon.file.url)) did not list its channels")
                     }
                     rows = listed
@@ -104,13 +112,17 @@ struct ChannelCommand: AsyncParsableCommand {
                 if json {
                     let list: [[String: Any]] = rows.map { c in
                         var o: [String: Any] = [
-                            "name": c.name, "address": c.address, "titles": c.titles, "version": c.version, "local": c.local, "stale": c.stale,
+                            "name": c.name, "address": c.address, "titles": c.titles, "version": c.version, "local": c.local,
+                            "stale": c.stale,
                         ]
                         if let e = c.error { o["error"] = e }
                         if let r = c.refreshed { o["refreshed"] = r }
                         return o
                     }
-                    Console.result(String(decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .prettyPrinted]), as: UTF8.self))
+                    Console.result(
+                        String(
+                            decoding: try JSONSerialization.data(withJSONObject: list, options: [.sortedKeys, .prettyPrinted]),
+                            as: UTF8.self))
                     return
                 }
                 if rows.isEmpty {
@@ -166,7 +178,8 @@ struct ChannelCommand: AsyncParsableCommand {
                     return
                 }
                 let failures = try await Console.withEvents { events in
-                    try await EngineRuntime.run(home: home, config: engine.config, for: "matinee channel refresh", events: events) { runtime in
+                    try await EngineRuntime.run(home: home, config: engine.config, for: "matinee channel refresh", events: events) {
+                        runtime in
                         let channels = Channels(home: home, store: store, runtime: runtime, events: events)
                         var failures = 0
                         for c in chosen {
@@ -205,7 +218,9 @@ struct ChannelCommand: AsyncParsableCommand {
                     return
                 }
                 try await Channels(home: home, store: store, runtime: nil).remove(key: c.key)
-                Console.info("Removed \"\(c.name)\" (\(c.titleCount) titles)." + (c.isLocal ? " Bring it back with: matinee channel add open-films" : ""))
+                Console.info(
+                    "Removed \"\(c.name)\" (\(c.titleCount) titles)."
+                        + (c.isLocal ? " Bring it back with: matinee channel add open-films" : ""))
             }
         }
     }

@@ -1,7 +1,8 @@
 import Daemon
 import Foundation
+
 #if canImport(FoundationNetworking)
-import FoundationNetworking
+    import FoundationNetworking
 #endif
 
 /// A running daemon, reached over its HTTP API on 127.0.0.1.
@@ -12,11 +13,11 @@ struct DaemonClient {
     /// process lives and its API hands out the token the file names.
     static func find(_ home: Home) async -> DaemonClient? {
         guard let file = DaemonFile.read(home), file.pid > 0, kill(file.pid, 0) == 0,
-              file.url.hasPrefix("http://127.0.0.1:")
+            file.url.hasPrefix("http://127.0.0.1:")
         else { return nil }
         let client = DaemonClient(file: file)
         guard let (status, json) = try? await client.send("GET", "/api/session", timeout: 5), status == 200,
-              (json as? [String: Any])?["csrfToken"] as? String == file.token
+            (json as? [String: Any])?["csrfToken"] as? String == file.token
         else { return nil }
         return client
     }
@@ -56,7 +57,8 @@ struct DaemonClient {
         let object = json as? [String: Any]
         guard (200..<300).contains(status) else {
             let error = object?["error"]
-            let message = (error as? String) ?? ((error as? [String: Any])?["message"] as? String) ?? "the running Matinee answered \(status)"
+            let message =
+                (error as? String) ?? ((error as? [String: Any])?["message"] as? String) ?? "the running Matinee answered \(status)"
             throw CLIError(message)
         }
         return object?["message"] as? String

@@ -17,7 +17,9 @@ struct Demo: AsyncParsableCommand {
             channels and downloads. Stop with Ctrl-C.
             """)
 
-    @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve the UI on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+    @Option(
+        name: .customLong("http-port"),
+        help: ArgumentHelp("Serve the UI on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
     var httpPort = 0
 
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; just print the URL.")

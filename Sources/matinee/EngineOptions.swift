@@ -7,7 +7,9 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .long, help: ArgumentHelp("Listen for peers on HOST:PORT (default: every interface, port 6881).", valueName: "host:port"))
     var listen: String?
 
-    @Option(name: .customLong("dht-node"), help: ArgumentHelp("Bootstrap the DHT from this node instead of the public routers (repeatable).", valueName: "host:port"))
+    @Option(
+        name: .customLong("dht-node"),
+        help: ArgumentHelp("Bootstrap the DHT from this node instead of the public routers (repeatable).", valueName: "host:port"))
     var dhtNodes: [String] = []
 
     @Option(name: .customLong("peer"), help: ArgumentHelp("Connect to this peer directly (repeatable).", valueName: "host:port"))
@@ -21,13 +23,19 @@ struct EngineOptions: ParsableArguments {
     @Option(name: .customLong("upload-limit"), help: ArgumentHelp("Upload cap in KiB/s, 0 for none.", valueName: "KiB/s"))
     var uploadLimit = 0
 
-    @Flag(name: .customLong("limit-local-peers"), help: "Apply --upload-limit to peers on the local network too (by default they are exempt: they do not use your internet link).")
+    @Flag(
+        name: .customLong("limit-local-peers"),
+        help: "Apply --upload-limit to peers on the local network too (by default they are exempt: they do not use your internet link).")
     var limitLocalPeers = false
 
-    @Option(name: .customLong("seed-ratio"), help: ArgumentHelp("Stop sharing a finished torrent at this upload/download ratio, 0 for no limit.", valueName: "ratio"))
+    @Option(
+        name: .customLong("seed-ratio"),
+        help: ArgumentHelp("Stop sharing a finished torrent at this upload/download ratio, 0 for no limit.", valueName: "ratio"))
     var seedRatio = EngineConfig.defaultSeedRatio
 
-    @Option(name: .customLong("seed-time"), help: ArgumentHelp("Stop sharing a finished torrent after this many minutes, 0 for no limit.", valueName: "minutes"))
+    @Option(
+        name: .customLong("seed-time"),
+        help: ArgumentHelp("Stop sharing a finished torrent after this many minutes, 0 for no limit.", valueName: "minutes"))
     var seedTime = EngineConfig.defaultSeedTime
 
     @Flag(name: .customLong("require-encryption"), help: "Only use encrypted peer connections (default: prefer them).")

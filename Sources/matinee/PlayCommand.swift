@@ -26,7 +26,8 @@ struct Play: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("For a series from the catalog: the episode (default: the first).", valueName: "S01E02"))
     var episode: String?
 
-    @Option(name: .long, help: ArgumentHelp("For a title from the catalog: the quality to play (default: the best listed).", valueName: "720p"))
+    @Option(
+        name: .long, help: ArgumentHelp("For a title from the catalog: the quality to play (default: the best listed).", valueName: "720p"))
     var quality: String?
 
     @Option(name: .long, help: ArgumentHelp("The file to play, by index or name (default: the largest video).", valueName: "index|name"))
@@ -38,10 +39,14 @@ struct Play: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("Start this player on the stream and stop when it closes.", valueName: "mpv|vlc"))
     var player: String?
 
-    @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve the stream on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+    @Option(
+        name: .customLong("http-port"),
+        help: ArgumentHelp("Serve the stream on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
     var httpPort = 0
 
-    @Option(name: .customLong("download-dir"), help: ArgumentHelp("Where to store the download (default: Matinee's downloads folder).", valueName: "dir"))
+    @Option(
+        name: .customLong("download-dir"),
+        help: ArgumentHelp("Where to store the download (default: Matinee's downloads folder).", valueName: "dir"))
     var downloadDir: String?
 
     @Option(name: .long, help: ArgumentHelp("Give up if no peer is found within this many seconds.", valueName: "seconds"))
@@ -73,7 +78,8 @@ struct Play: AsyncParsableCommand {
     private func playHere(_ home: Home, playerPath: String?) async throws {
         // What to play, before any engine starts: a bad source or --list of a
         // .torrent needs none.
-        let store = CatalogSource.looksLikeTitle(source) && !FileManager.default.fileExists(atPath: source) ? try await openCatalog(home) : nil
+        let store =
+            CatalogSource.looksLikeTitle(source) && !FileManager.default.fileExists(atPath: source) ? try await openCatalog(home) : nil
         let choice = try await Playback.choose(
             source, episode: episode, quality: quality, file: file, localFiles: true, home: home, store: store,
             trustHosts: SettingsFile.load(home)?.catalogHosts == true)
@@ -109,9 +115,15 @@ struct Play: AsyncParsableCommand {
     /// A daemon runs on this home: it owns the engine, so it plays; this
     /// command prints its stream URL and shows the same progress.
     private func playThrough(_ daemon: DaemonClient, playerPath: String?) async throws {
-        if list { throw CLIError("--list needs the engine, which the running Matinee (\(daemon.file.url)) holds: see the files on its title page, or stop it first") }
-        let unused = [engine.anyGiven ? "engine options" : nil, downloadDir.map { _ in "--download-dir" }, httpPort != 0 ? "--http-port" : nil]
-            .compactMap { $0 }
+        if list {
+            throw CLIError(
+                "--list needs the engine, which the running Matinee (\(daemon.file.url)) holds: see the files on its title page, or stop it first"
+            )
+        }
+        let unused = [
+            engine.anyGiven ? "engine options" : nil, downloadDir.map { _ in "--download-dir" }, httpPort != 0 ? "--http-port" : nil,
+        ]
+        .compactMap { $0 }
         Console.info(
             "Playing through the running Matinee (\(daemon.file.url))"
                 + (unused.isEmpty ? "…" : ": its engine and settings apply, so \(unused.joined(separator: ", ")) are not used"))
@@ -136,7 +148,7 @@ struct Play: AsyncParsableCommand {
         let (status, json) = try await daemon.send("POST", "/api/streams", body: body, timeout: TimeInterval(wait + 30))
         let object = json as? [String: Any] ?? [:]
         guard status == 201, let path = object["path"] as? String, let hash = object["infoHash"] as? String,
-              let index = object["file"] as? Int, let name = object["name"] as? String
+            let index = object["file"] as? Int, let name = object["name"] as? String
         else { throw CLIError(object["error"] as? String ?? "the running Matinee answered \(status)") }
         if let label = object["label"] as? String { Console.info("Playing \(label)") }
         let url = daemon.file.url + path
@@ -152,7 +164,8 @@ struct Play: AsyncParsableCommand {
 
     /// Shows the stream's progress until Ctrl-C, or until the player (with
     /// --player) closes.
-    private func follow(url: String, title: String, playerPath: String?, status: @escaping @Sendable () async -> StreamStatus?) async throws {
+    private func follow(url: String, title: String, playerPath: String?, status: @escaping @Sendable () async -> StreamStatus?) async throws
+    {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var done = false
@@ -200,6 +213,7 @@ enum Progress {
         let playhead = st.readers.min() ?? 0
         let ahead = st.buffered.first { $0.count == 2 && $0[0] <= playhead && playhead < $0[1] }.map { $0[1] - playhead } ?? 0
         let pct = st.size > 0 ? Int(Double(st.bufferedBytes) * 100 / Double(st.size)) : 100
-        return "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
+        return
+            "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
     }
 }

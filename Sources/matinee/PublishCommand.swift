@@ -29,19 +29,30 @@ struct Publish: AsyncParsableCommand {
     @Argument(help: "The library folder.")
     var library: String
 
-    @Option(name: .long, help: ArgumentHelp("The channel to publish as (its name or address; see `matinee channel new`).", valueName: "name"))
+    @Option(
+        name: .long, help: ArgumentHelp("The channel to publish as (its name or address; see `matinee channel new`).", valueName: "name"))
     var channel: String
 
-    @Option(name: .customLong("web-seed"), help: ArgumentHelp("An HTTP mirror of the library (BEP 19), put into every torrent; a URL ending in / gets each file's path appended (repeatable).", valueName: "url"))
+    @Option(
+        name: .customLong("web-seed"),
+        help: ArgumentHelp(
+            "An HTTP mirror of the library (BEP 19), put into every torrent; a URL ending in / gets each file's path appended (repeatable).",
+            valueName: "url"))
     var webSeeds: [String] = []
 
-    @Option(name: .long, help: ArgumentHelp("A tracker URL put into every torrent (repeatable). Viewers use it only if their Settings let channels name hosts; peers are found through the DHT either way.", valueName: "url"))
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "A tracker URL put into every torrent (repeatable). Viewers use it only if their Settings let channels name hosts; peers are found through the DHT either way.",
+            valueName: "url"))
     var tracker: [String] = []
 
     @Option(name: .long, help: ArgumentHelp("A description of the channel.", valueName: "text"))
     var description: String?
 
-    @Option(name: .customLong("valid-days"), help: ArgumentHelp("Days this version stays fresh; viewers see it as stale afterwards.", valueName: "days"))
+    @Option(
+        name: .customLong("valid-days"),
+        help: ArgumentHelp("Days this version stays fresh; viewers see it as stale afterwards.", valueName: "days"))
     var validDays = 30
 
     @OptionGroup var engine: EngineOptions
@@ -102,46 +113,46 @@ struct Publish: AsyncParsableCommand {
 
         Signals.expect()  // from here on, Ctrl-C stops cleanly
         try await Console.withEvents { events in
-          try await EngineRuntime.run(home: home, config: engine.config, for: "matinee publish", events: events) { runtime in
-            for s in [result.catalog] + result.sources {
-                try Disk.writeAtomically(s.torrent, to: home.torrentFile(s.id))
-                let meta = try TorrentMetadata(torrentFile: s.torrent)
-                _ = try await runtime.add(
-                    ResolvedSource(source: .torrentFile(s.torrent), id: s.id, metadata: meta), streaming: false,
-                    seedMode: true, peers: engine.config.peers, savePath: s.savePath)
-            }
-            Console.live("Putting the channel on the DHT…")
-            await waitForDHT(runtime.session, timeout: 30)
-            var nodes = 0
-            for attempt in 0..<5 where nodes == 0 {
-                if attempt > 0 { try await Task.sleep(for: .seconds(2)) }
-                nodes = await runtime.session.dhtPut(result.pointer, timeout: .seconds(60))
-            }
-            Console.endLive()
-            guard nodes > 0 else {
-                throw CLIError("no DHT node took the channel's pointer: check the network (or --dht-node)")
-            }
-            // The DHT took the pointer, so it answers now: announce the
-            // catalog and the films again (their first announce may have gone
-            // out while the routing table was still filling, and reached
-            // nobody), so that viewers find this seeder from the start.
-            for t in runtime.torrents { t.torrent.announce() }
-            Console.result(key.address.magnet)
-            Console.info("Published \"\(key.name)\" (stored on \(nodes) DHT nodes); short address \(key.address.short)")
-            Console.info("Seeding the catalog and \(result.sources.count) torrents; Ctrl-C to stop.")
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await Signals.wait() }
-                group.addTask {
-                    // DHT items expire after about two hours: put it again well before.
-                    while true {
-                        try await Task.sleep(for: .seconds(30 * 60))
-                        _ = await runtime.session.dhtPut(result.pointer)
-                    }
+            try await EngineRuntime.run(home: home, config: engine.config, for: "matinee publish", events: events) { runtime in
+                for s in [result.catalog] + result.sources {
+                    try Disk.writeAtomically(s.torrent, to: home.torrentFile(s.id))
+                    let meta = try TorrentMetadata(torrentFile: s.torrent)
+                    _ = try await runtime.add(
+                        ResolvedSource(source: .torrentFile(s.torrent), id: s.id, metadata: meta), streaming: false,
+                        seedMode: true, peers: engine.config.peers, savePath: s.savePath)
                 }
-                try await group.next()
-                group.cancelAll()
+                Console.live("Putting the channel on the DHT…")
+                await waitForDHT(runtime.session, timeout: 30)
+                var nodes = 0
+                for attempt in 0..<5 where nodes == 0 {
+                    if attempt > 0 { try await Task.sleep(for: .seconds(2)) }
+                    nodes = await runtime.session.dhtPut(result.pointer, timeout: .seconds(60))
+                }
+                Console.endLive()
+                guard nodes > 0 else {
+                    throw CLIError("no DHT node took the channel's pointer: check the network (or --dht-node)")
+                }
+                // The DHT took the pointer, so it answers now: announce the
+                // catalog and the films again (their first announce may have gone
+                // out while the routing table was still filling, and reached
+                // nobody), so that viewers find this seeder from the start.
+                for t in runtime.torrents { t.torrent.announce() }
+                Console.result(key.address.magnet)
+                Console.info("Published \"\(key.name)\" (stored on \(nodes) DHT nodes); short address \(key.address.short)")
+                Console.info("Seeding the catalog and \(result.sources.count) torrents; Ctrl-C to stop.")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await Signals.wait() }
+                    group.addTask {
+                        // DHT items expire after about two hours: put it again well before.
+                        while true {
+                            try await Task.sleep(for: .seconds(30 * 60))
+                            _ = await runtime.session.dhtPut(result.pointer)
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
             }
-          }
         }
     }
 }

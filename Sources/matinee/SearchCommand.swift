@@ -71,22 +71,28 @@ struct Search: AsyncParsableCommand {
             let groups = try await store.search(q)
             // Only the bundled channel's URLs are offered (see CatalogSource).
             let local = Set(try await store.channels().filter(\.isLocal).map(\.key))
-            show(groups.map { g in
-                Found(title: g.title, year: g.year, kind: g.kind, entries: g.entries.map {
-                    Found.Entry(ref: $0.ref, channel: $0.channelName, channelKey: $0.channelKey, document: $0.document,
+            show(
+                groups.map { g in
+                    Found(
+                        title: g.title, year: g.year, kind: g.kind,
+                        entries: g.entries.map {
+                            Found.Entry(
+                                ref: $0.ref, channel: $0.channelName, channelKey: $0.channelKey, document: $0.document,
                                 poster: $0.posterFile, trusted: local.contains($0.channelKey))
+                        })
                 })
-            })
         }
     }
 
     /// A daemon runs: it owns the catalog index, and answers the query.
     private func searchThrough(_ daemon: DaemonClient) async throws {
         guard let data = await daemon.data("/api/channels"),
-              let channels = try? JSONDecoder().decode([ChannelJSON].self, from: data)
+            let channels = try? JSONDecoder().decode([ChannelJSON].self, from: data)
         else { throw CLIError("the running Matinee (\(daemon.file.url)) did not list its channels") }
-        var query = [URLQueryItem(name: "q", value: words.joined(separator: " ")), URLQueryItem(name: "sort", value: sort),
-                     URLQueryItem(name: "limit", value: String(min(limit, 500)))]
+        var query = [
+            URLQueryItem(name: "q", value: words.joined(separator: " ")), URLQueryItem(name: "sort", value: sort),
+            URLQueryItem(name: "limit", value: String(min(limit, 500))),
+        ]
         if let kind { query.append(URLQueryItem(name: "kind", value: kind)) }
         if let genre { query.append(URLQueryItem(name: "genre", value: genre)) }
         if let year { query.append(URLQueryItem(name: "year", value: String(year))) }
@@ -95,15 +101,19 @@ struct Search: AsyncParsableCommand {
         parts.path = "/api/titles"
         parts.queryItems = query
         guard let path = parts.string, let body = await daemon.data(path),
-              let groups = try? JSONDecoder().decode([GroupJSON].self, from: body)
+            let groups = try? JSONDecoder().decode([GroupJSON].self, from: body)
         else { throw CLIError("the running Matinee (\(daemon.file.url)) did not answer the search") }
         let local = Set(channels.filter(\.local).map(\.key))
-        show(groups.map { g in
-            Found(title: g.title, year: g.year, kind: CatalogDocument.Kind(rawValue: g.kind) ?? .movie, entries: g.entries.map {
-                Found.Entry(ref: $0.id, channel: $0.channel, channelKey: $0.channelKey, document: $0.title,
+        show(
+            groups.map { g in
+                Found(
+                    title: g.title, year: g.year, kind: CatalogDocument.Kind(rawValue: g.kind) ?? .movie,
+                    entries: g.entries.map {
+                        Found.Entry(
+                            ref: $0.id, channel: $0.channel, channelKey: $0.channelKey, document: $0.title,
                             poster: $0.poster.map { daemon.file.url + $0 }, trusted: local.contains($0.channelKey))
+                    })
             })
-        })
     }
 
     private func show(_ groups: [Found]) {
@@ -111,7 +121,9 @@ struct Search: AsyncParsableCommand {
             let out = groups.map { g in
                 ["title": g.title, "year": g.year as Any, "kind": g.kind.rawValue, "entries": g.entries.map(Self.json)] as [String: Any]
             }
-            let data = (try? JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: out, options: [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             Console.result(String(decoding: data, as: UTF8.self))
             return
         }
@@ -154,7 +166,9 @@ struct Search: AsyncParsableCommand {
                 [
                     "number": s.number,
                     "episodes": s.episodes.map { ep -> [String: Any] in
-                        var x: [String: Any] = ["number": ep.number, "sources": ep.sources.map { source($0, name: d.title, trusted: trusted) }]
+                        var x: [String: Any] = [
+                            "number": ep.number, "sources": ep.sources.map { source($0, name: d.title, trusted: trusted) },
+                        ]
                         if let t = ep.title { x["title"] = t }
                         return x
                     },
@@ -213,7 +227,8 @@ extension Search {
             return ChannelNames.comparable(base) == wanted
         }
         if named.count > 1 {
-            throw CLIError("\(named.count) channels are named \"\(text)\": name one by its address (\(named.map(\.name).joined(separator: ", ")))")
+            throw CLIError(
+                "\(named.count) channels are named \"\(text)\": name one by its address (\(named.map(\.name).joined(separator: ", ")))")
         }
         if let c = named.first { return c }
         throw CLIError("you do not follow a channel named \"\(text)\" (see: matinee channel list)")

@@ -26,7 +26,9 @@ struct Seed: AsyncParsableCommand {
     @Option(name: .customLong("web-seed"), help: ArgumentHelp("Add this HTTP web seed (BEP 19, repeatable).", valueName: "url"))
     var webSeeds: [String] = []
 
-    @Option(name: .customLong("piece-size"), help: ArgumentHelp("Piece size in KiB, a power of two (default: chosen from the size).", valueName: "KiB"))
+    @Option(
+        name: .customLong("piece-size"),
+        help: ArgumentHelp("Piece size in KiB, a power of two (default: chosen from the size).", valueName: "KiB"))
     var pieceSize = 0
 
     @Option(name: .customLong("torrent-out"), help: ArgumentHelp("Also write the .torrent file here.", valueName: "file"))
@@ -67,38 +69,41 @@ struct Seed: AsyncParsableCommand {
         if let daemon = await DaemonClient.find(home) {
             // The running Matinee owns the engine: it shares the file, for as
             // long as it runs (and after restarts), listed in its Downloads.
-            let line = try await daemon.change("POST", "/api/downloads", body: ["torrent": Data(bytes).base64EncodedString(), "savePath": parent])
+            let line = try await daemon.change(
+                "POST", "/api/downloads", body: ["torrent": Data(bytes).base64EncodedString(), "savePath": parent])
             Console.result(meta.magnetLink(trackers: trackers, peers: []))
-            Console.info("\(line ?? "Seeding \(meta.name)") through the running Matinee (\(daemon.file.url)); remove it from its Downloads to stop.")
+            Console.info(
+                "\(line ?? "Seeding \(meta.name)") through the running Matinee (\(daemon.file.url)); remove it from its Downloads to stop.")
             return
         }
         Signals.expect()  // from here on, Ctrl-C stops cleanly
         try await Console.withEvents { events in
-          try await EngineRuntime.run(home: home, config: engine.config, for: "matinee seed", events: events) { runtime in
-            try Disk.writeAtomically(bytes, to: home.torrentFile(meta.id))
-            let torrent = try await runtime.add(
-                ResolvedSource(source: .torrentFile(bytes), id: meta.id, metadata: meta), streaming: false,
-                seedMode: true, peers: engine.config.peers, savePath: parent)
-            var hints = [String]()
-            if let listen = engine.listen.flatMap(HostPort.init), !["0.0.0.0", "::"].contains(listen.host) {
-                let port = listen.port == 0 ? await runtime.session.listenPort : listen.port
-                hints.append(HostPort(host: listen.host, port: port).description)
-            }
-            Console.result(meta.magnetLink(trackers: trackers, peers: hints))
-            Console.info("Seeding \(meta.name) (\(Format.bytes(meta.totalSize))); Ctrl-C to stop.")
-            try await withThrowingTaskGroup(of: Void.self) { group in
-                group.addTask { await Signals.wait() }
-                group.addTask {
-                    while true {
-                        try await Task.sleep(for: .seconds(1))
-                        let st = torrent.latestStatus
-                        Console.live("Seeding · ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers · \(Format.bytes(st.sessionUpload)) sent")
-                    }
+            try await EngineRuntime.run(home: home, config: engine.config, for: "matinee seed", events: events) { runtime in
+                try Disk.writeAtomically(bytes, to: home.torrentFile(meta.id))
+                let torrent = try await runtime.add(
+                    ResolvedSource(source: .torrentFile(bytes), id: meta.id, metadata: meta), streaming: false,
+                    seedMode: true, peers: engine.config.peers, savePath: parent)
+                var hints = [String]()
+                if let listen = engine.listen.flatMap(HostPort.init), !["0.0.0.0", "::"].contains(listen.host) {
+                    let port = listen.port == 0 ? await runtime.session.listenPort : listen.port
+                    hints.append(HostPort(host: listen.host, port: port).description)
                 }
-                try await group.next()
-                group.cancelAll()
+                Console.result(meta.magnetLink(trackers: trackers, peers: hints))
+                Console.info("Seeding \(meta.name) (\(Format.bytes(meta.totalSize))); Ctrl-C to stop.")
+                try await withThrowingTaskGroup(of: Void.self) { group in
+                    group.addTask { await Signals.wait() }
+                    group.addTask {
+                        while true {
+                            try await Task.sleep(for: .seconds(1))
+                            let st = torrent.latestStatus
+                            Console.live(
+                                "Seeding · ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers · \(Format.bytes(st.sessionUpload)) sent")
+                        }
+                    }
+                    try await group.next()
+                    group.cancelAll()
+                }
             }
-          }
         }
     }
 }

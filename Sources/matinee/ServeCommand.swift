@@ -40,16 +40,27 @@ struct App: AsyncParsableCommand {
 }
 
 struct ServeOptions: ParsableArguments {
-    @Option(name: .customLong("http-port"), help: ArgumentHelp("Serve on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+    @Option(
+        name: .customLong("http-port"), help: ArgumentHelp("Serve on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
     var httpPort = 0
 
-    @Option(name: .customLong("download-dir"), help: ArgumentHelp("Where downloads are stored (default: Matinee's downloads folder).", valueName: "dir"))
+    @Option(
+        name: .customLong("download-dir"),
+        help: ArgumentHelp("Where downloads are stored (default: Matinee's downloads folder).", valueName: "dir"))
     var downloadDir: String?
 
-    @Option(name: .customLong("refresh-minutes"), help: ArgumentHelp("Look for new versions of every channel about this often (each wait varies by a quarter either way; the first comes within a minute of starting).", valueName: "minutes"))
+    @Option(
+        name: .customLong("refresh-minutes"),
+        help: ArgumentHelp(
+            "Look for new versions of every channel about this often (each wait varies by a quarter either way; the first comes within a minute of starting).",
+            valueName: "minutes"))
     var refreshMinutes = Double(RefreshSchedule.daemon.interval.components.seconds) / 60
 
-    @Option(name: .customLong("republish-minutes"), help: ArgumentHelp("Put channel pointers back on the DHT this often, and whenever a new version arrives (items expire after about two hours).", valueName: "minutes"))
+    @Option(
+        name: .customLong("republish-minutes"),
+        help: ArgumentHelp(
+            "Put channel pointers back on the DHT this often, and whenever a new version arrives (items expire after about two hours).",
+            valueName: "minutes"))
     var republishMinutes = Double(RefreshSchedule.daemon.republishInterval.components.seconds) / 60
 
     @OptionGroup var engine: EngineOptions
@@ -57,7 +68,9 @@ struct ServeOptions: ParsableArguments {
     func validate() throws {
         if !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
         if refreshMinutes <= 0 || republishMinutes <= 0 { throw ValidationError("intervals must be positive") }
-        if republishMinutes > 100 { throw ValidationError("--republish-minutes must be at most 100: DHT items expire after about two hours") }
+        if republishMinutes > 100 {
+            throw ValidationError("--republish-minutes must be at most 100: DHT items expire after about two hours")
+        }
     }
 
     /// Runs the daemon until Ctrl-C. `home` overrides where it keeps things
@@ -102,4 +115,3 @@ enum Browser {
         do { try p.run() } catch { Console.info("Open \(url) in your browser.") }
     }
 }
-

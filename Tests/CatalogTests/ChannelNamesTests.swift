@@ -1,5 +1,4 @@
 import Testing
-
 import TorrentKit
 
 @testable import Catalog

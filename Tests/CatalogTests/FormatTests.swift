@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import TorrentKit
 
 @testable import Catalog
@@ -17,9 +17,13 @@ func sampleCatalog(key: [UInt8], sequence: Int64 = 5, titles: [CatalogDocument.T
     var show = CatalogDocument.Title(id: "example-show-2024", kind: .series, title: "Example Show")
     show.year = 2024
     show.seasons = [
-        CatalogDocument.Season(number: 1, episodes: [
-            CatalogDocument.Episode(number: 1, title: "Pilot", sources: [CatalogDocument.Source(infohash: String(repeating: "cd", count: 20), file: 0, size: 10)])
-        ])
+        CatalogDocument.Season(
+            number: 1,
+            episodes: [
+                CatalogDocument.Episode(
+                    number: 1, title: "Pilot",
+                    sources: [CatalogDocument.Source(infohash: String(repeating: "cd", count: 20), file: 0, size: 10)])
+            ])
     ]
     return CatalogDocument(
         channel: .init(key: Hex.encode(key), name: "Open Films"), sequence: sequence, issued: Date(),
@@ -40,11 +44,13 @@ struct AddressTests {
         #expect(ChannelAddress("magnet:?xs=urn:btpk:\(Hex.encode(key))&s=6162")?.salt == Array("ab".utf8))
     }
 
-    @Test("anything else is not an address", arguments: [
-        "", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "magnet:?xs=urn:btpk:abcd",
-        "magnet:?xs=urn:btpk:" + String(repeating: "zz", count: 32), "matinee:abc", "https://example.org/",
-        "matinee:" + String(repeating: "a", count: 51) + "1",
-    ])
+    @Test(
+        "anything else is not an address",
+        arguments: [
+            "", "magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567", "magnet:?xs=urn:btpk:abcd",
+            "magnet:?xs=urn:btpk:" + String(repeating: "zz", count: 32), "matinee:abc", "https://example.org/",
+            "matinee:" + String(repeating: "a", count: 51) + "1",
+        ])
     func refused(_ text: String) {
         #expect(ChannelAddress(text) == nil)
     }
@@ -164,9 +170,11 @@ struct DocumentTests {
         #expect(throws: CatalogError.self) { try sampleCatalog(key: pk, sequence: 5).validate(key: pk, sequence: 6) }
     }
 
-    @Test("garbage, wrong types and oversize are one-line errors", arguments: [
-        "", "not json", "[]", "{\"schema\": \"one\"}", "{\"schema\": 1}",
-    ])
+    @Test(
+        "garbage, wrong types and oversize are one-line errors",
+        arguments: [
+            "", "not json", "[]", "{\"schema\": \"one\"}", "{\"schema\": 1}",
+        ])
     func garbage(_ text: String) throws {
         let error = try #require(throws: CatalogError.self) { try CatalogDocument.decode(Array(text.utf8)) }
         #expect(error.kind == .malformed)

@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import TorrentKit
 
 @testable import Catalog
@@ -20,25 +20,29 @@ struct ScannerTests {
     @Test("movies, qualities, subtitles, artwork, title.json, .nfo and series are found; strays are reported")
     func scan() throws {
         let dir = TempDir()
-        try makeTree(dir.path, [
-            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).mp4": "1080",
-            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008) - 720p.mp4": "720",
-            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).en.srt": "1\n",
-            "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).fr.forced.srt": "1\n",
-            "Movies/Big Buck Bunny (2008)/poster.jpg": "jpg",
-            "Movies/Big Buck Bunny (2008)/fanart.jpg": "jpg",
-            "Movies/Big Buck Bunny (2008)/title.json": #"{"synopsis": "A giant rabbit.", "genres": ["Animation"], "runtime": 10, "license": "CC BY 3.0"}"#,
-            "Movies/Sintel (2010)/Sintel (2010).mkv": "mkv",
-            "Movies/Sintel (2010)/movie.nfo": "<movie><title>Sintel</title><plot>Dragons &amp; a girl.</plot><genre>Fantasy</genre><genre>Animation</genre><runtime>15</runtime></movie>",
-            "Movies/Empty (2001)/notes.txt": "?",
-            "Shows/Example Show (2024)/poster.png": "png",
-            "Shows/Example Show (2024)/Season 01/Example Show - S01E01 - Pilot.mp4": "e1",
-            "Shows/Example Show (2024)/Season 01/Example Show - S01E02 - The Return - 720p.mp4": "e2",
-            "Shows/Example Show (2024)/Season 01/Example Show - S01E02 - The Return.en.srt": "1\n",
-            "Shows/Example Show (2024)/Season 02/Example Show - S02E01 - Mr. Robot Goes Home.webm": "e3",
-            "Shows/Example Show (2024)/Season 02/random.mp4": "?",
-            "stray.mp4": "?",
-        ])
+        try makeTree(
+            dir.path,
+            [
+                "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).mp4": "1080",
+                "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008) - 720p.mp4": "720",
+                "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).en.srt": "1\n",
+                "Movies/Big Buck Bunny (2008)/Big Buck Bunny (2008).fr.forced.srt": "1\n",
+                "Movies/Big Buck Bunny (2008)/poster.jpg": "jpg",
+                "Movies/Big Buck Bunny (2008)/fanart.jpg": "jpg",
+                "Movies/Big Buck Bunny (2008)/title.json":
+                    #"{"synopsis": "A giant rabbit.", "genres": ["Animation"], "runtime": 10, "license": "CC BY 3.0"}"#,
+                "Movies/Sintel (2010)/Sintel (2010).mkv": "mkv",
+                "Movies/Sintel (2010)/movie.nfo":
+                    "<movie><title>Sintel</title><plot>Dragons &amp; a girl.</plot><genre>Fantasy</genre><genre>Animation</genre><runtime>15</runtime></movie>",
+                "Movies/Empty (2001)/notes.txt": "?",
+                "Shows/Example Show (2024)/poster.png": "png",
+                "Shows/Example Show (2024)/Season 01/Example Show - S01E01 - Pilot.mp4": "e1",
+                "Shows/Example Show (2024)/Season 01/Example Show - S01E02 - The Return - 720p.mp4": "e2",
+                "Shows/Example Show (2024)/Season 01/Example Show - S01E02 - The Return.en.srt": "1\n",
+                "Shows/Example Show (2024)/Season 02/Example Show - S02E01 - Mr. Robot Goes Home.webm": "e3",
+                "Shows/Example Show (2024)/Season 02/random.mp4": "?",
+                "stray.mp4": "?",
+            ])
         let r = try LibraryScanner(root: dir.path).scan()
         #expect(r.items.map(\.id) == ["big-buck-bunny-2008", "sintel-2010", "example-show-2024"])
         let bunny = r.items[0]
@@ -57,36 +61,40 @@ struct ScannerTests {
         #expect(show.episodes[1].title == "The Return" && show.episodes[1].videos[0].quality == "720p")
         #expect(show.episodes[1].subtitles.map(\.language) == ["en"])
         #expect(show.episodes[2].title == "Mr. Robot Goes Home")
-        #expect(r.unmatched == [
-            "Movies/Empty (2001)/notes.txt", "Shows/Example Show (2024)/Season 02/random.mp4", "stray.mp4",
-        ])
+        #expect(
+            r.unmatched == [
+                "Movies/Empty (2001)/notes.txt", "Shows/Example Show (2024)/Season 02/random.mp4", "stray.mp4",
+            ])
         #expect(r.warnings.contains { $0.contains("Empty (2001)") })
     }
 
     @Test("odd names: accents, dots, brackets, no year, lower-case tags, unpadded and special seasons, folders named otherwise")
     func oddNames() throws {
         let dir = TempDir()
-        try makeTree(dir.path, [
-            "Movies/Amélie (2001)/Amélie (2001).mkv": "a",
-            "Movies/Mr. & Mrs. Smith's Day... (1999)/Mr. & Mrs. Smith's Day... (1999).mp4": "b",
-            "Movies/No Year/No Year.webm": "c",
-            "Movies/Bracketed (2005)/Bracketed (2005) - [Director's Cut].mp4": "d",
-            "Movies/Wrong File (2010)/something else.mp4": "e",
-            "Movies/Upper (2011)/Upper (2011).MP4": "f",
-            "films/Lower Case Root (2012)/Lower Case Root (2012).m4v": "g",
-            "TV Shows/Odd Show/Season 1/Odd Show - s01e03 - lower tag.mkv": "h",
-            "TV Shows/Odd Show/Specials/Odd Show - S00E01 - Pilot - 1080p.mp4": "i",
-            "TV Shows/Odd Show/Season 2/Odd Show - S02E01.mp4": "j",
-            "TV Shows/Odd Show/Season 2/Odd Show - S03E01 - In The Wrong Folder.mp4": "k",
-            "TV Shows/Odd Show/Extras/behind the scenes.mp4": "l",
-            "Movies/.hidden (2000)/.hidden (2000).mp4": "m",
-            "Movies/Amélie (2001)/.DS_Store": "n",
-        ])
+        try makeTree(
+            dir.path,
+            [
+                "Movies/Amélie (2001)/Amélie (2001).mkv": "a",
+                "Movies/Mr. & Mrs. Smith's Day... (1999)/Mr. & Mrs. Smith's Day... (1999).mp4": "b",
+                "Movies/No Year/No Year.webm": "c",
+                "Movies/Bracketed (2005)/Bracketed (2005) - [Director's Cut].mp4": "d",
+                "Movies/Wrong File (2010)/something else.mp4": "e",
+                "Movies/Upper (2011)/Upper (2011).MP4": "f",
+                "films/Lower Case Root (2012)/Lower Case Root (2012).m4v": "g",
+                "TV Shows/Odd Show/Season 1/Odd Show - s01e03 - lower tag.mkv": "h",
+                "TV Shows/Odd Show/Specials/Odd Show - S00E01 - Pilot - 1080p.mp4": "i",
+                "TV Shows/Odd Show/Season 2/Odd Show - S02E01.mp4": "j",
+                "TV Shows/Odd Show/Season 2/Odd Show - S03E01 - In The Wrong Folder.mp4": "k",
+                "TV Shows/Odd Show/Extras/behind the scenes.mp4": "l",
+                "Movies/.hidden (2000)/.hidden (2000).mp4": "m",
+                "Movies/Amélie (2001)/.DS_Store": "n",
+            ])
         let r = try LibraryScanner(root: dir.path).scan()
         let byID = Dictionary(uniqueKeysWithValues: r.items.map { ($0.id, $0) })
-        #expect(Set(byID.keys) == [
-            "amelie-2001", "mr-mrs-smith-s-day-1999", "no-year", "bracketed-2005", "upper-2011", "lower-case-root-2012", "odd-show",
-        ])
+        #expect(
+            Set(byID.keys) == [
+                "amelie-2001", "mr-mrs-smith-s-day-1999", "no-year", "bracketed-2005", "upper-2011", "lower-case-root-2012", "odd-show",
+            ])
         #expect(byID["amelie-2001"]?.title == "Amélie")
         #expect(byID["mr-mrs-smith-s-day-1999"]?.title == "Mr. & Mrs. Smith's Day...")
         #expect(byID["no-year"]?.year == nil)
@@ -96,11 +104,12 @@ struct ScannerTests {
         #expect(show.episodes[0].title == "Pilot" && show.episodes[0].videos[0].quality == "1080p")
         #expect(show.episodes[1].title == "lower tag")
         #expect(show.episodes[2].title == nil)
-        #expect(r.unmatched == [
-            "Movies/Wrong File (2010)/something else.mp4",
-            "TV Shows/Odd Show/Extras/behind the scenes.mp4",
-            "TV Shows/Odd Show/Season 2/Odd Show - S03E01 - In The Wrong Folder.mp4",
-        ])
+        #expect(
+            r.unmatched == [
+                "Movies/Wrong File (2010)/something else.mp4",
+                "TV Shows/Odd Show/Extras/behind the scenes.mp4",
+                "TV Shows/Odd Show/Season 2/Odd Show - S03E01 - In The Wrong Folder.mp4",
+            ])
     }
 
     @Test("a symbolic link is not followed out of the library")
@@ -108,8 +117,10 @@ struct ScannerTests {
         let dir = TempDir()
         try makeTree(dir.path + "/outside", ["secret.mp4": "s"])
         try makeTree(dir.path + "/lib", ["Movies/Real (2000)/Real (2000).mp4": "r"])
-        try FileManager.default.createSymbolicLink(atPath: dir.path + "/lib/Movies/Real (2000)/Real (2000) - 4K.mp4", withDestinationPath: dir.path + "/outside/secret.mp4")
-        try FileManager.default.createSymbolicLink(atPath: dir.path + "/lib/Movies/Linked (2001)", withDestinationPath: dir.path + "/outside")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.path + "/lib/Movies/Real (2000)/Real (2000) - 4K.mp4", withDestinationPath: dir.path + "/outside/secret.mp4")
+        try FileManager.default.createSymbolicLink(
+            atPath: dir.path + "/lib/Movies/Linked (2001)", withDestinationPath: dir.path + "/outside")
         let r = try LibraryScanner(root: dir.path + "/lib").scan()
         #expect(r.items.map(\.id) == ["real-2000"])
         #expect(r.items[0].videos.count == 1)
@@ -236,7 +247,11 @@ struct StoreTests {
         #expect(h.map(\.titleId) == ["example-show-2024", "sintel-2010"])
         #expect(h.map(\.watched) == [true, false])
         await #expect(throws: CatalogError.self) { try await store.saveProgress(ref: "nothing", episode: "", position: 1, duration: 2) }
-        await #expect(throws: CatalogError.self) { try await store.saveProgress(ref: "sintel-2010", episode: "", position: -1, duration: 2) }
-        await #expect(throws: CatalogError.self) { try await store.saveProgress(ref: "sintel-2010", episode: "", position: .nan, duration: 2) }
+        await #expect(throws: CatalogError.self) {
+            try await store.saveProgress(ref: "sintel-2010", episode: "", position: -1, duration: 2)
+        }
+        await #expect(throws: CatalogError.self) {
+            try await store.saveProgress(ref: "sintel-2010", episode: "", position: .nan, duration: 2)
+        }
     }
 }

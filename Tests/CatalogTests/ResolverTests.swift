@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import TorrentKit
 
 @testable import Catalog
@@ -33,7 +33,8 @@ struct ResolverTests {
         let sig = try signature ?? CatalogSignature.sign(body, with: key)
         try Data(sig).write(to: URL(fileURLWithPath: folder + "/catalog.sig"))
         for (rel, text) in extraFiles {
-            try FileManager.default.createDirectory(atPath: ((folder + "/" + rel) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: ((folder + "/" + rel) as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
             try text.write(toFile: folder + "/" + rel, atomically: true, encoding: .utf8)
         }
         let torrent = try await TorrentMaker.make(path: folder)
@@ -48,12 +49,14 @@ struct ResolverTests {
 
     static func catalog(_ key: Curve25519.Signing.PrivateKey, seq: Int64, titles: [String]) -> CatalogDocument {
         let pk = Array(key.publicKey.rawRepresentation)
-        return sampleCatalog(key: pk, sequence: seq, titles: titles.map { name in
-            var t = CatalogDocument.Title(id: LibraryScanner.slug(name, 2000), kind: .movie, title: name)
-            t.year = 2000
-            t.sources = [CatalogDocument.Source(infohash: String(repeating: "ab", count: 20), file: 0, size: 1)]
-            return t
-        })
+        return sampleCatalog(
+            key: pk, sequence: seq,
+            titles: titles.map { name in
+                var t = CatalogDocument.Title(id: LibraryScanner.slug(name, 2000), kind: .movie, title: name)
+                t.year = 2000
+                t.sources = [CatalogDocument.Source(infohash: String(repeating: "ab", count: 20), file: 0, size: 1)]
+                return t
+            })
     }
 
     @Test("good, then tampered, wrong-key, path-escaping and replayed versions: each refused in one line, the good one kept")
@@ -90,13 +93,16 @@ struct ResolverTests {
         let signed11 = try v11.encoded()
         var changed = v11
         changed.titles[0].title = "Evil, edited"
-        try await Self.publish(v11, json: try changed.encoded(), signature: try CatalogSignature.sign(signed11, with: key), key: key, seeder: publisher, dir: dir.path)
+        try await Self.publish(
+            v11, json: try changed.encoded(), signature: try CatalogSignature.sign(signed11, with: key), key: key, seeder: publisher,
+            dir: dir.path)
         try await expectRefused(.badSignature, "tampered catalog.json")
 
         // Version 12: the pointer is the channel's, the catalog signed by another key.
         let other = Curve25519.Signing.PrivateKey()
         let v12 = Self.catalog(key, seq: 12, titles: ["Impostor"])
-        try await Self.publish(v12, signature: try CatalogSignature.sign(try v12.encoded(), with: other), key: key, seeder: publisher, dir: dir.path)
+        try await Self.publish(
+            v12, signature: try CatalogSignature.sign(try v12.encoded(), with: other), key: key, seeder: publisher, dir: dir.path)
         try await expectRefused(.badSignature, "catalog signed by another key")
 
         // Version 13: signed, but its poster path is not in the torrent.

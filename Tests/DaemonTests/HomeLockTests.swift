@@ -1,7 +1,7 @@
 import Daemon
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("One engine per home")
 struct HomeLockTests {

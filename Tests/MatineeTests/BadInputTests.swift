@@ -1,13 +1,15 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Every bad input ends with one clear line on stderr and a non-zero exit,
 /// never a crash or a trace, and nothing written outside the given folders.
 @Suite("Bad input", .serialized)
 struct BadInputTests {
-    func expectOneLineError(_ r: (status: Int32, stdout: String, stderr: String), containing: String,
-                            sourceLocation: SourceLocation = #_sourceLocation) {
+    func expectOneLineError(
+        _ r: (status: Int32, stdout: String, stderr: String), containing: String,
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
         #expect(r.status == 1, "exit status", sourceLocation: sourceLocation)
         let lines = r.stderr.split(separator: "\n").filter { !$0.trimmingCharacters(in: .whitespaces).isEmpty }
         #expect(lines.count == 1, "stderr: \(r.stderr)", sourceLocation: sourceLocation)
@@ -46,7 +48,9 @@ struct BadInputTests {
         try good.prefix(good.count / 2).write(to: URL(fileURLWithPath: dir.path + "/truncated.torrent"))
         expectOneLineError(try await cli.run(["play", dir.path + "/truncated.torrent"] + args), containing: "truncated.torrent")
 
-        for (name, path) in [("dotdot", ["..", "..", "escape.txt"]), ("absolute", ["/etc", "passwd"]), ("inner", ["a", "..", "..", "b"])] {
+        for (name, path) in [
+            ("dotdot", ["..", "..", "escape.txt"]), ("absolute", ["/etc", "passwd"]), ("inner", ["a", "..", "..", "b"]),
+        ] {
             try write(hostileTorrent(path), to: dir.path + "/\(name).torrent")
             expectOneLineError(try await cli.run(["play", dir.path + "/\(name).torrent"] + args), containing: "leave the download folder")
         }
@@ -56,7 +60,11 @@ struct BadInputTests {
 
         // Nothing was written anywhere but the folders we gave.
         let top = Set(try FileManager.default.contentsOfDirectory(atPath: dir.path))
-        #expect(top == ["home", "dl", "data", "garbage.torrent", "good.torrent", "truncated.torrent", "dotdot.torrent", "absolute.torrent", "inner.torrent"])
+        #expect(
+            top == [
+                "home", "dl", "data", "garbage.torrent", "good.torrent", "truncated.torrent", "dotdot.torrent", "absolute.torrent",
+                "inner.torrent",
+            ])
         #expect(try FileManager.default.contentsOfDirectory(atPath: dl).isEmpty)
     }
 
@@ -68,7 +76,8 @@ struct BadInputTests {
         let cli = MatineeCLI(home: dir.sub("home"))
         let args = ["--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1", "--download-dir", dir.sub("dl")]
         expectOneLineError(try await cli.run(["play", dir.path + "/x.torrent", "--file", "7"] + args), containing: "no file 7")
-        expectOneLineError(try await cli.run(["play", dir.path + "/x.torrent", "--file", "other.mkv"] + args), containing: "no file named \"other.mkv\"")
+        expectOneLineError(
+            try await cli.run(["play", dir.path + "/x.torrent", "--file", "other.mkv"] + args), containing: "no file named \"other.mkv\"")
     }
 
     @Test("an info-hash nobody seeds gives up after --timeout")
@@ -98,13 +107,17 @@ struct BadInputTests {
             containing: "cannot listen on")
         let seeder = try await LibtorrentSeeder.start(data: dir.path + "/data/x.mp4", torrentIn: dir.path + "/x.torrent")
         expectOneLineError(
-            try await cli.run(["play", dir.path + "/x.torrent", "--peer", seeder.peer, "--http-port", String(other.port),
-                               "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"]),
+            try await cli.run([
+                "play", dir.path + "/x.torrent", "--peer", seeder.peer, "--http-port", String(other.port),
+                "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1",
+            ]),
             containing: "the port is in use")
         try Data("x".utf8).write(to: URL(fileURLWithPath: dir.path + "/a-file"))
         expectOneLineError(
-            try await cli.run(["play", dir.path + "/x.torrent", "--download-dir", dir.path + "/a-file/sub",
-                               "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"]),
+            try await cli.run([
+                "play", dir.path + "/x.torrent", "--download-dir", dir.path + "/a-file/sub",
+                "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1",
+            ]),
             containing: "cannot create the download folder")
     }
 
@@ -115,7 +128,10 @@ struct BadInputTests {
         #expect(root.status == 0)
         #expect(root.stdout.contains("play") && root.stdout.contains("seed") && root.stdout.contains("MATINEE_HOME"))
         let play = try await cli.run(["play", "--help"])
-        for option in ["--file", "--list", "--player", "--http-port", "--download-dir", "--listen", "--dht-node", "--peer", "--no-seed", "--timeout", "--require-encryption", "--upload-limit", "Examples"] {
+        for option in [
+            "--file", "--list", "--player", "--http-port", "--download-dir", "--listen", "--dht-node", "--peer", "--no-seed", "--timeout",
+            "--require-encryption", "--upload-limit", "Examples",
+        ] {
             #expect(play.stdout.contains(option), "play --help lacks \(option)")
         }
         let usage = try await cli.run(["play", "x", "--player", "winamp"])

@@ -1,22 +1,26 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The web UI in a real headless Chromium (Debian's chromium and
 /// chromium-driver, driven by selenium from Tests/Fixtures/browser.py),
 /// against `serve` following a real channel on a private DHT.
 @Suite("Web UI in Chromium", .serialized)
 struct BrowserTests {
-    @Test("home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; a subtitle track loads; the overlay shows the swarm; catalog markup stays text; after a reload Continue watching resumes it; the channels page shows state, refuses a bad address and removes a channel")
+    @Test(
+        "home shows posters; search finds a title; keyboard alone opens it and presses Play; the video plays and seeks; a subtitle track loads; the overlay shows the swarm; catalog markup stays text; after a reload Continue watching resumes it; the channels page shows state, refuses a bad address and removes a channel"
+    )
     func browse() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
         // A real poster, so the home page can show an image.
         _ = try makeLibrary(dir.path + "/lib", filmSeconds: 12)
-        try Fixtures.run("/usr/bin/ffmpeg", [
-            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x2a6f97:s=300x450", "-frames:v", "1",
-            dir.path + "/lib/Movies/Tiny Dragon (2021)/poster.jpg",
-        ])
+        try Fixtures.run(
+            "/usr/bin/ffmpeg",
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "color=c=0x2a6f97:s=300x450", "-frames:v", "1",
+                dir.path + "/lib/Movies/Tiny Dragon (2021)/poster.jpg",
+            ])
         let (pub, address) = try await startPublisher("Browser Films", library: dir.path + "/lib", home: dir.sub("publisher"), dht: dht)
 
         let viewer = MatineeCLI(home: dir.sub("viewer"))
@@ -63,7 +67,8 @@ struct BrowserTests {
         let (pubB, addressB) = try await startPublisher("Films B", library: dir.path + "/lib", home: dir.sub("pub-b"), dht: dht)
         let viewer = MatineeCLI(home: dir.sub("viewer"))
         for address in [addressA, addressB] {
-            let added = try await viewer.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+            let added = try await viewer.run(
+                ["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
             #expect(added.status == 0, "\(added.stderr)")
         }
         let serve = try viewer.start(["serve", "--listen", "127.0.0.1:0"] + dht.arguments)

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// A library in Plex/Jellyfin naming: one film in two qualities (poster,
 /// subtitles, metadata with markup in it), one series of two seasons, and a
@@ -22,7 +22,6 @@ func makeLibrary(_ root: String, filmSeconds: Int = 4) throws -> [UInt8] {
     try "stray".write(toFile: root + "/notes.txt", atomically: true, encoding: .utf8)
     return data
 }
-
 
 /// A publisher with a new channel key, running `publish LIBRARY` on the
 /// private DHT; returns once the DHT took the channel.
@@ -52,10 +51,12 @@ func runBrowser(
     let shots = Fixtures.packageRoot + "/.build/test-artifacts/" + artifacts
     try? FileManager.default.removeItem(atPath: shots)
     try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-    let browser = try TestProcess("/usr/bin/python3", [
-        Fixtures.packageRoot + "/Tests/Fixtures/browser.py", "--url", base + "/", "--shots", shots,
-        "--search", search, "--title-ref", titleRef,
-    ] + extra, name: "chromium")
+    let browser = try TestProcess(
+        "/usr/bin/python3",
+        [
+            Fixtures.packageRoot + "/Tests/Fixtures/browser.py", "--url", base + "/", "--shots", shots,
+            "--search", search, "--title-ref", titleRef,
+        ] + extra, name: "chromium")
     let status = try await browser.waitForExit(timeout: .seconds(300))
     guard status == 0, let seen = lastJSON(browser) else {
         throw TestFailure("the browser run failed: \(browser.stderr); saw \(lastJSON(browser) ?? [:])")
@@ -132,7 +133,8 @@ struct ChannelTests {
         #expect(refreshed.status == 0, "\(refreshed.stderr)")
         #expect(try await viewer.run(["channel", "list"]).stdout.contains("Tiny Films\t3 titles"))
         #expect(try await viewer.run(["search", "wind"]).stdout.hasPrefix("second-wind-2024\t"))
-        let again = try await viewer.run(["channel", "refresh", "Tiny Films", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        let again = try await viewer.run(
+            ["channel", "refresh", "Tiny Films", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
         #expect(again.stderr.contains("up to date"))
 
         #expect(try await viewer.run(["channel", "remove", "tiny films"]).status == 0)
@@ -150,7 +152,8 @@ struct ChannelTests {
 
         // A subscriber follows the channel and watches the film.
         let subscriber = MatineeCLI(home: dir.sub("subscriber"))
-        let added = try await subscriber.run(["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
+        let added = try await subscriber.run(
+            ["channel", "add", address, "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(120))
         #expect(added.status == 0, "\(added.stderr)")
         let (watch, watchURL) = try await subscriber.play("tiny-dragon-2021", dht.arguments)
         _ = try await HTTP.waitUntilComplete(watchURL)
@@ -191,13 +194,17 @@ struct ChannelTests {
     /// contact a host of its choosing. Its torrents name a tracker and a web
     /// seed (publish --tracker, --web-seed); the fixture server is both and
     /// logs every request.
-    @Test("a channel's torrents name a tracker and an HTTP mirror: neither is contacted by default; with Settings allowing it and every peer gone, the title plays from the mirror")
+    @Test(
+        "a channel's torrents name a tracker and an HTTP mirror: neither is contacted by default; with Settings allowing it and every peer gone, the title plays from the mirror"
+    )
     func strangersHosts() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 8)
         let film = try makeLibrary(dir.path + "/lib")
-        let small = Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/lib/Movies/Tiny Dragon (2021)/Tiny Dragon (2021) - 480p.mp4")))
-        let mirror = try TestProcess("/usr/bin/python3", [Fixtures.packageRoot + "/Tests/Fixtures/web_seed.py", "--root", dir.path + "/lib"], name: "web seed")
+        let small = Array(
+            try Data(contentsOf: URL(fileURLWithPath: dir.path + "/lib/Movies/Tiny Dragon (2021)/Tiny Dragon (2021) - 480p.mp4")))
+        let mirror = try TestProcess(
+            "/usr/bin/python3", [Fixtures.packageRoot + "/Tests/Fixtures/web_seed.py", "--root", dir.path + "/lib"], name: "web seed")
         let port: Int = try await mirror.waitForLine { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["port"] as? Int
         }
@@ -228,8 +235,9 @@ struct ChannelTests {
         play = try viewer.start(["play", "tiny-dragon-2021", "--quality", "480p", "--listen", "127.0.0.1:\(viewerPort)"] + dht.arguments)
         url = try await play.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://") ? $0 : nil }
         #expect(try await HTTP.request(url, timeout: 60).body == small)
-        #expect(mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20%282021%29/Tiny%20Dragon%20%282021%29%20-%20480p.mp4")
-            || mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20(2021)/Tiny%20Dragon%20(2021)%20-%20480p.mp4"), "\(mirror.stderr)")
+        #expect(
+            mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20%282021%29/Tiny%20Dragon%20%282021%29%20-%20480p.mp4")
+                || mirror.stderr.contains("GET /Movies/Tiny%20Dragon%20(2021)/Tiny%20Dragon%20(2021)%20-%20480p.mp4"), "\(mirror.stderr)")
         #expect(mirror.stderr.contains("port=\(viewerPort)&"), "the viewer did not ask the tracker: \(mirror.stderr)")
         play.kill()
         _ = try await play.waitForExit()
@@ -237,13 +245,16 @@ struct ChannelTests {
 
     /// Anyone can publish under any name: a stranger's "Open Films", two
     /// channels both called "Tiny Films".
-    @Test("look-alike channels: names that do not tell channels apart carry the start of the address; a name that fits two channels is refused")
+    @Test(
+        "look-alike channels: names that do not tell channels apart carry the start of the address; a name that fits two channels is refused"
+    )
     func lookAlikes() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 6)
         let names = ["Tiny Films", "Tiny Films", "Open Films"]
         for i in names.indices {
-            try Fixtures.makeVideo(dir.path + "/lib\(i)/Movies/Film \(i) (2020)/Film \(i) (2020).mp4", seconds: 1, faststart: true, size: "160x120")
+            try Fixtures.makeVideo(
+                dir.path + "/lib\(i)/Movies/Film \(i) (2020)/Film \(i) (2020).mp4", seconds: 1, faststart: true, size: "160x120")
         }
         let publishers = try await withThrowingTaskGroup(of: (TestProcess, String).self) { group in
             for (i, name) in names.enumerated() {
@@ -258,7 +269,9 @@ struct ChannelTests {
             #expect(added.status == 0, "\(added.stderr)")
         }
         // name, titles, version, status, address (matinee:<base32>)
-        let rows = try await viewer.run(["channel", "list"]).stdout.split(separator: "\n").map { $0.split(separator: "\t").map(String.init) }
+        let rows = try await viewer.run(["channel", "list"]).stdout.split(separator: "\n").map {
+            $0.split(separator: "\t").map(String.init)
+        }
         let shown = rows.map { r in r[0] }
         for r in rows where r[4].hasPrefix("matinee:") {
             #expect(r[0].hasSuffix(" (\(r[4].dropFirst("matinee:".count).prefix(8)))"), "\(r)")
@@ -270,12 +283,15 @@ struct ChannelTests {
 
         let ambiguous = try await viewer.run(["channel", "refresh", "tiny films", "--listen", "127.0.0.1:0"] + dht.arguments)
         #expect(ambiguous.status == 1)
-        #expect(ambiguous.stderr.hasPrefix("matinee: 2 channels are named \"tiny films\": name one by its address (matinee:"), "\(ambiguous.stderr)")
+        #expect(
+            ambiguous.stderr.hasPrefix("matinee: 2 channels are named \"tiny films\": name one by its address (matinee:"),
+            "\(ambiguous.stderr)")
         #expect(ambiguous.stderr.split(separator: "\n").count == 1)
         let search = try await viewer.run(["search", "--channel", "Tiny Films"])
         #expect(search.status == 1 && search.stderr.contains("2 channels are named"))
         let one = try await viewer.run(["search", "--channel", tiny])
-        #expect(one.status == 0 && one.stdout.split(separator: "\n").count == 1 && one.stdout.hasPrefix("film-"), "\(one.stdout) \(one.stderr)")
+        #expect(
+            one.status == 0 && one.stdout.split(separator: "\n").count == 1 && one.stdout.hasPrefix("film-"), "\(one.stdout) \(one.stderr)")
 
         // "Open Films" is the bundled channel; the stranger keeps its mark after it is gone.
         #expect(try await viewer.run(["channel", "remove", "Open Films"]).status == 0)
@@ -289,7 +305,8 @@ struct ChannelTests {
         let dht = try await PrivateDHT.start(count: 3)
         let viewer = MatineeCLI(home: dir.sub("viewer"))
         let nobody = "magnet:?xs=urn:btpk:" + String(repeating: "5a", count: 32)
-        let r = try await viewer.run(["channel", "add", nobody, "--timeout", "10", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(90))
+        let r = try await viewer.run(
+            ["channel", "add", nobody, "--timeout", "10", "--listen", "127.0.0.1:0"] + dht.arguments, timeout: .seconds(90))
         #expect(r.status == 1)
         #expect(r.stderr.hasPrefix("matinee: channel matinee:") && r.stderr.contains("was not found on the DHT"))
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Peers over a private DHT", .serialized)
 struct DHTPlayTests {
@@ -11,8 +11,10 @@ struct DHTPlayTests {
         let a = try Fixtures.writeRandomFile(dir.path + "/a/first.mp4", size: 768 << 10, seed: 81)
         let b = try Fixtures.writeRandomFile(dir.path + "/b/second.mp4", size: 768 << 10, seed: 82)
         // Two seeders that nobody is told about: they announce on the DHT.
-        let seederA = try MatineeCLI(home: dir.sub("seed-a")).start(["seed", dir.path + "/a/first.mp4", "--listen", "127.0.0.1:0"] + dht.arguments)
-        let seederB = try MatineeCLI(home: dir.sub("seed-b")).start(["seed", dir.path + "/b/second.mp4", "--listen", "127.0.0.1:0"] + dht.arguments)
+        let seederA = try MatineeCLI(home: dir.sub("seed-a")).start(
+            ["seed", dir.path + "/a/first.mp4", "--listen", "127.0.0.1:0"] + dht.arguments)
+        let seederB = try MatineeCLI(home: dir.sub("seed-b")).start(
+            ["seed", dir.path + "/b/second.mp4", "--listen", "127.0.0.1:0"] + dht.arguments)
         let magnetA = try await seederA.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("magnet:") ? $0 : nil }
         let magnetB = try await seederB.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("magnet:") ? $0 : nil }
         let hashA = try #require(Self.infoHash(magnetA)), hashB = try #require(Self.infoHash(magnetB))

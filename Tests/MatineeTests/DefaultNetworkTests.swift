@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Channels and playback with libtorrent's default listen interfaces (no
 /// `--listen`), as users run Matinee, on test hosts with several interfaces.
@@ -12,7 +12,9 @@ struct DefaultNetworkTests {
     /// joined to it by a veth pair that carries its default routes (IPv4 and
     /// IPv6: libtorrent runs a DHT node for each, and nobody on the DHT
     /// speaks IPv6), plus a LAN interface with no route to the internet.
-    @Test("a channel behind the default route is found through the daemon, its swarm is counted, its pointer re-put, its title plays by id and by magnet, with no --listen anywhere")
+    @Test(
+        "a channel behind the default route is found through the daemon, its swarm is counted, its pointer re-put, its title plays by id and by magnet, with no --listen anywhere"
+    )
     func multiHomed() async throws {
         let dir = TempDir()
         let net = try NetNamespace("net")
@@ -40,7 +42,8 @@ struct DefaultNetworkTests {
         #expect(added.stderr.contains("through the running Matinee") && added.stderr.contains("Tiny Films: version"), "\(added.stderr)")
 
         // The title page's swarm health: a DHT peer lookup finds the publisher.
-        let swarm = try JSONSerialization.jsonObject(with: Data(try await home.get(base + "/api/swarm?ref=tiny-dragon-2021"))) as? [String: Any]
+        let swarm =
+            try JSONSerialization.jsonObject(with: Data(try await home.get(base + "/api/swarm?ref=tiny-dragon-2021"))) as? [String: Any]
         #expect(swarm?["source"] as? String == "dht" && (swarm?["peers"] as? Int ?? 0) >= 1, "\(swarm ?? [:])")
 
         // A restarted daemon puts the channel's pointer back on the DHT.

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// `matinee demo`, the README's first command: offline, it makes its own
 /// library, publishes it over its own private DHT, follows it and serves the
@@ -16,8 +16,10 @@ struct DemoTests {
 
         let seen = try await runBrowser(
             base: base, artifacts: "demo", search: "fractal", titleRef: "aurora-2024",
-            extra: ["--mkv-ref", "signal-test-2022", "--mkv-search", "Signal", "--series-ref", "tiny-planets-2025", "--series-search", "Tiny",
-                    "--library-pages"])
+            extra: [
+                "--mkv-ref", "signal-test-2022", "--mkv-search", "Signal", "--series-ref", "tiny-planets-2025", "--series-search", "Tiny",
+                "--library-pages",
+            ])
         #expect((seen["rows"] as? [String])?.contains("Matinee Demo") == true, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 4)
         #expect(seen["titleName"] as? String == "Aurora")
@@ -58,7 +60,8 @@ struct DemoTests {
         // Settings: saved, applied, read back; a relative folder refused.
         #expect((seen["settingsAfter"] as? [String: String])?["uploadLimitKiB"] == "321")
         #expect((seen["settingsRefusal"] as? String)?.contains("absolute path") == true)
-        let saved = try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/settings.json"))) as? [String: Any]
+        let saved =
+            try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/settings.json"))) as? [String: Any]
         #expect(saved?["uploadLimitKiB"] as? Int == 321 && saved?["cacheLimitGiB"] as? Double == 5)
 
         // A phone-width window: nothing scrolls sideways.

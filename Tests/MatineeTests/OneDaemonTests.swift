@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// One engine per MATINEE_HOME: commands act through the running daemon,
 /// and a second daemon on the same home is refused.
@@ -10,7 +10,8 @@ struct OneDaemonTests {
     func playThroughDaemon() async throws {
         let dir = TempDir()
         let film = try Fixtures.writeRandomFile(dir.path + "/data/through.mkv", size: 1_200_000, seed: 91)
-        let seeder = try await LibtorrentSeeder.start(data: dir.path + "/data/through.mkv", torrentOut: dir.path + "/through.torrent", pieceSize: 16384)
+        let seeder = try await LibtorrentSeeder.start(
+            data: dir.path + "/data/through.mkv", torrentOut: dir.path + "/through.torrent", pieceSize: 16384)
         let cli = MatineeCLI(home: dir.sub("home"))
         let serve = try cli.start(["serve", "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1"])
         defer { serve.kill() }
@@ -25,7 +26,8 @@ struct OneDaemonTests {
 
         // One engine: the download is in the daemon's list, and play holds
         // no listening socket (no engine, no HTTP server of its own).
-        let downloads = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/downloads").body)) as? [[String: Any]]
+        let downloads =
+            try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/downloads").body)) as? [[String: Any]]
         #expect(downloads?.contains { $0["infoHash"] as? String == seeder.infoHash } == true, "\(downloads ?? [])")
         #expect(listeningSockets(of: play.process.processIdentifier).isEmpty)
         #expect(!listeningSockets(of: serve.process.processIdentifier).isEmpty, "the check sees the daemon's sockets")
@@ -39,7 +41,9 @@ struct OneDaemonTests {
         #expect(try await serve.waitForExit() == 0)
     }
 
-    @Test("a second daemon on the same home is refused with one line naming the first; seed acts through the first; the home is free once it stops")
+    @Test(
+        "a second daemon on the same home is refused with one line naming the first; seed acts through the first; the home is free once it stops"
+    )
     func secondDaemonRefused() async throws {
         let dir = TempDir()
         let cli = MatineeCLI(home: dir.sub("home"))
@@ -51,7 +55,9 @@ struct OneDaemonTests {
         #expect(second.status == 1)
         let lines = second.stderr.split(separator: "\n")
         #expect(lines.count == 1, "\(second.stderr)")
-        #expect(second.stderr.contains("already running") && second.stderr.contains("matinee serve, pid \(first.process.processIdentifier)"), "\(second.stderr)")
+        #expect(
+            second.stderr.contains("already running") && second.stderr.contains("matinee serve, pid \(first.process.processIdentifier)"),
+            "\(second.stderr)")
         #expect(second.stdout.isEmpty)
         // seed needs the engine: with the daemon running, the daemon shares
         // the file (and lists it with its downloads).
@@ -62,7 +68,8 @@ struct OneDaemonTests {
         var state: String?
         let deadline = ContinuousClock.now + .seconds(20)
         repeat {
-            let downloads = try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/downloads").body)) as? [[String: Any]]
+            let downloads =
+                try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/downloads").body)) as? [[String: Any]]
             state = downloads?.first { $0["name"] as? String == "shared.bin" }?["state"] as? String
             if state == "seeding" { break }
             try await Task.sleep(for: .milliseconds(200))

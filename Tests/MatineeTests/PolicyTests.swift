@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Encryption and players", .serialized)
 struct PolicyTests {
@@ -9,7 +9,8 @@ struct PolicyTests {
         let dir = TempDir()
         let data = try Fixtures.writeRandomFile(dir.path + "/data/e.mp4", size: 1 << 20, seed: 61)
         try Fixtures.run("/usr/bin/transmission-create", ["-o", dir.path + "/e.torrent", "-s", "32", dir.path + "/data/e.mp4"])
-        let plain = try await LibtorrentSeeder.start(data: dir.path + "/data/e.mp4", torrentIn: dir.path + "/e.torrent", encryption: "disabled")
+        let plain = try await LibtorrentSeeder.start(
+            data: dir.path + "/data/e.mp4", torrentIn: dir.path + "/e.torrent", encryption: "disabled")
 
         let strict = MatineeCLI(home: dir.sub("strict"))
         let (p1, url1) = try await strict.play(dir.path + "/e.torrent", ["--peer", plain.peer, "--require-encryption"])
@@ -27,7 +28,8 @@ struct PolicyTests {
         try await p2.waitForExit()
 
         // ...and an encrypting peer serves the strict one.
-        let encrypted = try await LibtorrentSeeder.start(data: dir.path + "/data/e.mp4", torrentIn: dir.path + "/e.torrent", encryption: "forced")
+        let encrypted = try await LibtorrentSeeder.start(
+            data: dir.path + "/data/e.mp4", torrentIn: dir.path + "/e.torrent", encryption: "forced")
         let (p3, url3) = try await strict.play(dir.path + "/e.torrent", ["--peer", encrypted.peer, "--require-encryption"])
         try await expectByteExact(url3, data, play: p3)
         p3.kill()
@@ -43,9 +45,13 @@ struct PolicyTests {
         // Debian's mpv with no window and no sound, and a log to read back.
         let home = dir.sub("user")
         try FileManager.default.createDirectory(atPath: home + "/.config/mpv", withIntermediateDirectories: true)
-        try "vo=null\nao=null\nlog-file=\(dir.path)/mpv.log\n".write(toFile: home + "/.config/mpv/mpv.conf", atomically: true, encoding: .utf8)
+        try "vo=null\nao=null\nlog-file=\(dir.path)/mpv.log\n".write(
+            toFile: home + "/.config/mpv/mpv.conf", atomically: true, encoding: .utf8)
         let p = try MatineeCLI(home: dir.sub("home")).start(
-            ["play", dir.path + "/clip.torrent", "--peer", seeder.peer, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1", "--player", "mpv"],
+            [
+                "play", dir.path + "/clip.torrent", "--peer", seeder.peer, "--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1",
+                "--player", "mpv",
+            ],
             environment: ["HOME": home, "XDG_CONFIG_HOME": home + "/.config"])
         let url = try await p.waitForLine { $0.hasPrefix("http://") ? $0 : nil }
         // mpv plays the 4 s clip in real time, exits at its end, and play follows.
@@ -100,10 +106,12 @@ struct SharingTests {
         _ = try await HTTP.waitUntilComplete(url)
         seeder.process.kill()
         // An independent client that knows only Matinee downloads the file from it.
-        let leecher = try TestProcess("/usr/bin/python3", [
-            Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/s.torrent", "--save", dir.sub("got"),
-            "--peer", "127.0.0.1:\(port)",
-        ], name: "lt leecher")
+        let leecher = try TestProcess(
+            "/usr/bin/python3",
+            [
+                Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/s.torrent", "--save", dir.sub("got"),
+                "--peer", "127.0.0.1:\(port)",
+            ], name: "lt leecher")
         _ = try await leecher.waitForLine(timeout: .seconds(60)) { line -> Bool? in
             guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any] else { return nil }
             return (o["have"] as? Int) == 32 ? true : nil
@@ -148,14 +156,18 @@ struct SharingTests {
         ])
         let magnet = try await seed.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("magnet:") ? $0 : nil }
         let torrent = try #require(
-            try FileManager.default.contentsOfDirectory(atPath: dir.path + "/home/torrents").first.map { dir.path + "/home/torrents/" + $0 })
+            try FileManager.default.contentsOfDirectory(atPath: dir.path + "/home/torrents").first.map { dir.path + "/home/torrents/" + $0 }
+        )
         #expect(magnet.contains("dn=u.bin"))
-        let leecher = try TestProcess("/usr/bin/python3", [
-            Fixtures.seederScript, "leech", "--torrent-in", torrent, "--save", dir.sub("got"), "--peer", "127.0.0.1:\(port)",
-        ], name: "lt leecher")
+        let leecher = try TestProcess(
+            "/usr/bin/python3",
+            [
+                Fixtures.seederScript, "leech", "--torrent-in", torrent, "--save", dir.sub("got"), "--peer", "127.0.0.1:\(port)",
+            ], name: "lt leecher")
         let info: [String: Int] = try await leecher.waitForLine { line in
             guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-                  let n = o["pieces"] as? Int, let len = o["piece_length"] as? Int else { return nil }
+                let n = o["pieces"] as? Int, let len = o["piece_length"] as? Int
+            else { return nil }
             return ["pieces": n, "length": len]
         }
         let pieces = info["pieces"]!, pieceLength = info["length"]!

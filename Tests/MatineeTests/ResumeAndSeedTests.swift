@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Resume and seed", .serialized)
 struct ResumeAndSeedTests {
@@ -38,7 +38,9 @@ struct ResumeAndSeedTests {
         // Pieces verified before the kill are not fetched again; allow for the
         // pieces that completed between the last status poll and the kill.
         let slack = 16 * piece
-        #expect(downloadedAgain <= size - bufferedAtKill + slack, "second run downloaded \(downloadedAgain) of \(size); \(bufferedAtKill) were verified before the kill")
+        #expect(
+            downloadedAgain <= size - bufferedAtKill + slack,
+            "second run downloaded \(downloadedAgain) of \(size); \(bufferedAtKill) were verified before the kill")
         #expect(downloadedAgain < size)
         let full = try await HTTP.request(url2)
         #expect(full.body == data)
@@ -66,9 +68,11 @@ struct ResumeAndSeedTests {
         #expect(magnet.contains("xt=urn:btmh:1220"))  // hybrid v1+v2
         #expect(magnet.contains("x.pe=127.0.0.1%3A") || magnet.contains("x.pe=127.0.0.1:"))
         let peer = magnet.components(separatedBy: "x.pe=")[1].components(separatedBy: "&")[0].removingPercentEncoding!
-        let leecher = try TestProcess("/usr/bin/python3", [
-            Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/clip.torrent", "--save", dir.sub("got"), "--peer", peer,
-        ], name: "lt leecher")
+        let leecher = try TestProcess(
+            "/usr/bin/python3",
+            [
+                Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/clip.torrent", "--save", dir.sub("got"), "--peer", peer,
+            ], name: "lt leecher")
         let header = try await leecher.waitForLine { line -> [String: Any]? in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
         }

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// Reads a whole stream and two ranges and compares them with the original.
 /// If a request fails, the error carries the end of `play`'s stderr (its
@@ -56,9 +56,11 @@ struct SeederTests {
         let dir = TempDir()
         let data = try Fixtures.writeRandomFile(dir.path + "/data/movie.mp4", size: 3 << 20 + 777, seed: 1)
         let tracker = try await Tracker.start(directory: dir.path)
-        try Fixtures.run("/usr/bin/transmission-create", [
-            "-o", dir.path + "/movie.torrent", "-t", tracker.announceURL, "-s", "64", dir.path + "/data/movie.mp4",
-        ])
+        try Fixtures.run(
+            "/usr/bin/transmission-create",
+            [
+                "-o", dir.path + "/movie.torrent", "-t", tracker.announceURL, "-s", "64", dir.path + "/data/movie.mp4",
+            ])
         try await tracker.allow(try torrentInfoHash(dir.path + "/movie.torrent"))
         let seeder = try await TransmissionSeeder.start(
             torrent: dir.path + "/movie.torrent", dataDir: dir.path + "/data", configDir: dir.sub("tr-config"))
@@ -104,9 +106,11 @@ struct SeederTests {
         let data = try Fixtures.writeRandomFile(dir.path + "/data/show.mp4", size: 2 << 20 + 99, seed: 4)
         let tracker = try await Tracker.start(directory: dir.path)
         // The tracker must know the torrent before the seeder's first announce.
-        try Fixtures.run("/usr/bin/transmission-create", [
-            "-o", dir.path + "/show.torrent", "-t", tracker.announceURL, "-s", "32", dir.path + "/data/show.mp4",
-        ])
+        try Fixtures.run(
+            "/usr/bin/transmission-create",
+            [
+                "-o", dir.path + "/show.torrent", "-t", tracker.announceURL, "-s", "32", dir.path + "/data/show.mp4",
+            ])
         try await tracker.allow(try torrentInfoHash(dir.path + "/show.torrent"))
         let seeder = try await LibtorrentSeeder.start(data: dir.path + "/data/show.mp4", torrentIn: dir.path + "/show.torrent")
         // The magnet carries the tracker and no peer: metadata and data both come through it.
@@ -134,7 +138,9 @@ struct SeederTests {
         try await p1.waitForExit()
 
         let port = Ports.free()
-        let web = try TestProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port)], currentDirectory: dir.path + "/web", name: "http.server")
+        let web = try TestProcess(
+            "/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port)], currentDirectory: dir.path + "/web",
+            name: "http.server")
         for _ in 0..<100 where !canConnect(port: port) { try await Task.sleep(for: .milliseconds(50)) }
         let cli2 = MatineeCLI(home: dir.sub("home2"))
         let (p2, url2) = try await cli2.play("http://127.0.0.1:\(port)/a.torrent", ["--peer", seeder.peer])

@@ -1,6 +1,6 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Streams as players see them", .serialized)
 struct StreamTests {
@@ -38,18 +38,22 @@ struct StreamTests {
         #expect(Set(home) == ["data", "serie.torrent", "home", "dl"])
     }
 
-    @Test("ffprobe reads an MP4 through the stream, index first or last; ffmpeg decodes a frame from the middle",
-          arguments: [true, false])
+    @Test(
+        "ffprobe reads an MP4 through the stream, index first or last; ffmpeg decodes a frame from the middle",
+        arguments: [true, false])
     func video(faststart: Bool) async throws {
         let dir = TempDir()
         let path = dir.path + "/data/Film.mp4"
         try Fixtures.makeVideo(path, seconds: 30, faststart: faststart)
-        let seeder = try await LibtorrentSeeder.start(data: path, torrentOut: dir.path + "/film.torrent", uploadLimit: 1_000_000, pieceSize: 32768)
+        let seeder = try await LibtorrentSeeder.start(
+            data: path, torrentOut: dir.path + "/film.torrent", uploadLimit: 1_000_000, pieceSize: 32768)
         let cli = MatineeCLI(home: dir.sub("home"))
         let (play, url) = try await cli.play(dir.path + "/film.torrent", ["--peer", seeder.peer])
-        let probe = try Fixtures.run("/usr/bin/ffprobe", [
-            "-v", "error", "-show_entries", "format=duration:stream=codec_name", "-of", "default=nw=1", url,
-        ])
+        let probe = try Fixtures.run(
+            "/usr/bin/ffprobe",
+            [
+                "-v", "error", "-show_entries", "format=duration:stream=codec_name", "-of", "default=nw=1", url,
+            ])
         #expect(probe.contains("codec_name=h264"))
         #expect(probe.contains("codec_name=aac"))
         let duration = probe.split(separator: "\n").first { $0.hasPrefix("duration=") }.flatMap { Double($0.dropFirst(9)) }
@@ -75,17 +79,22 @@ struct StreamTests {
         let dir = TempDir()
         let path = dir.path + "/data/Film.mkv"
         try FileManager.default.createDirectory(atPath: dir.path + "/data", withIntermediateDirectories: true)
-        try Fixtures.run("/usr/bin/ffmpeg", [
-            "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8",
-            "-f", "lavfi", "-i", "sine=frequency=330:duration=8", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params", "log-level=error",
-            "-c:a", "ac3", "-shortest", path,
-        ])
+        try Fixtures.run(
+            "/usr/bin/ffmpeg",
+            [
+                "-hide_banner", "-loglevel", "error", "-y", "-f", "lavfi", "-i", "testsrc2=size=320x240:rate=25:duration=8",
+                "-f", "lavfi", "-i", "sine=frequency=330:duration=8", "-c:v", "libx265", "-preset", "ultrafast", "-x265-params",
+                "log-level=error",
+                "-c:a", "ac3", "-shortest", path,
+            ])
         let seeder = try await LibtorrentSeeder.start(data: path, torrentOut: dir.path + "/film.torrent", pieceSize: 32768)
         let cli = MatineeCLI(home: dir.sub("home"))
         let (play, url) = try await cli.play(dir.path + "/film.torrent", ["--peer", seeder.peer])
         let base = url.components(separatedBy: "/stream/")[0]
         let path0 = url.components(separatedBy: "?")[0].replacingOccurrences(of: base + "/stream/", with: "")
-        let media = try #require(try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/media/" + path0, timeout: 90).body)) as? [String: Any])
+        let media = try #require(
+            try JSONSerialization.jsonObject(with: Data(try await HTTP.request(base + "/api/media/" + path0, timeout: 90).body))
+                as? [String: Any])
         let plan = try #require(media["plan"] as? [String: Any])
         #expect(plan["mode"] as? String == "transcode")
         #expect(plan["reason"] as? String == "MKV remuxed, HEVC video → H.264, AC3 audio → AAC")
@@ -94,7 +103,8 @@ struct StreamTests {
         #expect(mp4.status == 200)
         let out = dir.path + "/out.mp4"
         try Data(mp4.body).write(to: URL(fileURLWithPath: out))
-        let probe = try Fixtures.run("/usr/bin/ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_name,pix_fmt", "-of", "default=nw=1", out])
+        let probe = try Fixtures.run(
+            "/usr/bin/ffprobe", ["-v", "error", "-show_entries", "format=duration:stream=codec_name,pix_fmt", "-of", "default=nw=1", out])
         #expect(probe.contains("codec_name=h264") && probe.contains("pix_fmt=yuv420p") && probe.contains("codec_name=aac"), "\(probe)")
         let seconds = probe.split(separator: "\n").first { $0.hasPrefix("duration=") }.flatMap { Double($0.dropFirst(9)) } ?? 0
         #expect(seconds > 3 && seconds < 5, "from 4 s of 8: \(probe)")

@@ -1,6 +1,7 @@
-import Testing
-@testable import Server
 import Streaming
+import Testing
+
+@testable import Server
 
 @Suite("Range header (RFC 9110)")
 struct RangeTests {

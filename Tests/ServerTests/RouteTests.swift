@@ -6,8 +6,8 @@ import HummingbirdTesting
 import Server
 import Streaming
 import Synchronization
-import Testing
 import TestSupport
+import Testing
 
 /// The routes in-process (HummingbirdTesting), against fake services: the
 /// checks every request goes through, and each area's validation. No
@@ -34,7 +34,8 @@ struct RouteTests {
         }
         func startStream(_ r: StreamRequest) async throws -> StreamStart {
             calls.add("stream \(r.source ?? "-") \(r.torrent ?? "-") \(r.peers ?? [])")
-            return StreamStart(path: "/stream/\(RouteTests.hash)/0", infoHash: RouteTests.hash, file: 0, name: "a.mkv", size: 10, label: nil)
+            return StreamStart(
+                path: "/stream/\(RouteTests.hash)/0", infoHash: RouteTests.hash, file: 0, name: "a.mkv", size: 10, label: nil)
         }
     }
 
@@ -98,7 +99,9 @@ struct RouteTests {
         let (app, server) = try app()
         try await app.test(.router) { client in
             let body = json(["address": "x"])
-            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server, origin: "http://evil.example"), body: body) { r in
+            try await client.execute(
+                uri: "/api/channels", method: .post, headers: headers(server, origin: "http://evil.example"), body: body
+            ) { r in
                 #expect(r.status == .forbidden)
             }
             try await client.execute(uri: "/api/channels", method: .post, headers: headers(server, token: false), body: body) { r in
@@ -106,7 +109,8 @@ struct RouteTests {
             }
             var wrong = headers(server)
             wrong[HTTPField.Name("X-Matinee-CSRF")!] = String(repeating: "0", count: 64)
-            try await client.execute(uri: "/api/channels", method: .post, headers: wrong, body: body) { r in #expect(r.status == .forbidden) }
+            try await client.execute(uri: "/api/channels", method: .post, headers: wrong, body: body) { r in #expect(r.status == .forbidden)
+            }
             try await client.execute(uri: "/api/settings", method: .put, headers: headers(server, token: false), body: json([:])) { r in
                 #expect(r.status == .forbidden)
             }
@@ -145,7 +149,8 @@ struct RouteTests {
             try await client.execute(uri: "/api/channels", method: .post, headers: headers(server), body: ByteBuffer(string: "{")) { r in
                 #expect(r.status == .badRequest)
             }
-            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server), body: json(["address": "nowhere"])) { r in
+            try await client.execute(uri: "/api/channels", method: .post, headers: headers(server), body: json(["address": "nowhere"])) {
+                r in
                 #expect(r.status == .badGateway)
                 #expect(String(buffer: r.body).contains("nobody holds that channel"))
             }
@@ -171,13 +176,19 @@ struct RouteTests {
                 #expect(r.status == .ok)
             }
             // A seed from a relative folder, or a body that is not base64: refused.
-            try await client.execute(uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "data"])) { r in
+            try await client.execute(
+                uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "data"])
+            ) { r in
                 #expect(r.status == .unprocessableContent)
             }
-            try await client.execute(uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "%%", "savePath": "/d"])) { r in
+            try await client.execute(
+                uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "%%", "savePath": "/d"])
+            ) { r in
                 #expect(r.status == .badRequest)
             }
-            try await client.execute(uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "/d"])) { r in
+            try await client.execute(
+                uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "/d"])
+            ) { r in
                 #expect(r.status == .created)
             }
             #expect(library.calls.all == ["settings /tmp/elsewhere", "seed 3 bytes from /d"])
@@ -197,8 +208,9 @@ struct RouteTests {
                 let path = o?["path"] as? String ?? ""
                 let q = URLComponents(string: path)?.queryItems ?? []
                 #expect(path.hasPrefix("/stream/\(Self.hash)/0?"))
-                #expect(server.capability.allows(
-                    path: "/stream/\(Self.hash)/0", exp: q.first { $0.name == "exp" }?.value, cap: q.first { $0.name == "cap" }?.value))
+                #expect(
+                    server.capability.allows(
+                        path: "/stream/\(Self.hash)/0", exp: q.first { $0.name == "exp" }?.value, cap: q.first { $0.name == "cap" }?.value))
             }
             try await client.execute(uri: "/api/streams", method: .post, headers: headers(server), body: ByteBuffer(string: "[]")) { r in
                 #expect(r.status == .badRequest)

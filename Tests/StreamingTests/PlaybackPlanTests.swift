@@ -1,7 +1,7 @@
 import Foundation
 import Streaming
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Playback plan")
 struct PlaybackPlanTests {
@@ -11,11 +11,16 @@ struct PlaybackPlanTests {
 
     @Test("what browsers play is played as it is")
     func direct() {
-        let a = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]), fileName: "a.mp4")
+        let a = PlaybackPlan.make(
+            for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]),
+            fileName: "a.mp4")
         #expect(a.mode == .direct)
-        let b = PlaybackPlan.make(for: MediaInfo(container: mkv, video: T(index: 0, codec: "vp9"), audio: [T(index: 1, codec: "opus")]), fileName: "b.webm")
+        let b = PlaybackPlan.make(
+            for: MediaInfo(container: mkv, video: T(index: 0, codec: "vp9"), audio: [T(index: 1, codec: "opus")]), fileName: "b.webm")
         #expect(b.mode == .direct)
-        let chroma = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv444p"), audio: [T(index: 1, codec: "aac")]), fileName: "d.mp4")
+        let chroma = PlaybackPlan.make(
+            for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv444p"), audio: [T(index: 1, codec: "aac")]),
+            fileName: "d.mp4")
         #expect(chroma.mode == .direct)
         let silent = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "av1")), fileName: "c.mp4")
         #expect(silent.mode == .direct)
@@ -23,10 +28,15 @@ struct PlaybackPlanTests {
 
     @Test("MKV with browser codecs is remuxed; the tracks are copied")
     func remux() {
-        let p = PlaybackPlan.make(for: MediaInfo(container: mkv, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]), fileName: "film.mkv")
+        let p = PlaybackPlan.make(
+            for: MediaInfo(container: mkv, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]),
+            fileName: "film.mkv")
         #expect(p == PlaybackPlan(mode: .remux, copyVideo: true, audioTrack: 1, copyAudio: true, reason: "MKV remuxed"))
         // An MP4 whose first audio track is AC3 and second AAC: the AAC one, copied.
-        let q = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "ac3"), T(index: 2, codec: "aac")]), fileName: "x.mp4")
+        let q = PlaybackPlan.make(
+            for: MediaInfo(
+                container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"),
+                audio: [T(index: 1, codec: "ac3"), T(index: 2, codec: "aac")]), fileName: "x.mp4")
         #expect(q.mode == .remux)
         #expect(q.audioTrack == 2)
         #expect(q.copyAudio)
@@ -34,13 +44,20 @@ struct PlaybackPlanTests {
 
     @Test("HEVC, 10-bit H.264, AC3 and DTS are transcoded to H.264 and AAC")
     func transcode() {
-        let p = PlaybackPlan.make(for: MediaInfo(container: mkv, video: T(index: 0, codec: "hevc"), audio: [T(index: 1, codec: "dts", channels: 6)]), fileName: "f.mkv")
+        let p = PlaybackPlan.make(
+            for: MediaInfo(container: mkv, video: T(index: 0, codec: "hevc"), audio: [T(index: 1, codec: "dts", channels: 6)]),
+            fileName: "f.mkv")
         #expect(p.mode == .transcode)
         #expect(!p.copyVideo && !p.copyAudio)
         #expect(p.reason == "MKV remuxed, HEVC video → H.264, DTS audio → AAC")
-        let ten = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p10le"), audio: [T(index: 1, codec: "aac")]), fileName: "g.mp4")
+        let ten = PlaybackPlan.make(
+            for: MediaInfo(
+                container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p10le"), audio: [T(index: 1, codec: "aac")]),
+            fileName: "g.mp4")
         #expect(ten.mode == .transcode && !ten.copyVideo && ten.copyAudio)
-        let ac3 = PlaybackPlan.make(for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "ac3")]), fileName: "h.mp4")
+        let ac3 = PlaybackPlan.make(
+            for: MediaInfo(container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "ac3")]),
+            fileName: "h.mp4")
         #expect(ac3.mode == .transcode && ac3.copyVideo && !ac3.copyAudio)
     }
 
@@ -59,13 +76,13 @@ struct PlaybackPlanTests {
     @Test("ffprobe's JSON: cover art is not the video; tracks and languages are read")
     func parse() throws {
         let json = #"""
-        {"streams": [
-          {"index": 0, "codec_type": "video", "codec_name": "mjpeg", "disposition": {"attached_pic": 1}},
-          {"index": 1, "codec_type": "video", "codec_name": "hevc", "pix_fmt": "yuv420p10le", "width": 1920, "height": 1080, "disposition": {"attached_pic": 0}},
-          {"index": 2, "codec_type": "audio", "codec_name": "dts", "channels": 6, "tags": {"language": "eng"}},
-          {"index": 3, "codec_type": "subtitle", "codec_name": "subrip"}
-        ], "format": {"format_name": "matroska,webm", "duration": "5400.5", "bit_rate": "8000000"}}
-        """#
+            {"streams": [
+              {"index": 0, "codec_type": "video", "codec_name": "mjpeg", "disposition": {"attached_pic": 1}},
+              {"index": 1, "codec_type": "video", "codec_name": "hevc", "pix_fmt": "yuv420p10le", "width": 1920, "height": 1080, "disposition": {"attached_pic": 0}},
+              {"index": 2, "codec_type": "audio", "codec_name": "dts", "channels": 6, "tags": {"language": "eng"}},
+              {"index": 3, "codec_type": "subtitle", "codec_name": "subrip"}
+            ], "format": {"format_name": "matroska,webm", "duration": "5400.5", "bit_rate": "8000000"}}
+            """#
         let info = try #require(MediaInfo.parse(ffprobeJSON: Data(json.utf8)))
         #expect(info.video?.codec == "hevc")
         #expect(info.video?.index == 1)
@@ -81,13 +98,16 @@ struct PlaybackPlanTests {
         try "#EXTM3U\n#EXT-X-TARGETDURATION:1\n#EXTINF:1,\nhttp://127.0.0.1:9/x.ts\n#EXTINF:1,\nfile:///etc/passwd\n#EXT-X-ENDLIST\n"
             .write(toFile: dir.path + "/web/evil.mkv", atomically: true, encoding: .utf8)
         let port = Ports.free()
-        let web = try TestProcess("/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port)], currentDirectory: dir.path + "/web", name: "http.server")
+        let web = try TestProcess(
+            "/usr/bin/python3", ["-m", "http.server", "--bind", "127.0.0.1", String(port)], currentDirectory: dir.path + "/web",
+            name: "http.server")
         for _ in 0..<100 where !canConnect(port: port) { try await Task.sleep(for: .milliseconds(50)) }
         let film = try #require(await MediaProbe.probe("http://127.0.0.1:\(port)/film.mkv"))
         #expect(film.container.contains("matroska") && film.video?.codec == "h264")
         #expect(PlaybackPlan.make(for: film, fileName: "film.mkv").mode == .remux)
         #expect(await MediaProbe.probe("http://127.0.0.1:\(port)/evil.mkv") == nil)
-        let args = PlaybackPlan(mode: .remux, copyVideo: true, audioTrack: nil, copyAudio: true, reason: "").ffmpegArguments(input: "u", start: 0)
+        let args = PlaybackPlan(mode: .remux, copyVideo: true, audioTrack: nil, copyAudio: true, reason: "").ffmpegArguments(
+            input: "u", start: 0)
         #expect(args.firstIndex(of: "-protocol_whitelist")! < args.firstIndex(of: "-i")!)
         _ = web
     }

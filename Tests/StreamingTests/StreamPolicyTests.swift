@@ -1,6 +1,6 @@
 import Streaming
-import Testing
 import TestSupport
+import Testing
 
 @Suite("Streaming policies, on a manual clock")
 struct StreamPolicyTests {

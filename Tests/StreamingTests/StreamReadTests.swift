@@ -1,7 +1,8 @@
 import Foundation
 import NIOCore
-import Testing
 import TestSupport
+import Testing
+
 @testable import Streaming
 @testable import TorrentKit
 
@@ -23,7 +24,9 @@ struct LoopbackSwarm {
     }
 
     /// Seeds `files` (relative path -> bytes) as one torrent named `name`.
-    static func start(name: String, files: [String: [UInt8]], pieceSize: Int = 32 << 10, seederUploadLimit: Int = 0) async throws -> LoopbackSwarm {
+    static func start(
+        name: String, files: [String: [UInt8]], pieceSize: Int = 32 << 10, seederUploadLimit: Int = 0
+    ) async throws -> LoopbackSwarm {
         let dir = TempDir()
         for (path, bytes) in files {
             let full = dir.path + "/seed/" + name + "/" + path

@@ -83,7 +83,8 @@ public enum Fixtures {
         let e = err.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         guard p.terminationStatus == 0 else {
-            throw TestFailure("\(exe) \(args.joined(separator: " ")) failed (\(p.terminationStatus)): \(String(decoding: e, as: UTF8.self))")
+            throw TestFailure(
+                "\(exe) \(args.joined(separator: " ")) failed (\(p.terminationStatus)): \(String(decoding: e, as: UTF8.self))")
         }
         return String(decoding: o, as: UTF8.self)
     }
@@ -114,11 +115,16 @@ public enum Ports {
     /// A loopback port held by another process (a listening socket) while
     /// the returned process lives: a port that is surely in use.
     public static func hold() async throws -> (process: TestProcess, port: Int) {
-        let p = try TestProcess("/usr/bin/python3", ["-c", """
-            import socket, sys, time
-            s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
-            print(s.getsockname()[1], flush=True); time.sleep(600)
-            """], name: "port holder")
+        let p = try TestProcess(
+            "/usr/bin/python3",
+            [
+                "-c",
+                """
+                import socket, sys, time
+                s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen()
+                print(s.getsockname()[1], flush=True); time.sleep(600)
+                """,
+            ], name: "port holder")
         let port = try await p.waitForLine { Int($0) }
         return (p, port)
     }

@@ -7,7 +7,8 @@ import Foundation
 /// the links a test gives it (veth pairs to other namespaces, dummies).
 public final class NetNamespace: Sendable {
     public let name: String
-    static let ip = ["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
+    static let ip =
+        ["/usr/sbin/ip", "/usr/bin/ip", "/sbin/ip", "/bin/ip"].first { FileManager.default.isExecutableFile(atPath: $0) } ?? "ip"
 
     /// A new namespace with its loopback up.
     public init(_ label: String) throws {
@@ -41,10 +42,13 @@ public final class NetNamespace: Sendable {
     }
 
     /// An HTTP request from inside the namespace (curl): status and body.
-    public func request(_ url: String, method: String = "GET", headers: [String: String] = [:], timeout: Int = 60) async throws -> (status: Int, body: [UInt8]) {
+    public func request(
+        _ url: String, method: String = "GET", headers: [String: String] = [:], timeout: Int = 60
+    ) async throws -> (status: Int, body: [UInt8]) {
         let dir = TempDir()
         let out = dir.path + "/body"
-        let args = ["-sS", "-X", method, "--max-time", String(timeout), "-o", out, "-w", "%{http_code}\\n"]
+        let args =
+            ["-sS", "-X", method, "--max-time", String(timeout), "-o", out, "-w", "%{http_code}\\n"]
             + headers.flatMap { ["-H", "\($0.key): \($0.value)"] } + [url]
         let p = try start("/usr/bin/curl", args, name: "curl")
         let exit = try await p.waitForExit(timeout: .seconds(timeout + 10))
@@ -57,7 +61,8 @@ public final class NetNamespace: Sendable {
 
     /// Joins two namespaces with a veth pair: `a` gets `aAddress` and `b`
     /// gets `bAddress` (CIDR notation, IPv4 or IPv6, several allowed).
-    public static func link(_ a: NetNamespace, _ aAddresses: [String], _ b: NetNamespace, _ bAddresses: [String]) throws -> (String, String) {
+    public static func link(_ a: NetNamespace, _ aAddresses: [String], _ b: NetNamespace, _ bAddresses: [String]) throws -> (String, String)
+    {
         let tag = String(UInt32.random(in: 0..<0xFFFFFF), radix: 36)
         let (ea, eb) = ("va\(tag)", "vb\(tag)")
         try ip(["link", "add", ea, "netns", a.name, "type", "veth", "peer", "name", eb, "netns", b.name])

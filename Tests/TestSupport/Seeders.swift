@@ -109,7 +109,8 @@ public final class Tracker: Sendable {
             escaped += "%" + infoHash[i..<j]
             i = j
         }
-        let probe = "\(announceURL)?info_hash=\(escaped)&peer_id=-MT0000-probeprobepr&port=9&uploaded=0&downloaded=0&left=0&event=stopped&compact=1"
+        let probe =
+            "\(announceURL)?info_hash=\(escaped)&peer_id=-MT0000-probeprobepr&port=9&uploaded=0&downloaded=0&left=0&event=stopped&compact=1"
         for _ in 0..<50 {
             if let r = try? await HTTP.request(probe, timeout: 2), !String(decoding: r.body, as: UTF8.self).contains("failure") {
                 return
@@ -144,7 +145,8 @@ public struct PrivateDHT: Sendable {
     /// or addresses of `namespace`, where the nodes then run).
     public static func start(count: Int = 4, hosts: [String] = [], in namespace: NetNamespace? = nil) async throws -> PrivateDHT {
         let args = [Fixtures.dhtNodeScript, "--count", String(count)] + hosts.flatMap { ["--host", $0] }
-        let p = try namespace?.start("/usr/bin/python3", args, name: "dht nodes")
+        let p =
+            try namespace?.start("/usr/bin/python3", args, name: "dht nodes")
             ?? TestProcess("/usr/bin/python3", args, name: "dht nodes")
         let nodes: [String] = try await p.waitForLine(timeout: .seconds(60)) { line in
             ((try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any])?["nodes"] as? [String]

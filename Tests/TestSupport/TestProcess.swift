@@ -70,10 +70,12 @@ public final class TestProcess: @unchecked Sendable {
             for l in ls[seen...] { if let v = match(l) { return v } }
             seen = ls.count
             if !process.isRunning && lines.count == seen {
-                throw TestFailure("\(name) exited (\(process.terminationStatus)) before printing the expected line; stderr: \(stderr.suffix(2000))")
+                throw TestFailure(
+                    "\(name) exited (\(process.terminationStatus)) before printing the expected line; stderr: \(stderr.suffix(2000))")
             }
             if ContinuousClock.now > deadline {
-                throw TestFailure("\(name) printed no expected line within \(timeout); stdout: \(ls.suffix(5)) stderr: \(stderr.suffix(2000))")
+                throw TestFailure(
+                    "\(name) printed no expected line within \(timeout); stdout: \(ls.suffix(5)) stderr: \(stderr.suffix(2000))")
             }
             try await Task.sleep(for: .milliseconds(50))
         }
@@ -85,7 +87,8 @@ public final class TestProcess: @unchecked Sendable {
         while true {
             if let v = match(stderr) { return v }
             if !process.isRunning {
-                throw TestFailure("\(name) exited (\(process.terminationStatus)) before writing the expected text; stderr: \(stderr.suffix(2000))")
+                throw TestFailure(
+                    "\(name) exited (\(process.terminationStatus)) before writing the expected text; stderr: \(stderr.suffix(2000))")
             }
             if ContinuousClock.now > deadline {
                 throw TestFailure("\(name) wrote no expected text within \(timeout); stderr: \(stderr.suffix(2000))")

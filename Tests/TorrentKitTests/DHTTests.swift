@@ -1,7 +1,7 @@
 import Crypto
 import Foundation
-import Testing
 import TestSupport
+import Testing
 import TorrentKit
 
 /// BEP 44 mutable items over a real private DHT on loopback.

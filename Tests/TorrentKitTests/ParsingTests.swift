@@ -1,4 +1,5 @@
 import Testing
+
 @testable import TorrentKit
 
 @Suite("Parsing untrusted input")
@@ -10,9 +11,14 @@ struct ParsingTests {
             (Array("pieces".utf8), .bytes(Array(repeating: 0, count: 20))),
         ]
         if let files {
-            entries.append((Array("files".utf8), .list(files.map { path in
-                .dict([(Array("length".utf8), .int(10)), (Array("path".utf8), .list(path.map { .bytes(Array($0.utf8)) }))])
-            })))
+            entries.append(
+                (
+                    Array("files".utf8),
+                    .list(
+                        files.map { path in
+                            .dict([(Array("length".utf8), .int(10)), (Array("path".utf8), .list(path.map { .bytes(Array($0.utf8)) }))])
+                        })
+                ))
         } else {
             entries.append((Array("length".utf8), .int(10)))
         }
@@ -37,16 +43,19 @@ struct ParsingTests {
         try TorrentPathCheck.validate(infoDictionary: info())
     }
 
-    @Test("paths that leave the download folder are refused", arguments: [
-        [["..", "escape.txt"]], [["a", "..", "..", "b"]], [["/etc", "passwd"]], [[""]], [["a/b"]], [["."]],
-    ])
+    @Test(
+        "paths that leave the download folder are refused",
+        arguments: [
+            [["..", "escape.txt"]], [["a", "..", "..", "b"]], [["/etc", "passwd"]], [[""]], [["a/b"]], [["."]],
+        ])
     func hostilePaths(_ files: [[String]]) {
         #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: info(files: files)) }
     }
 
     @Test("symbolic links (BEP 47) are refused, in v1 file lists and v2 file trees")
     func symlinks() {
-        let v1 = Array("d5:filesld4:attr1:l6:lengthi0e4:pathl4:linke12:symlink pathl3:etc6:passwdeee4:name1:x12:piece lengthi16384e6:pieces0:e".utf8)
+        let v1 = Array(
+            "d5:filesld4:attr1:l6:lengthi0e4:pathl4:linke12:symlink pathl3:etc6:passwdeee4:name1:x12:piece lengthi16384e6:pieces0:e".utf8)
         #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: v1) }
         let v2 = Array("d9:file treed4:linkd0:d4:attr1:l12:symlink pathl3:etceeee4:name1:xe".utf8)
         #expect(throws: EngineError.self) { try TorrentPathCheck.validate(infoDictionary: v2) }
@@ -77,8 +86,9 @@ struct ParsingTests {
     @Test func magnets() throws {
         let id = try Magnet.torrentID(of: "magnet:?xt=urn:btih:08ada5a7a6183aae1e09d831df6748d566095a10&dn=x&x.pe=127.0.0.1:7000")
         #expect(id.hex == "08ada5a7a6183aae1e09d831df6748d566095a10")
-        #expect(Magnet.peerHints(in: "magnet:?xt=urn:btih:08ada5a7a6183aae1e09d831df6748d566095a10&x.pe=127.0.0.1%3A7000&x.pe=[::1]:8")
-            == [HostPort(host: "127.0.0.1", port: 7000), HostPort(host: "::1", port: 8)])
+        #expect(
+            Magnet.peerHints(in: "magnet:?xt=urn:btih:08ada5a7a6183aae1e09d831df6748d566095a10&x.pe=127.0.0.1%3A7000&x.pe=[::1]:8")
+                == [HostPort(host: "127.0.0.1", port: 7000), HostPort(host: "::1", port: 8)])
         for bad in ["magnet:?dn=nothing", "magnet:?xt=urn:btih:zz", "http://x", "magnet:"] {
             #expect(throws: EngineError.self) { try Magnet.torrentID(of: bad) }
         }
