@@ -74,6 +74,7 @@ struct Seed: AsyncParsableCommand {
             Console.result(meta.magnetLink(trackers: trackers, peers: []))
             Console.info(
                 "\(line ?? "Seeding \(meta.name)") through the running Matinee (\(daemon.file.url)); remove it from its Downloads to stop.")
+            if engine.anyGiven { Console.info("Its engine and settings apply: the engine options given here are not used.") }
             return
         }
         Signals.expect()  // from here on, Ctrl-C stops cleanly
