@@ -228,18 +228,39 @@ public final class Playback: PlaybackService {
         return SwarmInfo(source: "dht", peers: n)
     }
 
+    /// What an API request names: a .torrent's bytes, or a source as text
+    /// (no local paths over the API).
+    private func choice(_ r: StreamRequest) async throws -> Choice {
+        if let base64 = r.torrent {
+            guard let bytes = Data(base64Encoded: base64) else { throw DaemonError("the torrent is not base64", badInput: true) }
+            return Choice(
+                source: try SourceResolver.fromTorrentBytes(Array(bytes), name: r.name ?? "the .torrent"), file: r.file, label: nil)
+        }
+        guard let text = r.source else { throw DaemonError("expected a source or a torrent", badInput: true) }
+        return try await choose(text, episode: r.episode, quality: r.quality, file: r.file, localFiles: false)
+    }
+
+    public func listFiles(_ r: StreamRequest) async throws -> [TorrentFileJSON] {
+        try await apiCall {
+            let choice = try await choice(r)
+            let meta: TorrentMetadata
+            if let known = choice.source.metadata {
+                meta = known
+            } else if let t = runtime.session.torrent(choice.source.id), let known = t.knownMetadata {
+                meta = known
+            } else {
+                // Added as a stream with no file chosen: only the metadata comes.
+                let t = try await runtime.add(choice.source, streaming: true, peers: (r.peers ?? []).compactMap(HostPort.init))
+                meta = try await waitForMetadata(t, label: choice.label, timeout: .seconds(max(1, min(r.timeout ?? 60, 3600))))
+                await runtime.rememberMetadata(t)
+            }
+            return meta.visibleFiles.map { TorrentFileJSON(index: $0.index, path: $0.path, size: $0.size) }
+        }
+    }
+
     public func startStream(_ r: StreamRequest) async throws -> StreamStart {
         try await apiCall {
-            let choice: Choice
-            if let base64 = r.torrent {
-                guard let bytes = Data(base64Encoded: base64) else { throw DaemonError("the torrent is not base64", badInput: true) }
-                choice = Choice(
-                    source: try SourceResolver.fromTorrentBytes(Array(bytes), name: r.name ?? "the .torrent"), file: r.file, label: nil)
-            } else if let text = r.source {
-                choice = try await choose(text, episode: r.episode, quality: r.quality, file: r.file, localFiles: false)
-            } else {
-                throw DaemonError("expected a source or a torrent", badInput: true)
-            }
+            let choice = try await choice(r)
             let peers = (r.peers ?? []).compactMap(HostPort.init)
             let opened = try await open(choice, peers: peers, timeout: .seconds(max(1, min(r.timeout ?? 60, 3600))))
             return StreamStart(

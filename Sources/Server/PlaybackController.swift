@@ -30,6 +30,18 @@ struct PlaybackController<Context: RequestContext> {
                 return try e.response()
             }
         }
+        router.post("/api/files") { request, _ in
+            guard let playback else { throw HTTPError(.serviceUnavailable, message: "torrents cannot be read here") }
+            let buffer = try await request.body.collect(upTo: 48 << 20)
+            guard let body = try? JSONDecoder().decode(StreamRequest.self, from: Data(buffer: buffer)) else {
+                throw HTTPError(.badRequest, message: "expected {\"source\": \"...\"} or {\"torrent\": \"<base64>\"}")
+            }
+            do {
+                return try JSONResponse.make(try await playback.listFiles(body))
+            } catch let e as ChannelServiceError {
+                return try e.response()
+            }
+        }
         router.get("/api/swarm") { request, _ in
             let q = request.uri.queryParameters
             guard let playback, let ref = q.get("ref") else { throw HTTPError(.badRequest, message: "expected ?ref=ID") }

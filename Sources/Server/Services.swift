@@ -26,6 +26,22 @@ public protocol PlaybackService: Sendable {
     /// Opens any source for streaming (`matinee play` through the running
     /// daemon); the path it returns is signed by the route.
     func startStream(_ request: StreamRequest) async throws -> StreamStart
+    /// The files of a source (`matinee play --list` through the running
+    /// daemon): its metadata is fetched if need be, nothing is downloaded.
+    func listFiles(_ request: StreamRequest) async throws -> [TorrentFileJSON]
+}
+
+/// One file of a torrent, as `POST /api/files` lists it.
+public struct TorrentFileJSON: Codable, Sendable, Equatable {
+    public var index: Int
+    public var path: String
+    public var size: Int64
+
+    public init(index: Int, path: String, size: Int64) {
+        self.index = index
+        self.path = path
+        self.size = size
+    }
 }
 
 /// `POST /api/streams`: what to stream. One of `source` (a magnet link,
@@ -109,6 +125,9 @@ extension PlaybackService {
     }
     public func startStream(_ request: StreamRequest) async throws -> StreamStart {
         throw ChannelServiceError("streams cannot be started here", badInput: true)
+    }
+    public func listFiles(_ request: StreamRequest) async throws -> [TorrentFileJSON] {
+        throw ChannelServiceError("torrents cannot be read here", badInput: true)
     }
 }
 

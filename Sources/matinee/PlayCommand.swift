@@ -115,17 +115,12 @@ struct Play: AsyncParsableCommand {
     /// A daemon runs on this home: it owns the engine, so it plays; this
     /// command prints its stream URL and shows the same progress.
     private func playThrough(_ daemon: DaemonClient, playerPath: String?) async throws {
-        if list {
-            throw CLIError(
-                "--list needs the engine, which the running Matinee (\(daemon.file.url)) holds: see the files on its title page, or stop it first"
-            )
-        }
         let unused = [
             engine.anyGiven ? "engine options" : nil, downloadDir.map { _ in "--download-dir" }, httpPort != 0 ? "--http-port" : nil,
         ]
         .compactMap { $0 }
         Console.info(
-            "Playing through the running Matinee (\(daemon.file.url))"
+            (list ? "Reading the torrent" : "Playing") + " through the running Matinee (\(daemon.file.url))"
                 + (unused.isEmpty ? "…" : ": its engine and settings apply, so \(unused.joined(separator: ", ")) are not used"))
         var body: [String: Any] = [:]
         var isDir: ObjCBool = false
@@ -145,6 +140,16 @@ struct Play: AsyncParsableCommand {
         if !engine.peers.isEmpty { body["peers"] = engine.peers }
         let wait = timeout ?? 3600
         body["timeout"] = wait
+        if list {
+            let (status, json) = try await daemon.send("POST", "/api/files", body: body, timeout: TimeInterval(wait + 30))
+            guard status == 200, let files = json as? [[String: Any]] else {
+                throw CLIError((json as? [String: Any])?["error"] as? String ?? "the running Matinee answered \(status)")
+            }
+            for f in files {
+                Console.result("\(f["index"] as? Int ?? 0)\t\(Format.bytes(Int64(f["size"] as? Int ?? 0)))\t\(f["path"] as? String ?? "")")
+            }
+            return
+        }
         let (status, json) = try await daemon.send("POST", "/api/streams", body: body, timeout: TimeInterval(wait + 30))
         let object = json as? [String: Any] ?? [:]
         guard status == 201, let path = object["path"] as? String, let hash = object["infoHash"] as? String,

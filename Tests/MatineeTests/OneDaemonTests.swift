@@ -17,6 +17,13 @@ struct OneDaemonTests {
         defer { serve.kill() }
         let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
 
+        // --list of a magnet: the daemon fetches the metadata (nothing else) and
+        // lists the files; playing it afterwards uses the same torrent.
+        let listed = try await cli.run(["play", seeder.magnet, "--list", "--peer", seeder.peer])
+        #expect(listed.status == 0, "\(listed.stderr)")
+        #expect(listed.stdout.hasPrefix("0\t") && listed.stdout.hasSuffix("\tthrough.mkv"), "\(listed.stdout)")
+        #expect(listed.stderr.contains("Reading the torrent through the running Matinee"))
+
         let play = try cli.start(["play", dir.path + "/through.torrent", "--peer", seeder.peer])
         defer { play.kill() }
         let url = try await play.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://") ? $0 : nil }

@@ -32,6 +32,7 @@ struct RouteTests {
         func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String) {
             throw ChannelServiceError("no title \"\(ref)\" in the catalog", badInput: true)
         }
+        func listFiles(_ r: StreamRequest) async throws -> [TorrentFileJSON] { [TorrentFileJSON(index: 0, path: "a.mkv", size: 10)] }
         func startStream(_ r: StreamRequest) async throws -> StreamStart {
             calls.add("stream \(r.source ?? "-") \(r.torrent ?? "-") \(r.peers ?? [])")
             return StreamStart(
@@ -214,6 +215,11 @@ struct RouteTests {
             }
             try await client.execute(uri: "/api/streams", method: .post, headers: headers(server), body: ByteBuffer(string: "[]")) { r in
                 #expect(r.status == .badRequest)
+            }
+            try await client.execute(uri: "/api/files", method: .post, headers: headers(server), body: body) { r in
+                #expect(r.status == .ok)
+                let files = try JSONDecoder().decode([TorrentFileJSON].self, from: Data(buffer: r.body))
+                #expect(files == [TorrentFileJSON(index: 0, path: "a.mkv", size: 10)])
             }
         }
         #expect(playback.calls.all == ["stream magnet:?xt=urn:btih:\(Self.hash) - [\"127.0.0.1:6881\"]"])
