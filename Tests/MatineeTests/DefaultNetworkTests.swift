@@ -69,6 +69,9 @@ struct DefaultNetworkTests {
         // By magnet alone, from a fresh home: metadata and peers come through the DHT.
         let json = try await viewer.run(["search", "tiny", "dragon", "--json"])
         let groups = try #require(try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]])
+        // The daemon answered it (from the index, a poster is a file path).
+        let poster = (groups.first?["entries"] as? [[String: Any]])?.first?["poster"] as? String
+        #expect(poster?.hasPrefix(base + "/api/art?") == true, "\(poster ?? "no poster")")
         let sources = try #require((groups.first?["entries"] as? [[String: Any]])?.first?["sources"] as? [[String: Any]])
         let magnet = try #require(sources.first?["magnet"] as? String)
         let stranger = MatineeCLI(home: dir.sub("stranger"), in: home)

@@ -66,6 +66,23 @@ struct OneDaemonTests {
             second.stderr.contains("already running") && second.stderr.contains("matinee serve, pid \(first.process.processIdentifier)"),
             "\(second.stderr)")
         #expect(second.stdout.isEmpty)
+        // search and channel list read through the daemon's API.
+        let search = try await cli.run(["search", "sintel"])
+        #expect(
+            search.status == 0 && search.stdout.hasPrefix("sintel-2010\tSintel (2010)\tmovie\tOpen Films"),
+            "\(search.stdout) \(search.stderr)")
+        let list = try await cli.run(["channel", "list"])
+        #expect(
+            list.status == 0 && list.stdout.hasPrefix("Open Films\t") && list.stdout.contains("(bundled with Matinee)"), "\(list.stdout)")
+        // --json through the daemon has the same shape as from the index: the
+        // bundled channel's sources with their magnet links.
+        let json = try await cli.run(["search", "sintel", "--json", "--channel", "Open Films"])
+        let groups = try JSONSerialization.jsonObject(with: Data(json.stdout.utf8)) as? [[String: Any]]
+        let entry = (groups?.first?["entries"] as? [[String: Any]])?.first
+        #expect(entry?["channel"] as? String == "Open Films" && entry?["id"] as? String == "sintel-2010", "\(json.stdout)")
+        let magnet = (entry?["sources"] as? [[String: Any]])?.first?["magnet"] as? String
+        #expect(magnet?.hasPrefix("magnet:?xt=urn:btih:") == true, "\(json.stdout)")
+
         // seed needs the engine: with the daemon running, the daemon shares
         // the file (and lists it with its downloads).
         _ = try Fixtures.writeRandomFile(dir.path + "/shared.bin", size: 40_000, seed: 3)
