@@ -35,7 +35,13 @@ struct DaemonClient {
         }
         let session = URLSession(configuration: .ephemeral)
         defer { session.finishTasksAndInvalidate() }
-        let (data, response) = try await session.data(for: r)
+        let data: Data
+        let response: URLResponse
+        do {
+            (data, response) = try await session.data(for: r)
+        } catch {
+            throw CLIError("the running Matinee (\(file.url)) stopped answering: \(error.localizedDescription)")
+        }
         let status = (response as? HTTPURLResponse)?.statusCode ?? 0
         return (status, data.isEmpty ? nil : try? JSONSerialization.jsonObject(with: data))
     }

@@ -141,6 +141,7 @@ struct Play: AsyncParsableCommand {
         let wait = timeout ?? 3600
         body["timeout"] = wait
         if list {
+            Console.live("Waiting for the running Matinee to find the torrent's peers…")
             let (status, json) = try await daemon.send("POST", "/api/files", body: body, timeout: TimeInterval(wait + 30))
             guard status == 200, let files = json as? [[String: Any]] else {
                 throw CLIError((json as? [String: Any])?["error"] as? String ?? "the running Matinee answered \(status)")
@@ -150,6 +151,9 @@ struct Play: AsyncParsableCommand {
             }
             return
         }
+        // The daemon answers once it has the metadata (from peers, for a magnet).
+        Console.live("Waiting for the running Matinee to find the torrent's peers…")
+        defer { Console.endLive() }
         let (status, json) = try await daemon.send("POST", "/api/streams", body: body, timeout: TimeInterval(wait + 30))
         let object = json as? [String: Any] ?? [:]
         guard status == 201, let path = object["path"] as? String, let hash = object["infoHash"] as? String,
