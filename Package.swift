@@ -32,6 +32,7 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/adam-fowler/compress-nio.git", from: "1.5.0"),
     ],
     targets: [
         // The only C++ in the package: a thin shim over libtorrent with a plain C header.
@@ -44,7 +45,9 @@ let package = Package(
             ]
         ),
         // The Swift face of the engine. No libtorrent type leaves this module.
-        .target(name: "TorrentKit", dependencies: ["CLibtorrent"], swiftSettings: internalImports),
+        .target(
+            name: "TorrentKit", dependencies: ["CLibtorrent", .product(name: "Crypto", package: "swift-crypto")],
+            swiftSettings: internalImports),
         // Channels: the catalog format, signing, the library scanner, BEP 46
         // publish/resolve and the SQLite index.
         .target(
@@ -53,6 +56,19 @@ let package = Package(
                 "TorrentKit",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
+            ],
+            swiftSettings: internalImports
+        ),
+        // Releases of Matinee itself: manifests, keys, the checks in their
+        // order, safe extraction, installs side by side, switch and rollback.
+        .target(
+            name: "Updates",
+            dependencies: [
+                "TorrentKit",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "CryptoExtras", package: "swift-crypto"),
+                .product(name: "CompressNIO", package: "compress-nio"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ],
             swiftSettings: internalImports
         ),
@@ -84,7 +100,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Server", "Streaming", "TorrentKit", "Catalog",
+                "Server", "Streaming", "TorrentKit", "Catalog", "Updates",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -95,7 +111,7 @@ let package = Package(
         .executableTarget(
             name: "matinee",
             dependencies: [
-                "Daemon", "Server", "Streaming", "TorrentKit", "Catalog",
+                "Daemon", "Server", "Streaming", "TorrentKit", "Catalog", "Updates",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -132,6 +148,10 @@ let package = Package(
         .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TorrentKit", "TestSupport"]),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Server", "Catalog", "TorrentKit", "TestSupport"]),
         .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
+        .testTarget(
+            name: "UpdatesTests",
+            dependencies: ["Updates", "TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+        ),
     ],
     cxxLanguageStandard: .cxx17
 )

@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import TorrentKit
 
 /// The local index of every channel's catalog: SQLite through GRDB, with
 /// FTS5 over titles, original titles and synopses. All access goes through

@@ -106,100 +106,42 @@ public struct ChannelResolver: Sendable {
     /// Asks the DHT for the channel's pointer until one is found or
     /// `lookupBudget` is spent; the error says what was tried.
     private func lookUp(_ address: ChannelAddress, progress: @escaping @Sendable (Step) -> Void) async throws -> DHTMutableItem {
-        let retry = LookupRetry(budget: lookupBudget)
-        let start = ContinuousClock.now
-        var lookups = 0
-        var mostNodes = 0
-        while true {
-            let elapsed = ContinuousClock.now - start
-            let nodes = await session.dhtNodeCount()
-            mostNodes = max(mostNodes, nodes)
-            if nodes == 0 {
-                guard let pause = retry.pauseForNodes(elapsed: elapsed) else { break }
-                progress(.waitingForDHT)
-                try await Task.sleep(for: pause)
-                continue
+        do {
+            return try await PointerFetch(session: session).lookUp(
+                publicKey: address.publicKey, salt: address.salt, what: "channel \(address.short)", budget: lookupBudget
+            ) { step in
+                switch step {
+                case .waitingForDHT: progress(.waitingForDHT)
+                case .lookingUp(let n, let nodes): progress(.lookingUp(attempt: n, nodes: nodes))
+                case .notFoundYet(let n, let nodes, let retryIn): progress(.notFoundYet(attempts: n, nodes: nodes, retryIn: retryIn))
+                }
             }
-            guard let timeout = retry.lookupTimeout(elapsed: elapsed) else { break }
-            lookups += 1
-            progress(.lookingUp(attempt: lookups, nodes: nodes))
-            if let item = await session.dhtGet(publicKey: address.publicKey, salt: address.salt, timeout: timeout) {
-                return item
-            }
-            guard let pause = retry.pause(afterEmptyLookups: lookups, elapsed: ContinuousClock.now - start) else { break }
-            progress(.notFoundYet(attempts: lookups, nodes: nodes, retryIn: pause))
-            try await Task.sleep(for: pause)
+        } catch let PointerFetch.Failure.unreachable(message) {
+            throw CatalogError(.unreachable, message)
         }
-        let spent = Int((ContinuousClock.now - start).components.seconds)
-        if lookups == 0 {
-            throw CatalogError(
-                .unreachable,
-                "channel \(address.short) could not be looked up: no DHT node answered within \(spent) s (is this machine online?)")
-        }
-        throw CatalogError(
-            .unreachable,
-            "channel \(address.short) was not found on the DHT: \(lookups) lookup\(lookups == 1 ? "" : "s") in \(spent) s "
-                + "(up to \(mostNodes) DHT node\(mostNodes == 1 ? "" : "s") known) found no pointer (is its publisher online?)")
     }
 
     /// Downloads the catalog torrent; returns the path of its folder.
     private func download(_ id: TorrentID, into folder: String, progress: @escaping @Sendable (Step) -> Void) async throws -> String {
         do {
-            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        } catch {
-            throw CatalogError(.storage, "cannot create \(folder): \(error.localizedDescription)")
-        }
-        var options = AddTorrentOptions(source: .magnet("magnet:?xt=urn:btih:\(id.hex)"), savePath: folder)
-        options.streaming = true  // nothing is fetched until the metadata passed our checks
-        let torrent: Torrent
-        do {
-            torrent = try await session.add(options)
-        } catch let e as EngineError {
-            throw CatalogError(.unreachable, "cannot fetch the catalog: \(e.message)")
-        }
-        let meta: TorrentMetadata
-        // Ask the DHT for the catalog's peers again every few seconds while
-        // none has sent the metadata: the first get_peers may run before the
-        // subscribers that seed it have announced (or only find the
-        // publisher, gone since), and libtorrent's own next try is minutes away.
-        let reannounce = Task {
-            while !Task.isCancelled {
-                try await Task.sleep(for: .seconds(5))
-                torrent.announce()
-            }
-        }
-        defer { reannounce.cancel() }
-        do {
-            meta = try await withDeadline(downloadTimeout) { try await torrent.metadata() }
-        } catch is DeadlineExceeded {
-            throw CatalogError(.unreachable, "nobody shared the catalog torrent \(id.hex) within \(downloadTimeout)")
-        } catch let e as EngineError {
-            throw CatalogError(.unsafePath, "the catalog torrent was refused: \(e.message)")
-        }
-        guard meta.totalSize <= Self.maxCatalogTorrentSize, meta.files.count <= Self.maxCatalogFiles else {
-            session.remove(torrent)
-            throw CatalogError(.tooLarge, "the catalog torrent is too large (\(meta.totalSize) bytes in \(meta.files.count) files)")
-        }
-        guard meta.name == Self.folderName, meta.visibleFiles.allSatisfy({ $0.path.hasPrefix(Self.folderName + "/") }) else {
-            session.remove(torrent)
-            throw CatalogError(.malformed, "the catalog torrent is not a \(Self.folderName) folder")
-        }
-        torrent.setFilePriorities(meta.files.map { $0.isPadding ? 0 : 4 })
-        torrent.setPiecePriorities([Int](repeating: 4, count: meta.pieceCount))
-        await torrent.wake(freshHandshakes: true)
-        let wanted = meta.visibleFiles.reduce(Int64(0)) { $0 + $1.size }
-        let deadline = ContinuousClock.now + downloadTimeout
-        while true {
-            // Done when every piece passed its hash check. (Byte counts are no
-            // test: libtorrent counts the pad files of a hybrid torrent in
-            // total_wanted_done, which then passes the files' real size early.)
-            let verified = torrent.pieces.count
-            progress(.downloading(done: Int64(verified) * wanted / Int64(max(meta.pieceCount, 1)), total: wanted))
-            if verified == meta.pieceCount { break }
-            if ContinuousClock.now > deadline {
-                throw CatalogError(.unreachable, "the catalog torrent did not finish downloading within \(downloadTimeout)")
-            }
-            try await Task.sleep(for: .milliseconds(100))
+            _ = try await PointerFetch(session: session).download(
+                id, into: folder, what: "the catalog torrent", timeout: downloadTimeout,
+                accept: { meta in
+                    guard meta.totalSize <= Self.maxCatalogTorrentSize, meta.files.count <= Self.maxCatalogFiles else {
+                        throw CatalogError(
+                            .tooLarge, "the catalog torrent is too large (\(meta.totalSize) bytes in \(meta.files.count) files)")
+                    }
+                    guard meta.name == Self.folderName, meta.visibleFiles.allSatisfy({ $0.path.hasPrefix(Self.folderName + "/") }) else {
+                        throw CatalogError(.malformed, "the catalog torrent is not a \(Self.folderName) folder")
+                    }
+                },
+                progress: { done, total in progress(.downloading(done: done, total: total)) })
+        } catch let PointerFetch.Failure.unreachable(message) {
+            throw CatalogError(.unreachable, message)
+        } catch let PointerFetch.Failure.refused(message) {
+            throw CatalogError(.unsafePath, message)
+        } catch let e as CocoaError {
+            throw CatalogError(.storage, "cannot create \(folder): \(e.localizedDescription)")
         }
         return folder + "/" + Self.folderName
     }
@@ -245,21 +187,5 @@ public struct ChannelResolver: Sendable {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG, st.st_size <= limit else { return nil }
         return FileManager.default.contents(atPath: path).map { Array($0) }
-    }
-}
-
-struct DeadlineExceeded: Error {}
-
-/// Runs `body`; throws `DeadlineExceeded` after `limit` without waiting for it.
-func withDeadline<T: Sendable>(_ limit: Duration, _ body: @escaping @Sendable () async throws -> T) async throws -> T {
-    try await withThrowingTaskGroup(of: T?.self) { group in
-        group.addTask { try await body() }
-        group.addTask {
-            try await Task.sleep(for: limit)
-            return nil
-        }
-        defer { group.cancelAll() }
-        guard let first = try await group.next(), let value = first else { throw DeadlineExceeded() }
-        return value
     }
 }

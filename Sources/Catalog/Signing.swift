@@ -17,16 +17,14 @@ public enum CatalogSignature {
     }
 }
 
-/// The BEP 46 pointer: a BEP 44 mutable item whose value is `{"ih": <20 bytes>}`.
+/// A channel's BEP 46 pointer (`TorrentPointer`), with catalog errors.
 public enum ChannelPointer {
-    public static func value(for catalogTorrent: TorrentID) -> [UInt8] {
-        Bencode.dict([(key: Array("ih".utf8), value: .bytes(catalogTorrent.bytes))]).encoded()
-    }
+    public static func value(for catalogTorrent: TorrentID) -> [UInt8] { TorrentPointer.value(for: catalogTorrent) }
 
     /// The catalog torrent an item points at; throws for anything but a
     /// dictionary with a 20-byte `ih`.
     public static func catalogTorrent(in value: [UInt8]) throws -> TorrentID {
-        guard let v = try? Bencode.decode(value), case let .bytes(ih)? = v["ih"], let id = TorrentID(bytes: ih) else {
+        guard let id = TorrentPointer.torrent(in: value) else {
             throw CatalogError(.malformed, "the channel's DHT pointer is not a BEP 46 value")
         }
         return id
@@ -36,17 +34,10 @@ public enum ChannelPointer {
         pointingAt catalogTorrent: TorrentID, sequence: Int64, salt: [UInt8] = [],
         key: Curve25519.Signing.PrivateKey
     ) throws -> DHTMutableItem {
-        let v = value(for: catalogTorrent)
-        let sig = try key.signature(for: DHTMutableItem.signedBytes(salt: salt, sequence: sequence, value: v))
-        return DHTMutableItem(
-            publicKey: Array(key.publicKey.rawRepresentation), salt: salt, sequence: sequence, value: v, signature: Array(sig))
+        try TorrentPointer.item(pointingAt: catalogTorrent, sequence: sequence, salt: salt, key: key)
     }
 
-    /// Checks the item's signature ourselves, whatever the DHT node said.
-    public static func isValid(_ item: DHTMutableItem) -> Bool {
-        guard item.isWellFormed, let pk = try? Curve25519.Signing.PublicKey(rawRepresentation: item.publicKey) else { return false }
-        return pk.isValidSignature(item.signature, for: item.signedBytes)
-    }
+    public static func isValid(_ item: DHTMutableItem) -> Bool { TorrentPointer.isValid(item) }
 }
 
 /// A channel's private key on disk: MATINEE_HOME/keys/<public key hex>.json,

@@ -6,6 +6,7 @@ import ServiceLifecycle
 public import Streaming
 import Synchronization
 import TorrentKit
+import Updates
 
 /// How a daemon runs.
 public struct DaemonOptions: Sendable {
@@ -212,6 +213,9 @@ private struct StartService: Service {
         try await onReady(base)
         if daemon.options.role == .daemon {
             try? DaemonFile(url: base, token: daemon.server.token.value, pid: pid).write(daemon.home)
+            // HTTP answers, the engine runs, the database is open: a version
+            // on trial after an update has started healthy (docs/release-format.md §5).
+            Installation.running?.confirmHealthy(InstalledVersion.running.build)
         }
         defer { if daemon.options.role == .daemon { DaemonFile.remove(daemon.home, pid: pid) } }
         if daemon.options.role == .daemon {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Logging
+import Updates
 
 @main
 struct Matinee: AsyncParsableCommand {
@@ -11,8 +12,11 @@ struct Matinee: AsyncParsableCommand {
             Everything Matinee keeps (resume data, the DHT routing table, downloads) lives \
             in the XDG data and cache folders, or in one folder named by MATINEE_HOME.
             """,
-        version: "0.1.0",
-        subcommands: [App.self, Demo.self, Play.self, Seed.self, ChannelCommand.self, Publish.self, Search.self, Serve.self],
+        version: InstalledVersion.running.version,
+        subcommands: [
+            App.self, Demo.self, Play.self, Seed.self, ChannelCommand.self, Publish.self, Search.self, Serve.self, UpdateCommand.self,
+            ReleaseCommand.self,
+        ],
         defaultSubcommand: App.self
     )
 

@@ -1,4 +1,4 @@
-import Catalog
+import TorrentKit
 import Testing
 
 @Suite("Looking for a channel within a budget")

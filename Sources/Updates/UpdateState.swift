@@ -1,0 +1,125 @@
+public import Foundation
+public import TorrentKit
+
+/// What the updater keeps between runs, in the data folder (never in the
+/// install tree): trust (highest sequence, keys, refused builds), the release
+/// torrent last followed, what is downloaded and ready, the last check.
+public struct UpdateState: Codable, Sendable, Equatable {
+    public var trust: ReleaseTrust
+    /// The release torrent the pointer at `trust.highestSequence` named.
+    public var lastTorrent: String?
+    /// A release downloaded, verified and unpacked, waiting to be applied.
+    public var ready: Ready?
+    public var lastCheck: String?
+    /// The last check's outcome, one line ("up to date", a refusal).
+    public var lastResult: String?
+
+    public struct Ready: Codable, Sendable, Equatable {
+        public var version: String
+        public var build: Int64
+        public var notes: String
+        /// Where the unpacked bundle waits (moved into versions/ on apply).
+        public var folder: String
+        public var manifestTorrent: String
+        public var artifactTorrent: String
+
+        public init(version: String, build: Int64, notes: String, folder: String, manifestTorrent: String, artifactTorrent: String) {
+            self.version = version
+            self.build = build
+            self.notes = notes
+            self.folder = folder
+            self.manifestTorrent = manifestTorrent
+            self.artifactTorrent = artifactTorrent
+        }
+    }
+
+    public init(trust: ReleaseTrust) {
+        self.trust = trust
+    }
+}
+
+/// updates/ in the data folder: state.json, and the release torrents kept
+/// for seeding (manifests/<sequence>/, artifacts/<build>/, staged/<build>/).
+public struct UpdateStore: Sendable {
+    public let folder: String
+
+    public init(dataFolder: String) {
+        folder = dataFolder + "/updates"
+    }
+
+    public var stateFile: String { folder + "/state.json" }
+    public func manifestFolder(_ sequence: Int64) -> String { folder + "/manifests/\(sequence)" }
+    public func artifactFolder(_ build: Int64) -> String { folder + "/artifacts/\(build)" }
+    public func stagingFolder(_ build: Int64) -> String { folder + "/staged/\(build)" }
+
+    /// The saved state, or a fresh one trusting `root` (the channel's keys
+    /// as this binary knows them). A state for another channel is reset.
+    public func load(root: ReleaseKeys) -> UpdateState {
+        guard let d = FileManager.default.contents(atPath: stateFile), let s = try? JSONDecoder().decode(UpdateState.self, from: d),
+            s.trust.keys.channel == root.channel, s.trust.keys.version >= root.version
+        else { return UpdateState(trust: ReleaseTrust(keys: root)) }
+        return s
+    }
+
+    public func save(_ state: UpdateState) throws {
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw ReleaseError(.install, "cannot create \(folder): \(error.localizedDescription)")
+        }
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys]
+        try Installation.writeAtomically(Array(try e.encode(state)), to: stateFile)
+    }
+}
+
+/// The release channel this binary follows: Matinee's own (compiled in), or
+/// the one MATINEE_RELEASE_CHANNEL names (tests, forks), whose root of trust
+/// is then its own key alone.
+public struct ReleaseChannel: Sendable, Equatable {
+    public let publicKey: [UInt8]
+    public let root: ReleaseKeys
+
+    /// Matinee's release key (docs/release-format.md §2; the README prints it
+    /// for newcomers). Its private half is kept by the maintainers, encrypted.
+    public static let matinee = ReleaseChannel(
+        publicKey: Hex.decode("8c6a4b1f0e6f3b2a9d7c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b")!)
+
+    public init(publicKey: [UInt8], root: ReleaseKeys? = nil) {
+        self.publicKey = publicKey
+        self.root = root ?? ReleaseKeys.root(channel: publicKey)
+    }
+
+    /// MATINEE_RELEASE_CHANNEL (a magnet with xs=urn:btpk:, or 64 hex
+    /// digits), else Matinee's own. A value that is neither throws.
+    public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReleaseChannel {
+        guard let raw = environment["MATINEE_RELEASE_CHANNEL"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return .matinee }
+        guard let key = parse(raw) else {
+            throw ReleaseError(.malformed, "MATINEE_RELEASE_CHANNEL is not a release channel address (magnet:?xs=urn:btpk:<64 hex digits>)")
+        }
+        return ReleaseChannel(publicKey: key)
+    }
+
+    public static func parse(_ raw: String) -> [UInt8]? {
+        if let k = Hex.decode(raw), k.count == 32 { return k }
+        guard let r = raw.range(of: "urn:btpk:") else { return nil }
+        let hex = String(raw[r.upperBound...].prefix(64))
+        guard let k = Hex.decode(hex), k.count == 32 else { return nil }
+        return k
+    }
+
+    public var address: String { "magnet:?xs=urn:btpk:\(Hex.encode(publicKey))" }
+}
+
+/// This machine's platform name in manifests.
+public enum Platform {
+    public static var current: String {
+        #if arch(x86_64)
+            "linux-x86_64"
+        #elseif arch(arm64)
+            "linux-aarch64"
+        #else
+            "linux-unknown"
+        #endif
+    }
+}
