@@ -150,7 +150,7 @@ let package = Package(
         .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
         .testTarget(
             name: "UpdatesTests",
-            dependencies: ["Updates", "TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Updates", "Catalog", "TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
     ],
     cxxLanguageStandard: .cxx17

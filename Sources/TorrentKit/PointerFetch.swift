@@ -69,14 +69,20 @@ public struct PointerFetch: Sendable {
     /// Downloads torrent `id` into `folder`. `accept` sees the metadata
     /// first and throws to refuse it (the torrent is then removed, nothing
     /// fetched). Every piece is then fetched and verified; `progress` gets
-    /// bytes done and wanted. `what` names the torrent in errors.
+    /// bytes done and wanted. `what` names the torrent in errors. With
+    /// `known`, the .torrent file kept from an earlier fetch, no peer is
+    /// needed for the metadata (and none at all if the files are on disk).
     public func download(
-        _ id: TorrentID, into folder: String, what: String, timeout: Duration, peers: [HostPort] = [],
+        _ id: TorrentID, into folder: String, what: String, timeout: Duration, peers: [HostPort] = [], known: [UInt8]? = nil,
         accept: @Sendable (TorrentMetadata) throws -> Void,
         progress: @escaping @Sendable (_ done: Int64, _ total: Int64) -> Void = { _, _ in }
     ) async throws -> (Torrent, TorrentMetadata) {
         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
-        var options = AddTorrentOptions(source: .magnet("magnet:?xt=urn:btih:\(id.hex)"), savePath: folder)
+        let source: AddTorrentOptions.Source =
+            if let known, (try? TorrentMetadata(torrentFile: known))?.id == id { .torrentFile(known) } else {
+                .magnet("magnet:?xt=urn:btih:\(id.hex)")
+            }
+        var options = AddTorrentOptions(source: source, savePath: folder)
         options.streaming = true  // nothing is fetched until the metadata passed the checks
         options.peers = peers
         let torrent: Torrent

@@ -6,8 +6,9 @@ public import Foundation
 ///   <root>/current             symlink to versions/<build>: switched by one rename
 ///   <root>/previous            symlink to the version before it (kept)
 ///   <root>/launcher            what ~/.local/bin/matinee links to: runs current,
-///                              and rolls a version on trial back after failed starts
-///   <root>/trial               "<build> <failed starts>" until that build runs healthy
+///                              and rolls a version on trial back after 3 starts
+///                              that never ended healthy
+///   <root>/trial               "<build> <starts>" until that build runs healthy
 ///
 /// The root is the XDG data folder's matinee/ (install.sh's choice); a
 /// running binary finds it from its own path.
@@ -100,15 +101,16 @@ public struct Installation: Sendable, Equatable {
         return (from, to)
     }
 
-    /// The build on trial and its failed starts so far.
-    public var trial: (build: Int64, failures: Int)? {
+    /// The build on trial and how often the launcher started it so far.
+    public var trial: (build: Int64, starts: Int)? {
         guard let text = try? String(contentsOfFile: trialFile, encoding: .utf8) else { return nil }
         let f = text.split(whereSeparator: { $0 == " " || $0 == "\n" })
         guard f.count == 2, let b = Int64(f[0]), let n = Int(f[1]) else { return nil }
         return (b, n)
     }
 
-    /// Called once the daemon of `build` is healthy: its trial is over.
+    /// Called once `build` started healthy (its daemon up, or a command
+    /// done with status 0): its trial is over.
     public func confirmHealthy(_ build: Int64) {
         if trial?.build == build { unlink(trialFile) }
     }

@@ -113,6 +113,7 @@ public struct ReleaseBuilder: Sendable {
     /// with the same checks a client makes.
     public static func bundleVersion(of bundle: String, scratch: String) throws -> (version: String, build: Int64, platform: String) {
         try? FileManager.default.removeItem(atPath: scratch)
+        try? FileManager.default.createDirectory(atPath: (scratch as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: scratch) }
         let top = try BundleArchive.extract(bundle, into: scratch)
         guard let v = InstalledVersion.read(bundle: scratch + "/" + top) else {

@@ -51,6 +51,18 @@ public struct UpdateStore: Sendable {
     public func manifestFolder(_ sequence: Int64) -> String { folder + "/manifests/\(sequence)" }
     public func artifactFolder(_ build: Int64) -> String { folder + "/artifacts/\(build)" }
     public func stagingFolder(_ build: Int64) -> String { folder + "/staged/\(build)" }
+    /// The .torrent files of the release torrents fetched: a later check,
+    /// or seeding, needs no peer for their metadata.
+    public func torrentFile(_ id: TorrentID) -> String { folder + "/torrents/\(id.hex).torrent" }
+
+    public func knownTorrent(_ id: TorrentID) -> [UInt8]? {
+        FileManager.default.contents(atPath: torrentFile(id)).map { Array($0) }
+    }
+
+    public func keep(_ torrent: [UInt8], for id: TorrentID) {
+        try? FileManager.default.createDirectory(atPath: folder + "/torrents", withIntermediateDirectories: true)
+        try? Installation.writeAtomically(torrent, to: torrentFile(id))
+    }
 
     /// The saved state, or a fresh one trusting `root` (the channel's keys
     /// as this binary knows them). A state for another channel is reset.

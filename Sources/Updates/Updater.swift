@@ -102,14 +102,16 @@ public struct Updater: Sendable {
         progress(.manifest)
         let releaseFolder = store.manifestFolder(item.sequence)
         do {
-            _ = try await fetch.download(
+            let (t, _) = try await fetch.download(
                 releaseID, into: releaseFolder, what: "the release torrent", timeout: downloadTimeout, peers: peers,
+                known: store.knownTorrent(releaseID),
                 accept: { meta in
                     guard meta.name == ReleaseBuilder.releaseFolderName, meta.totalSize <= 1 << 20, meta.files.count <= 100 else {
                         throw ReleaseError(
                             .malformed, "refused the release torrent: it is not a small \(ReleaseBuilder.releaseFolderName) folder")
                     }
                 })
+            if let bytes = await t.torrentFile() { store.keep(bytes, for: releaseID) }
         } catch let e as PointerFetch.Failure {
             throw ReleaseError(.unreachable, Self.message(e))
         }
@@ -143,10 +145,11 @@ public struct Updater: Sendable {
         let a = accepted.artifact
         guard let artifactID = TorrentID(string: a.infohash) else { throw ReleaseError(.malformed, "the manifest's infohash is malformed") }
         let artifactFolder = store.artifactFolder(m.build)
-        let (_, meta): (Torrent, TorrentMetadata)
+        let (torrent, meta): (Torrent, TorrentMetadata)
         do {
-            (_, meta) = try await fetch.download(
+            (torrent, meta) = try await fetch.download(
                 artifactID, into: artifactFolder, what: "the release archive", timeout: downloadTimeout, peers: peers,
+                known: store.knownTorrent(artifactID),
                 accept: { meta in
                     try ReleaseCheck.artifactFiles(meta.visibleFiles.map { ($0.path, $0.size) }, artifact: a)
                 }, progress: { progress(.downloading(done: $0, total: $1)) })
@@ -156,6 +159,7 @@ public struct Updater: Sendable {
         } catch let e as PointerFetch.Failure {
             throw ReleaseError(.unreachable, Self.message(e))
         }
+        if let bytes = await torrent.torrentFile() { store.keep(bytes, for: artifactID) }
         progress(.verifying)
         guard
             let archivePath = meta.visibleFiles.first(where: { ($0.path as NSString).lastPathComponent == a.file }).map({

@@ -36,8 +36,16 @@ struct Matinee: AsyncParsableCommand {
             } else {
                 try command.run()
             }
+            endTrial()
         } catch {
+            if exitCode(for: error) == .success { endTrial() }
             exit(withError: error)
         }
+    }
+
+    /// A version on trial after an update that ran a command to success has
+    /// started: the launcher stops counting its starts (docs/release-format.md §5).
+    private static func endTrial() {
+        Installation.running?.confirmHealthy(InstalledVersion.running.build)
     }
 }

@@ -169,9 +169,9 @@ struct UpdateCommand: AsyncParsableCommand {
             Looks up the release channel on the DHT, checks the manifest's signatures, expiry \
             and build, downloads the archive from other Matinees, checks its size and SHA-256, \
             unpacks it with checks (no absolute paths, "..", links out, devices or setuid \
-            files), and switches to it. The new version is on trial until its daemon starts \
-            healthy; if it fails to start three times the launcher goes back to the previous \
-            version, and that release is never tried again. Every refusal is one line and \
+            files), and switches to it. The new version is on trial until it starts healthy \
+            (its daemon up, or a command done); after three starts that never got there, the \
+            launcher goes back to the previous version, and that release is never tried again. Every refusal is one line and \
             leaves the installed version as it was.
 
               matinee update --check      say whether a newer release is out
@@ -187,7 +187,7 @@ struct UpdateCommand: AsyncParsableCommand {
     @Flag(name: .long, help: "Go back to the previous installed version (the one left is not offered again).")
     var rollback = false
 
-    /// Set by the launcher when a version on trial failed to start.
+    /// Set by the launcher when a version on trial never started healthy.
     @Option(name: .long, help: .hidden)
     var because: String?
 
@@ -212,16 +212,23 @@ struct UpdateCommand: AsyncParsableCommand {
                     updater.lookupBudget = .seconds(timeout)
                     let outcome = try await Releases.releaseCall {
                         try await updater.check(download: !check) { step in
+                            // A live line on a terminal; elsewhere (logs) one line per step.
+                            func say(_ line: String) { Console.stderrIsTTY ? Console.live(line) : Console.info(line) }
                             switch step {
-                            case .lookingUp: Console.live("Looking up the release channel…")
-                            case .found(let seq): Console.live("Found release pointer \(seq); fetching its manifest…")
+                            case .lookingUp(.lookingUp(1, _)): say("Looking up the release channel…")
+                            case .lookingUp: break
+                            case .found(let seq): say("Found release pointer \(seq); fetching its manifest…")
                             case .manifest: break
                             case .downloading(let done, let total):
-                                Console.live(
-                                    "Downloading \(Format.bar(Double(done) / Double(max(total, 1)))) \(Format.bytes(done)) of \(Format.bytes(total))"
-                                )
-                            case .verifying: Console.live("Checking the archive…")
-                            case .unpacking: Console.live("Unpacking…")
+                                if Console.stderrIsTTY {
+                                    Console.live(
+                                        "Downloading \(Format.bar(Double(done) / Double(max(total, 1)))) \(Format.bytes(done)) of \(Format.bytes(total))"
+                                    )
+                                } else if done == 0 {
+                                    Console.info("Downloading the release (\(Format.bytes(total)))…")
+                                }
+                            case .verifying: say("Checking the archive…")
+                            case .unpacking: say("Unpacking…")
                             }
                         }
                     }

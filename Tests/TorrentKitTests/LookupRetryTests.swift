@@ -1,5 +1,5 @@
-import TorrentKit
 import Testing
+import TorrentKit
 
 @Suite("Looking for a channel within a budget")
 struct LookupRetryTests {
