@@ -132,7 +132,7 @@ let package = Package(
             path: "Benchmarks/catalog-bench"
         ),
         // Seeders, processes and fixtures shared by the tests and the benchmark.
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["TorrentKit"], path: "Tests/TestSupport"),
         .testTarget(
             name: "TorrentKitTests",
             dependencies: ["TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
@@ -145,7 +145,10 @@ let package = Package(
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
             ]
         ),
-        .testTarget(name: "CatalogTests", dependencies: ["Catalog", "TorrentKit", "TestSupport"]),
+        .testTarget(
+            name: "CatalogTests",
+            dependencies: ["Catalog", "TorrentKit", "TestSupport", .product(name: "GRDB", package: "GRDB.swift")]
+        ),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Server", "Catalog", "TorrentKit", "TestSupport"]),
         .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
         .testTarget(

@@ -114,7 +114,10 @@ public struct PointerFetch: Sendable {
         do {
             try accept(meta)
         } catch {
-            session.remove(torrent, deleteFiles: true)
+            // Nothing was fetched (every file is at priority 0 until here), so
+            // there is nothing for libtorrent to delete: asking it to would
+            // race its disk thread against the caller removing the folder.
+            session.remove(torrent)
             throw error
         }
         torrent.setFilePriorities(meta.files.map { $0.isPadding ? 0 : 4 })

@@ -8,6 +8,18 @@ struct EnginePointer: @unchecked Sendable {
     let raw: OpaquePointer
 }
 
+/// A torrent's shim handle, freed when the last holder lets go: the Torrent,
+/// or a block still queued on the engine queue with it (a refused torrent is
+/// dropped at once, while its metadata alert's refresh may still be queued;
+/// freeing the handle under that block was a use after free).
+final class TorrentHandle: @unchecked Sendable {
+    let raw: OpaquePointer
+
+    init(_ p: EnginePointer) { raw = p.raw }
+
+    deinit { mt_torrent_free(raw) }
+}
+
 /// One torrent in a session. Setters return at once (libtorrent queues them
 /// on its network thread); queries that need a round trip are `async` and run
 /// on the session's engine queue, never on a concurrency or event-loop thread.
@@ -15,7 +27,7 @@ public final class Torrent: Sendable {
     public let id: TorrentID
     /// Verified pieces, kept current from alerts.
     public let pieces = PieceSet()
-    let handle: EnginePointer
+    let handle: TorrentHandle
     let engine: EngineQueue
 
     private struct State {
@@ -33,11 +45,9 @@ public final class Torrent: Sendable {
 
     init(id: TorrentID, handle: EnginePointer, engine: EngineQueue) {
         self.id = id
-        self.handle = handle
+        self.handle = TorrentHandle(handle)
         self.engine = engine
     }
-
-    deinit { mt_torrent_free(handle.raw) }
 
     // MARK: Queries
 

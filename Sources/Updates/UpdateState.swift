@@ -92,10 +92,11 @@ public struct ReleaseChannel: Sendable, Equatable {
     public let publicKey: [UInt8]
     public let root: ReleaseKeys
 
-    /// Matinee's release key (docs/release-format.md §2; the README prints it
-    /// for newcomers). Its private half is kept by the maintainers, encrypted.
-    public static let matinee = ReleaseChannel(
-        publicKey: Hex.decode("8c6a4b1f0e6f3b2a9d7c5e4f3a2b1c0d9e8f7a6b5c4d3e2f1a0b9c8d7e6f5a4b")!)
+    /// Matinee's own release channel, compiled in: nil until the project's
+    /// maintainers have made its key with `matinee release new` (the README
+    /// prints its public half for newcomers then). Until then a build follows
+    /// only the channel MATINEE_RELEASE_CHANNEL names.
+    public static let matinee: ReleaseChannel? = nil
 
     public init(publicKey: [UInt8], root: ReleaseKeys? = nil) {
         self.publicKey = publicKey
@@ -105,7 +106,15 @@ public struct ReleaseChannel: Sendable, Equatable {
     /// MATINEE_RELEASE_CHANNEL (a magnet with xs=urn:btpk:, or 64 hex
     /// digits), else Matinee's own. A value that is neither throws.
     public static func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> ReleaseChannel {
-        guard let raw = environment["MATINEE_RELEASE_CHANNEL"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else { return .matinee }
+        guard let raw = environment["MATINEE_RELEASE_CHANNEL"]?.trimmingCharacters(in: .whitespaces), !raw.isEmpty else {
+            guard let matinee else {
+                throw ReleaseError(
+                    .notInstalled,
+                    "this build follows no release channel yet: name one with MATINEE_RELEASE_CHANNEL=magnet:?xs=urn:btpk:<key> (docs/release-format.md)"
+                )
+            }
+            return matinee
+        }
         guard let key = parse(raw) else {
             throw ReleaseError(.malformed, "MATINEE_RELEASE_CHANNEL is not a release channel address (magnet:?xs=urn:btpk:<64 hex digits>)")
         }

@@ -11,15 +11,6 @@ import TorrentKit
 /// send, and that the last good catalog survives all of it.
 @Suite("Channel resolver", .serialized)
 struct ResolverTests {
-    static func session(_ dht: PrivateDHT) async throws -> TorrentSession {
-        var c = SessionConfiguration()
-        c.listenInterfaces = [HostPort(host: "127.0.0.1", port: 0)]
-        c.dhtNodes = dht.nodes.compactMap(HostPort.init)
-        let s = try await TorrentSession.start(c)
-        for _ in 0..<100 where await s.dhtNodeCount() == 0 { try await Task.sleep(for: .milliseconds(100)) }
-        return s
-    }
-
     /// Seeds a catalog folder from `seeder` and points the channel at it.
     static func publish(
         _ doc: CatalogDocument, json: [UInt8]? = nil, signature: [UInt8]? = nil, extraFiles: [String: String] = [:],
@@ -63,8 +54,8 @@ struct ResolverTests {
     func hostileVersions() async throws {
         let dir = TempDir()
         let dht = try await PrivateDHT.start(count: 4)
-        let publisher = try await Self.session(dht)
-        let viewer = try await Self.session(dht)
+        let publisher = try await dht.session()
+        let viewer = try await dht.session()
         let key = Curve25519.Signing.PrivateKey()
         let address = try #require(ChannelAddress(publicKey: Array(key.publicKey.rawRepresentation)))
         let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
@@ -133,8 +124,8 @@ struct ResolverTests {
         // A replay: somewhere else (a second DHT) the channel's old version 9
         // circulates, properly signed. A viewer that accepted 10 refuses it.
         let dht2 = try await PrivateDHT.start(count: 3)
-        let replayer = try await Self.session(dht2)
-        let viewer2 = try await Self.session(dht2)
+        let replayer = try await dht2.session()
+        let viewer2 = try await dht2.session()
         try await Self.publish(Self.catalog(key, seq: 9, titles: ["Old"]), key: key, seeder: replayer, dir: dir.path)
         var resolver2 = ChannelResolver(session: viewer2, store: store, channelsDir: dir.path + "/channels")
         resolver2.lookupBudget = .seconds(20)

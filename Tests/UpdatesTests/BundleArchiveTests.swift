@@ -10,20 +10,9 @@ import Updates
 struct BundleArchiveTests {
     let dir = TempDir("bundle-archive")
 
-    /// `entries` is Python: a list of tarfile.TarInfo set-ups.
     func archive(_ name: String, _ entries: String) throws -> String {
         let path = dir.path + "/" + name + ".tar.gz"
-        let script = """
-            import io, sys, tarfile
-            t = tarfile.open(sys.argv[1], "w:gz", format=tarfile.USTAR_FORMAT)
-            def add(name, data=b"", type=tarfile.REGTYPE, mode=0o644, link=""):
-                i = tarfile.TarInfo(name); i.type = type; i.mode = mode; i.linkname = link
-                i.size = len(data) if type == tarfile.REGTYPE else 0
-                t.addfile(i, io.BytesIO(data) if type == tarfile.REGTYPE else None)
-            \(entries)
-            t.close()
-            """
-        _ = try Fixtures.run("/usr/bin/python3", ["-c", script, path])
+        try TarFixture.write(path, entries)
         return path
     }
 
@@ -92,5 +81,24 @@ struct BundleArchiveTests {
                 gnu,
             ])
         #expect(throws: ReleaseError.self) { _ = try BundleArchive.extract(gnu, into: dir.path + "/out-gnu") }
+    }
+}
+
+/// A .tar.gz (ustar) made by Python's tarfile: `entries` is Python calling
+/// `add(name, data=b"", type=tarfile.REGTYPE, mode=0o644, link="")` per entry,
+/// hostile ones included.
+enum TarFixture {
+    static func write(_ path: String, _ entries: String) throws {
+        let script = """
+            import io, sys, tarfile
+            t = tarfile.open(sys.argv[1], "w:gz", format=tarfile.USTAR_FORMAT)
+            def add(name, data=b"", type=tarfile.REGTYPE, mode=0o644, link=""):
+                i = tarfile.TarInfo(name); i.type = type; i.mode = mode; i.linkname = link
+                i.size = len(data) if type == tarfile.REGTYPE else 0
+                t.addfile(i, io.BytesIO(data) if type == tarfile.REGTYPE else None)
+            \(entries)
+            t.close()
+            """
+        try Fixtures.run("/usr/bin/python3", ["-c", script, path])
     }
 }

@@ -1,0 +1,34 @@
+import Catalog
+import Foundation
+import GRDB
+import TestSupport
+import Testing
+
+/// A rollback to the previous version meets the database the newer version
+/// migrated (docs/release-format.md §5: the schema only grows). The older
+/// code must open it and work, ignoring migrations it does not know.
+@Suite("The catalog database after a newer version migrated it")
+struct SchemaCompatibilityTests {
+    @Test func anOlderVersionOpensANewerDatabase() async throws {
+        let dir = TempDir("schema")
+        let path = dir.path + "/catalog.sqlite"
+        do {
+            let store = try CatalogStore(path: path)
+            try await store.addChannel(
+                key: String(repeating: "ab", count: 32), name: "Kept", address: "magnet:?xs=urn:btpk:" + String(repeating: "ab", count: 32))
+        }
+        // What a newer version's migration does: a new table, a new column
+        // with a default, and its identifier recorded.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "CREATE TABLE future_things (id INTEGER PRIMARY KEY, note TEXT)")
+            try db.execute(sql: "ALTER TABLE channel ADD COLUMN future_flag INTEGER NOT NULL DEFAULT 0")
+            try db.execute(sql: "INSERT INTO grdb_migrations (identifier) VALUES ('v99-future')")
+        }
+        // This version opens it, reads and writes.
+        let store = try CatalogStore(path: path)
+        #expect(try await store.channel(String(repeating: "ab", count: 32))?.name == "Kept")
+        try await store.addChannel(
+            key: String(repeating: "cd", count: 32), name: "New", address: "magnet:?xs=urn:btpk:" + String(repeating: "cd", count: 32))
+        #expect(try await store.channel(String(repeating: "cd", count: 32)) != nil)
+    }
+}
