@@ -69,8 +69,7 @@ public enum Releases {
     }
 
     /// The updater for this binary, this home and the engine given.
-    public static func updater(session: TorrentSession, home: Home, peers: [HostPort] = []) throws -> Updater {
-        let channel = try releaseCall { try ReleaseChannel.resolve() }
+    public static func updater(session: TorrentSession, home: Home, channel: ReleaseChannel, peers: [HostPort] = []) -> Updater {
         var u = Updater(
             session: session, channel: channel, store: UpdateStore(dataFolder: home.data), installed: .running,
             installation: .running)

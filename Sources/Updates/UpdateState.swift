@@ -73,6 +73,11 @@ public struct UpdateStore: Sendable {
         return s
     }
 
+    /// The saved state whatever channel it is for; nil when there is none.
+    public func loadExisting() -> UpdateState? {
+        FileManager.default.contents(atPath: stateFile).flatMap { try? JSONDecoder().decode(UpdateState.self, from: $0) }
+    }
+
     public func save(_ state: UpdateState) throws {
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)

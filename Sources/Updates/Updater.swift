@@ -137,7 +137,13 @@ public struct Updater: Sendable {
         if let n = m.notes, let bytes = Self.read(dir + "/notes.txt", limit: 256 << 10), Int64(bytes.count) == n.size,
             Hex.encode(Array(SHA256.hash(data: bytes))) == n.sha256.lowercased()
         {
-            notes = String(decoding: bytes, as: UTF8.self)
+            // Shown on terminals and in the UI: no control characters (a
+            // terminal escape in the notes could rewrite what the user sees).
+            notes = String(
+                String.UnicodeScalarView(
+                    String(decoding: bytes, as: UTF8.self).unicodeScalars.filter {
+                        $0 == "\n" || $0 == "\t" || !($0.value < 0x20 || (0x7f...0x9f).contains($0.value))
+                    }))
         }
         guard download else { return .available(version: m.version, build: m.build, notes: notes) }
 
@@ -236,13 +242,15 @@ public struct Updater: Sendable {
     }
 
     /// Back to the previous version; the build left is never tried again.
+    /// Works without knowing the channel (the launcher runs it in whatever
+    /// environment the user started Matinee in): the state on disk is used.
     public static func rollBack(
-        _ installation: Installation, store: UpdateStore, channel: ReleaseChannel, reason: String
+        _ installation: Installation, store: UpdateStore, channel: ReleaseChannel?, reason: String
     ) throws -> (
         from: Int64, to: Int64
     ) {
         let moved = try installation.rollBack()
-        var state = store.load(root: channel.root)
+        guard var state = channel.map({ store.load(root: $0.root) }) ?? store.loadExisting() else { return moved }
         state.trust.refusedBuilds[String(moved.from)] = reason
         if state.ready?.build == moved.from { state.ready = nil }
         try store.save(state)

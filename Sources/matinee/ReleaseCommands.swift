@@ -205,10 +205,12 @@ struct UpdateCommand: AsyncParsableCommand {
         try await reportingErrors {
             let home = Home.resolve()
             if rollback { return try rollBack(home) }
+            // Known before the engine starts: no channel, no lookup.
+            let channel = try Releases.releaseCall { try ReleaseChannel.resolve() }
             try home.prepare()
             try await Console.withEvents { events in
                 try await EngineRuntime.run(home: home, config: engine.config, for: "matinee update", events: events) { runtime in
-                    var updater = try Releases.updater(session: runtime.session, home: home, peers: engine.config.peers)
+                    var updater = Releases.updater(session: runtime.session, home: home, channel: channel, peers: engine.config.peers)
                     updater.lookupBudget = .seconds(timeout)
                     let outcome = try await Releases.releaseCall {
                         try await updater.check(download: !check) { step in
@@ -254,7 +256,7 @@ struct UpdateCommand: AsyncParsableCommand {
         guard let installation = Installation.running else {
             throw CLIError("this matinee runs from a build tree, not an installed bundle: there is nothing to roll back")
         }
-        let channel = try Releases.releaseCall { try ReleaseChannel.resolve() }
+        let channel = try? ReleaseChannel.resolve()
         let reason = because ?? "rolled back by hand"
         let moved = try Releases.releaseCall {
             try Updater.rollBack(installation, store: UpdateStore(dataFolder: home.data), channel: channel, reason: reason)

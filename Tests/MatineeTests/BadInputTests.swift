@@ -138,4 +138,37 @@ struct BadInputTests {
         #expect(usage.status != 0)
         #expect(usage.stderr.contains("--player takes mpv or vlc"))
     }
+
+    @Test("updates and releases: no channel, a garbage channel, a missing key, a wrong passphrase, a bundle of another version")
+    func releases() async throws {
+        let dir = TempDir()
+        let cli = MatineeCLI(home: dir.sub("home"))
+        expectOneLineError(try await cli.run(["update", "--check", "--dht-node", "127.0.0.1:1"]), containing: "follows no release channel")
+        let garbage = try TestProcess(
+            Fixtures.matineeBinary, ["update", "--check", "--dht-node", "127.0.0.1:1"],
+            environment: ["MATINEE_HOME": cli.home, "MATINEE_RELEASE_CHANNEL": "magnet:?xs=urn:btpk:nothex"])
+        _ = try await garbage.waitForExit()
+        expectOneLineError(
+            (garbage.process.terminationStatus, garbage.lines.joined(), garbage.stderr), containing: "MATINEE_RELEASE_CHANNEL")
+        expectOneLineError(try await cli.run(["update", "--rollback"]), containing: "not an installed bundle")
+        let pass = dir.path + "/pass"
+        try write("a good passphrase\n", to: pass)
+        let bundle = dir.path + "/matinee-0.2.0-linux-x86_64.tar.gz"
+        try write("not a bundle", to: bundle)
+        expectOneLineError(
+            try await cli.run(["release", "publish", bundle, "--key", "nobody", "--version", "0.2.0", "--passphrase-file", pass]),
+            containing: "matinee release new")
+        let made = try await cli.run(["release", "new", "k", "--passphrase-file", pass])
+        #expect(made.status == 0 && made.stdout.hasPrefix("magnet:?xs=urn:btpk:"), "\(made.stderr)")
+        try write("another passphrase\n", to: dir.path + "/wrong")
+        expectOneLineError(
+            try await cli.run(["release", "publish", bundle, "--key", "k", "--version", "0.2.0", "--passphrase-file", dir.path + "/wrong"]),
+            containing: "wrong passphrase")
+        expectOneLineError(
+            try await cli.run(["release", "publish", bundle, "--key", "k", "--version", "0.2.0", "--passphrase-file", pass]),
+            containing: "not a .tar.gz bundle")
+        let usage = try await cli.run(["release", "publish", bundle, "--key", "k", "--version", "two"])
+        #expect(usage.status != 0 && usage.stderr.contains("--version takes X.Y.Z"))
+        #expect(!FileManager.default.fileExists(atPath: cli.home + "/releases/k/state.json"), "nothing was published")
+    }
 }

@@ -1,4 +1,5 @@
 import Foundation
+import Synchronization
 import TestSupport
 import Testing
 
@@ -30,12 +31,21 @@ final class ReleaseWorld: @unchecked Sendable {
     }
 
     /// scripts/package VERSION with `binary` (default: the binary under test).
+    /// Bundles of the binary under test are made once for the whole suite.
     func bundle(_ version: String, binary: String = Fixtures.matineeBinary) throws -> String {
-        let out = dir.sub("bundles-\(UUID().uuidString.prefix(6))")
+        let key = version + " " + binary
+        if let made = Self.made.withLock({ $0[key] }), FileManager.default.fileExists(atPath: made) { return made }
+        let out = (binary == Fixtures.matineeBinary ? Self.shared.path : dir.path) + "/bundles-\(UUID().uuidString.prefix(6))"
+        try FileManager.default.createDirectory(atPath: out, withIntermediateDirectories: true)
         let printed = try Fixtures.run(
             "/bin/bash", [Fixtures.packageRoot + "/scripts/package", version, out], environment: ["MATINEE_PACKAGE_BINARY": binary])
-        return printed.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
+        let path = printed.trimmingCharacters(in: .whitespacesAndNewlines).split(separator: "\n").last.map(String.init) ?? ""
+        if binary == Fixtures.matineeBinary { Self.made.withLock { $0[key] = path } }
+        return path
     }
+
+    static let shared = TempDir("release-bundles")
+    static let made = Mutex<[String: String]>([:])
 
     /// Unpacks a bundle and runs its install.sh as the user.
     func install(_ bundle: String) throws -> String {

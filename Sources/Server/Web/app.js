@@ -611,7 +611,9 @@ async function main() {
     if (b) b.hidden = false;
   }
   await loadHome();
-  $(".tile")?.focus();
+  // Keyboard users start on the first tile, unless they already went
+  // somewhere while the page loaded (typing a search, say).
+  if (!document.activeElement || document.activeElement === document.body) $(".tile")?.focus();
 }
 
 main();
