@@ -3,7 +3,7 @@
 #   ${XDG_DATA_HOME:-~/.local/share}/matinee/versions/<build>/   this bundle
 #   .../matinee/current -> versions/<build>    (the one before: .../previous)
 #   ~/.local/bin/matinee -> .../matinee/launcher
-# Runtime packages (Debian): libtorrent-rasterbar2.0 and ffmpeg.
+# Runtime packages (Debian): libtorrent-rasterbar2.0, libcurl4, libsqlite3-0 and ffmpeg.
 set -eu
 here=$(cd "$(dirname "$0")" && pwd)
 version=$(cat "$here/VERSION")
@@ -34,7 +34,7 @@ cp "$here/launcher" "$root/launcher.new" && chmod 755 "$root/launcher.new" && mv
 ln -sfn "$root/launcher" "$bindir/matinee"
 
 if ! "$root/current/bin/matinee" --version >/dev/null 2>&1; then
-    echo "install.sh: Matinee is installed but does not start here; it needs: sudo apt-get install libtorrent-rasterbar2.0 ffmpeg" >&2
+    echo "install.sh: Matinee is installed but does not start here; it needs: sudo apt-get install libtorrent-rasterbar2.0 libcurl4 libsqlite3-0 ffmpeg" >&2
     exit 1
 fi
 echo "Installed Matinee $version (build $build) in $root; the command is $bindir/matinee"
