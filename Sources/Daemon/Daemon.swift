@@ -6,7 +6,7 @@ import ServiceLifecycle
 public import Streaming
 import Synchronization
 import TorrentKit
-import Updates
+public import Updates
 
 /// How a daemon runs.
 public struct DaemonOptions: Sendable {
@@ -29,6 +29,8 @@ public struct DaemonOptions: Sendable {
     /// nil: what Settings saved, or the home's downloads folder.
     public var downloadDir: String?
     public var schedule = RefreshSchedule.daemon
+    /// How often the daemon looks for a new release of Matinee.
+    public var updateSchedule = UpdateSchedule.daemon
 
     public init(role: Role, command: String, engine: EngineConfig) {
         self.role = role
@@ -52,12 +54,15 @@ public final class MatineeDaemon: Sendable {
     public let playback: Playback
     public let channels: Channels
     public let server: StreamServer
+    /// Matinee's own updates (the daemon role only).
+    public let updates: SelfUpdate?
     let events: Events
-    private let state = Mutex<(group: ServiceGroup?, stopping: Bool, base: String?, failure: (any Error)?)>((nil, false, nil, nil))
+    private let state = Mutex<(group: ServiceGroup?, stopping: Bool, base: String?, failure: (any Error)?, restart: Bool)>(
+        (nil, false, nil, nil, false))
 
     private init(
         home: Home, options: DaemonOptions, runtime: EngineRuntime, store: CatalogStore, hub: StreamHub, library: Library,
-        playback: Playback, channels: Channels, server: StreamServer, events: Events
+        playback: Playback, channels: Channels, server: StreamServer, updates: SelfUpdate?, events: Events
     ) {
         self.home = home
         self.options = options
@@ -68,6 +73,7 @@ public final class MatineeDaemon: Sendable {
         self.playback = playback
         self.channels = channels
         self.server = server
+        self.updates = updates
         self.events = events
     }
 
@@ -89,13 +95,29 @@ public final class MatineeDaemon: Sendable {
         let playback = Playback(runtime: runtime, hub: hub, store: store, library: library, capability: server.capability, events: events)
         var channels = Channels(home: home, store: store, runtime: runtime, events: events)
         channels.republishOnReceipt = options.role == .daemon
+        var updates: SelfUpdate?
         if options.role == .daemon {
+            let u = SelfUpdate(runtime: runtime, home: home, library: library, peers: engine.peers, events: events)
+            updates = u
             server.catalog = (store, ChannelAPI(channels: channels), playback, home.channelsDir)
             server.library = library
+            server.updates = u
         }
-        return MatineeDaemon(
+        let daemon = MatineeDaemon(
             home: home, options: options, runtime: runtime, store: store, hub: hub, library: library, playback: playback,
-            channels: channels, server: server, events: events)
+            channels: channels, server: server, updates: updates, events: events)
+        updates?.onRestart { [weak daemon] in await daemon?.restartIntoCurrentVersion() }
+        return daemon
+    }
+
+    /// Set once the daemon stopped to start again on the version now
+    /// current (an update installed or rolled back): the CLI then runs the
+    /// launcher again, in place of this process (`Restart`).
+    public var wantsRestart: Bool { state.withLock { $0.restart } }
+
+    func restartIntoCurrentVersion() async {
+        state.withLock { $0.restart = true }
+        await stop()
     }
 
     /// The base URL once the HTTP server listens ("http://127.0.0.1:PORT").
@@ -119,10 +141,12 @@ public final class MatineeDaemon: Sendable {
                 serviceName: "start"),
         ]
         let library = library
+        let updates = updates
         services.append(
             .init(
                 service: RepeatingJob(name: "upkeep", ready: ready, first: { .seconds(5) }, next: { .seconds(5) }) {
                     await library.upkeep()
+                    updates?.upkeep()
                 },
                 serviceName: "upkeep"))
         if options.role == .daemon {
@@ -132,7 +156,12 @@ public final class MatineeDaemon: Sendable {
                 .init(
                     service: RepeatingJob(name: "republish", ready: ready, first: { .zero }, next: { schedule.republishInterval }) {
                         await channels.republish()
+                        await updates?.republish()
                     }, serviceName: "republish"))
+            if let updates {
+                services.append(
+                    .init(service: UpdateJob(updates: updates, ready: ready, schedule: options.updateSchedule), serviceName: "updates"))
+            }
             services.append(
                 .init(
                     service: RepeatingJob(
@@ -182,6 +211,7 @@ public final class MatineeDaemon: Sendable {
     fileprivate func seedEverything() async throws {
         let content = try await library.restoreDownloads()
         let catalogs = try await channels.seedCatalogs()
+        updates?.seedReleases()
         events.info("Serving on \(baseURL ?? ""): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
         await waitForDHT(runtime.session, timeout: 30)
         // Announce what is seeded now that the DHT answers: a torrent added

@@ -31,6 +31,9 @@ public final class Library: LibraryService {
     var trustsCatalogHosts: Bool { current.withLock { $0.catalogHosts } }
 
     public func settings() async -> AppSettings { current.withLock { $0 } }
+    var currentSettings: AppSettings { current.withLock { $0 } }
+    /// A player reads one of the streams now.
+    var isPlaying: Bool { !playing.isEmpty }
 
     public func updateSettings(_ wanted: AppSettings) async throws -> String {
         let before = current.withLock { $0 }

@@ -28,12 +28,17 @@ public struct AppSettings: Codable, Sendable, Equatable {
     /// a stranger's catalog cannot make this machine contact a host of its
     /// choosing (peers still come from the DHT, PEX and LSD).
     public var catalogHosts: Bool
+    /// Install a new release of Matinee by itself once it is downloaded and
+    /// checked (when nothing plays), instead of offering it.
+    public var automaticUpdates: Bool
 
     public init(
         downloadDir: String, cacheLimitGiB: Double = 0, uploadLimitKiB: Int = 0, seeding: Bool = true, seedRatio: Double = 2,
-        seedMinutes: Double = 120, requireEncryption: Bool = false, peerPort: Int = 0, httpPort: Int = 0, catalogHosts: Bool = false
+        seedMinutes: Double = 120, requireEncryption: Bool = false, peerPort: Int = 0, httpPort: Int = 0, catalogHosts: Bool = false,
+        automaticUpdates: Bool = false
     ) {
         self.catalogHosts = catalogHosts
+        self.automaticUpdates = automaticUpdates
         self.downloadDir = downloadDir
         self.cacheLimitGiB = cacheLimitGiB
         self.uploadLimitKiB = uploadLimitKiB
@@ -60,7 +65,8 @@ public struct AppSettings: Codable, Sendable, Equatable {
             requireEncryption: try c.decodeIfPresent(Bool.self, forKey: .requireEncryption) ?? d.requireEncryption,
             peerPort: try c.decodeIfPresent(Int.self, forKey: .peerPort) ?? d.peerPort,
             httpPort: try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort,
-            catalogHosts: try c.decodeIfPresent(Bool.self, forKey: .catalogHosts) ?? d.catalogHosts)
+            catalogHosts: try c.decodeIfPresent(Bool.self, forKey: .catalogHosts) ?? d.catalogHosts,
+            automaticUpdates: try c.decodeIfPresent(Bool.self, forKey: .automaticUpdates) ?? d.automaticUpdates)
     }
 
     /// The first thing wrong with these settings, in words; nil if none.

@@ -17,6 +17,8 @@ public struct StreamServer: Sendable {
     public let token: CSRFToken
     /// The Settings and Downloads routes, when a daemon runs this server.
     public var library: LibraryService?
+    /// Matinee's own updates, when a daemon runs this server.
+    public var updates: UpdateService?
     /// Signs stream URLs: only those carrying a capability are served.
     public let capability: StreamCapability
 
@@ -62,6 +64,7 @@ public struct StreamServer: Sendable {
             SettingsController<BasicRequestContext>(service: library).addRoutes(to: router)
             LibraryController<BasicRequestContext>(service: library).addRoutes(to: router)
         }
+        if let updates { UpdateController<BasicRequestContext>(service: updates).addRoutes(to: router) }
         return router
     }
 

@@ -1,4 +1,4 @@
-public import Foundation
+import Foundation
 
 /// Matinee installed for one user (docs/release-format.md §5):
 ///
@@ -87,6 +87,16 @@ public struct Installation: Sendable, Equatable {
         try relink(currentLink, to: build)
     }
 
+    /// `<root>/launcher`: what ~/.local/bin/matinee links to.
+    public var launcher: String { root + "/launcher" }
+
+    /// Takes a bundle's launcher as the one ~/.local/bin/matinee runs (one
+    /// rename); a bundle without one leaves the launcher as it is.
+    public func updateLauncher(from bundle: String) {
+        guard let bytes = FileManager.default.contents(atPath: bundle + "/launcher"), bytes.starts(with: Data("#!".utf8)) else { return }
+        try? Self.writeAtomically(Array(bytes), to: launcher, mode: 0o755)
+    }
+
     /// Switches back to `previous`; the build left is returned (to be marked
     /// refused by the caller, who owns that record).
     public func rollBack() throws -> (from: Int64, to: Int64) {
@@ -139,9 +149,9 @@ public struct Installation: Sendable, Equatable {
         }
     }
 
-    static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
+    static func writeAtomically(_ bytes: [UInt8], to path: String, mode: mode_t = 0o644) throws {
         let tmp = path + ".tmp-\(getpid())"
-        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode)
         guard fd >= 0 else { throw ReleaseError(.install, "cannot write \(path): \(String(cString: strerror(errno)))") }
         let ok = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) } == bytes.count && fsync(fd) == 0
         close(fd)

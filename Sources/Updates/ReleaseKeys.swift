@@ -1,5 +1,5 @@
 import Foundation
-public import TorrentKit
+import TorrentKit
 
 /// Who may sign releases (docs/release-format.md §2): a set of Ed25519 keys
 /// and how many of them must sign a manifest. Version 1 of a channel's keys

@@ -13,6 +13,35 @@ public struct UpdateState: Codable, Sendable, Equatable {
     public var lastCheck: String?
     /// The last check's outcome, one line ("up to date", a refusal).
     public var lastResult: String?
+    /// The last check ended in a refusal or a failure (`lastResult` says which).
+    public var lastCheckFailed: Bool?
+    /// The release pointer at `trust.highestSequence`, as signed: a running
+    /// Matinee puts it back on the DHT, so the channel stays reachable while
+    /// its maintainer is offline (docs/release-format.md §6).
+    public var pointer: SignedPointer?
+    /// The artifact torrent of each build downloaded here (build: infohash),
+    /// so the release a Matinee runs is seeded from artifacts/<build>.
+    public var artifacts: [String: String]?
+
+    /// A BEP 44 item's signed parts (the key is the channel's).
+    public struct SignedPointer: Codable, Sendable, Equatable {
+        public var sequence: Int64
+        /// The bencoded value and the signature, in hex.
+        public var value: String
+        public var signature: String
+
+        public init(_ item: DHTMutableItem) {
+            sequence = item.sequence
+            value = Hex.encode(item.value)
+            signature = Hex.encode(item.signature)
+        }
+
+        public func item(channel: [UInt8]) -> DHTMutableItem? {
+            guard let v = Hex.decode(value), let s = Hex.decode(signature) else { return nil }
+            let item = DHTMutableItem(publicKey: channel, sequence: sequence, value: v, signature: s)
+            return TorrentPointer.isValid(item) ? item : nil
+        }
+    }
 
     public struct Ready: Codable, Sendable, Equatable {
         public var version: String

@@ -1,5 +1,5 @@
 import Crypto
-public import Foundation
+import Foundation
 public import TorrentKit
 
 /// The client side of a release channel, as a thin shell over `ReleaseCheck`:
@@ -60,11 +60,13 @@ public struct Updater: Sendable {
             case .available(let v, _, _): state.lastResult = "version \(v) is available"
             case .ready(let r): state.lastResult = "version \(r.version) is ready"
             }
+            state.lastCheckFailed = false
             try store.save(state)
             return outcome
         } catch {
             state.lastCheck = RFC3339.string(Date())
             state.lastResult = (error as? ReleaseError)?.message ?? "\(error)"
+            state.lastCheckFailed = true
             try? store.save(state)
             throw error
         }
@@ -81,6 +83,9 @@ public struct Updater: Sendable {
             throw ReleaseError(.unreachable, m)
         }
         let outcome = try check.pointer(item, trust: state.trust, lastTorrent: state.lastTorrent.flatMap(TorrentID.init(string:)))
+        // Signed by the channel and no older than what was seen: worth putting
+        // back on the DHT for others (the clients who fetch it check it all).
+        state.pointer = UpdateState.SignedPointer(item)
         let releaseID: TorrentID
         switch outcome {
         case .unchanged:
@@ -166,6 +171,7 @@ public struct Updater: Sendable {
             throw ReleaseError(.unreachable, Self.message(e))
         }
         if let bytes = await torrent.torrentFile() { store.keep(bytes, for: artifactID) }
+        state.artifacts = (state.artifacts ?? [:]).merging([String(m.build): artifactID.hex]) { $1 }
         progress(.verifying)
         guard
             let archivePath = meta.visibleFiles.first(where: { ($0.path as NSString).lastPathComponent == a.file }).map({
@@ -234,6 +240,8 @@ public struct Updater: Sendable {
         try installation.add(bundle: ready.folder, build: ready.build)
         try? FileManager.default.removeItem(atPath: (ready.folder as NSString).deletingLastPathComponent)
         try installation.switchTo(ready.build, trial: true)
+        // The new version's launcher from now on (what ~/.local/bin/matinee runs).
+        installation.updateLauncher(from: installation.folder(ready.build))
         var s = state
         s.ready = nil
         try store.save(s)

@@ -1,6 +1,7 @@
 import ArgumentParser
 import Daemon
 import Foundation
+import Server
 import TorrentKit
 import Updates
 
@@ -204,6 +205,9 @@ struct UpdateCommand: AsyncParsableCommand {
     func run() async throws {
         try await reportingErrors {
             let home = Home.resolve()
+            // The daemon owns the engine: it checks, installs and restarts.
+            // (Not the launcher's own recovery, which runs before any daemon.)
+            if because == nil, let daemon = await DaemonClient.find(home) { return try await throughDaemon(daemon, home) }
             if rollback { return try rollBack(home) }
             // Known before the engine starts: no channel, no lookup.
             let channel = try Releases.releaseCall { try ReleaseChannel.resolve() }
@@ -250,6 +254,76 @@ struct UpdateCommand: AsyncParsableCommand {
                 }
             }
         }
+    }
+
+    /// `update` with a daemon running: it does the work (and restarts into
+    /// the new version); this prints its progress and waits for it.
+    private func throughDaemon(_ daemon: DaemonClient, _ home: Home) async throws {
+        Console.info("Updating through the running Matinee (\(daemon.file.url))")
+        if rollback {
+            let message = try await daemon.change("POST", "/api/update/rollback")
+            Console.info(message ?? "Rolled back; restarting.")
+            let now = try await Self.waitForRestart(home, build: nil)
+            Console.result(now.version)
+            return
+        }
+        let before = try await Self.status(daemon)
+        let (code, answer) = try await daemon.send("POST", "/api/update/check")
+        guard code == 202 else {
+            throw CLIError(((answer as? [String: Any])?["error"] as? String) ?? "the running Matinee answered \(code)")
+        }
+        // The daemon's check ends with a new lastCheck; its steps are shown meanwhile.
+        let deadline = Date().addingTimeInterval(Double(timeout) + 900)
+        var status = before
+        var shown: String?
+        while true {
+            try await Task.sleep(for: .milliseconds(500))
+            status = try await Self.status(daemon)
+            if !status.checking, status.lastCheck != before.lastCheck { break }
+            if let step = status.step, step != shown {
+                shown = step
+                Console.stderrIsTTY ? Console.live(step) : Console.info(step)
+            }
+            if Date() > deadline { throw CLIError("the running Matinee's update check did not end in time") }
+        }
+        Console.endLive()
+        if status.lastCheckFailed { throw CLIError(status.lastResult ?? "the update check failed") }
+        guard let ready = status.ready else {
+            Console.info("Matinee \(status.version) is up to date.")
+            return
+        }
+        if check {
+            Console.result(ready.version)
+            Console.info("Version \(ready.version) (build \(ready.build)) is downloaded and checked; run `matinee update` to install it.")
+            if !ready.notes.isEmpty { Console.info(ready.notes.trimmingCharacters(in: .whitespacesAndNewlines)) }
+            return
+        }
+        let message = try await daemon.change("POST", "/api/update/apply")
+        Console.info(message ?? "Installed; restarting.")
+        let now = try await Self.waitForRestart(home, build: ready.build)
+        Console.result(now.version)
+        Console.info("Matinee \(now.version) is installed and running (the previous version is kept).")
+    }
+
+    private static func status(_ daemon: DaemonClient) async throws -> UpdateStatus {
+        guard let data = await daemon.data("/api/update"), let s = try? JSONDecoder().decode(UpdateStatus.self, from: data) else {
+            throw CLIError("the running Matinee (\(daemon.file.url)) did not say how its updates stand")
+        }
+        return s
+    }
+
+    /// The daemon back after its restart (the same process, a new start):
+    /// answering, and on `build` when one is expected.
+    private static func waitForRestart(_ home: Home, build: Int64?) async throws -> UpdateStatus {
+        let deadline = Date().addingTimeInterval(180)
+        while Date() < deadline {
+            try await Task.sleep(for: .milliseconds(500))
+            guard let d = await DaemonClient.find(home), let s = try? await status(d), !s.restarting else { continue }
+            if build == nil || s.build == build { return s }
+        }
+        throw CLIError(
+            "Matinee did not come back within 3 minutes of restarting; start it again (it goes back to the previous version by itself if the new one cannot start)"
+        )
     }
 
     private func rollBack(_ home: Home) throws {

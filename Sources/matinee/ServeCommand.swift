@@ -82,20 +82,26 @@ struct ServeOptions: ParsableArguments {
     ) async throws {
         let home = override ?? Home.resolve()
         var options = DaemonOptions(role: .daemon, command: command, engine: engine.config)
-        options.httpPort = httpPort
+        // Restarted after an update: the same port as before, no new browser window.
+        let restarted = Restart.inheritedPort
+        options.httpPort = httpPort != 0 ? httpPort : restarted ?? 0
         options.downloadDir = downloadDir
         options.schedule = RefreshSchedule(interval: .seconds(refreshMinutes * 60), republishInterval: .seconds(republishMinutes * 60))
         Signals.expect()
-        try await Console.withEvents { events in
+        let restart = try await Console.withEvents { events -> Int?? in
             let daemon = try await MatineeDaemon.start(home: home, options: options, events: events)
             try await Signals.stopping(daemon) {
                 try await daemon.run(onReady: { base in
                     try await prepare?(daemon, events)
                     Console.result(base)
-                    if openBrowser { Browser.open(base + "/") }
+                    if openBrowser && restarted == nil { Browser.open(base + "/") }
                 })
             }
+            guard daemon.wantsRestart else { return nil }
+            return .some(daemon.baseURL.flatMap { Int($0.split(separator: ":").last ?? "") })
         }
+        // Stopped to start again on the version installed (or rolled back to).
+        if let port = restart { Restart.exec(port: port) }
     }
 }
 

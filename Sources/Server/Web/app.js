@@ -214,6 +214,7 @@ async function loadSettings(message) {
     else input.value = v;
   }
   $(".status", form).textContent = message || "";
+  await loadUpdate();
   show("#settings");
 }
 
@@ -230,6 +231,67 @@ async function saveSettings() {
   } catch (e) {
     $(".status", form).textContent = e.message;
   }
+}
+
+/// Matinee's own updates: the "ready" banner, and the Updates part of Settings.
+let updateTimer = 0;
+async function loadUpdate() {
+  const u = await api("/api/update").catch(() => null);
+  clearTimeout(updateTimer);
+  if (!u) return null;
+  const banner = $("#update-banner");
+  banner.hidden = !u.ready;
+  if (u.ready) {
+    $(".text", banner).textContent = u.restarting ? `Installing Matinee ${u.ready.version}…` : `Matinee ${u.ready.version} is ready to install.`;
+    $(".notes", banner).textContent = u.ready.notes.trim() || "This release has no notes.";
+    $(".apply", banner).hidden = !u.installable || u.restarting;
+  }
+  $("#about").textContent = `This is Matinee ${u.version}` + (u.build ? ` (build ${u.build}).` : ", built from source (updates install only into an installed release).");
+  let state = u.problem || "";
+  if (!state) state = u.checking ? u.step || "Checking…" : u.lastCheck ? `Last checked ${new Date(u.lastCheck).toLocaleString()}: ${u.lastResult}.` : "Not checked yet.";
+  $("#update-state").textContent = state;
+  $("#check-update").disabled = Boolean(u.problem) || u.checking;
+  const back = $("#rollback");
+  back.hidden = !u.installable || !u.previous;
+  if (u.previous) back.textContent = `Go back to Matinee ${u.previous}`;
+  // Often while a check runs; otherwise now and then (the daemon checks every few hours).
+  updateTimer = setTimeout(loadUpdate, u.checking ? 1000 : 60000);
+  return u;
+}
+
+async function checkUpdate() {
+  try {
+    await api("/api/update/check", { method: "POST" });
+    $("#update-state").textContent = "Looking up the release channel…";
+    $("#check-update").disabled = true;
+    clearTimeout(updateTimer);
+    updateTimer = setTimeout(loadUpdate, 1000);
+  } catch (e) {
+    $("#update-state").textContent = e.message;
+  }
+}
+
+/// Install (or roll back), then wait for the daemon to come back on the
+/// other version and load the page again from it.
+async function switchVersion(path, line) {
+  const u = await api("/api/update").catch(() => null);
+  try {
+    const r = await api(path, { method: "POST" });
+    line(r.message);
+  } catch (e) {
+    line(e.message);
+    return;
+  }
+  $("#update-banner .apply").hidden = true;
+  for (let i = 0; i < 180; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 1000));
+    const now = await fetch("/api/update", { cache: "no-store" }).then((r) => (r.ok ? r.json() : null)).catch(() => null);
+    if (now && !now.restarting && now.build !== u?.build) {
+      location.reload();
+      return;
+    }
+  }
+  line("Matinee did not come back after restarting: start it again (it goes back to the previous version by itself if the new one cannot start).");
 }
 
 /// The channels page: what is followed, its state, and add/refresh/remove.
@@ -610,6 +672,15 @@ async function main() {
     const b = document.querySelector(`#player [data-player="${CSS.escape(name)}"]`);
     if (b) b.hidden = false;
   }
+  $("#update-banner .apply").addEventListener("click", () => switchVersion("/api/update/apply", (m) => { $("#update-banner .text").textContent = m; }));
+  $("#update-banner .notes-toggle").addEventListener("click", (e) => {
+    const notes = $("#update-banner .notes");
+    notes.hidden = !notes.hidden;
+    e.target.setAttribute("aria-expanded", String(!notes.hidden));
+  });
+  $("#check-update").addEventListener("click", checkUpdate);
+  $("#rollback").addEventListener("click", () => switchVersion("/api/update/rollback", (m) => { $("#update-state").textContent = m; }));
+  loadUpdate();
   await loadHome();
   // Keyboard users start on the first tile, unless they already went
   // somewhere while the page loaded (typing a search, say).
