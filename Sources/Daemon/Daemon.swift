@@ -211,13 +211,13 @@ public final class MatineeDaemon: Sendable {
     fileprivate func seedEverything() async throws {
         let content = try await library.restoreDownloads()
         let catalogs = try await channels.seedCatalogs()
-        updates?.seedReleases()
+        await updates?.seedReleases()
         events.info("Serving on \(baseURL ?? ""): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
         await waitForDHT(runtime.session, timeout: 30)
         // Announce what is seeded now that the DHT answers: a torrent added
         // while the routing table was still filling may have announced to
         // nobody, and libtorrent's next announce is 15 minutes away.
-        for t in runtime.torrents { t.torrent.announce() }
+        for t in runtime.session.torrents { t.announce() }
     }
 }
 

@@ -123,7 +123,9 @@ public final class EngineRuntime: Sendable {
                 if await session.dhtNodeCount() > 0 {
                     for wait in [1, 10] {
                         try? await Task.sleep(for: .seconds(wait))
-                        for t in self?.torrents ?? [] { t.torrent.announce() }
+                        // Every torrent of the engine, also those added to
+                        // the session directly (Matinee's own releases).
+                        for t in self?.session.torrents ?? [] { t.announce() }
                     }
                     return
                 }

@@ -211,7 +211,7 @@ public final class SelfUpdate: UpdateService {
                 self.live.withLock { $0.step = line ?? $0.step }
             }
             reload()
-            seedReleases()
+            await seedReleases()
             if case .ready(let r) = outcome {
                 events.info("Matinee \(r.version) is downloaded and checked: it is ready to install")
                 return decide(r)
@@ -276,7 +276,7 @@ public final class SelfUpdate: UpdateService {
     /// Seeds what `shared` names that the engine does not have yet, from
     /// the .torrent files kept (no peer needed for metadata). Once at start
     /// and after each check.
-    func seedReleases() {
+    func seedReleases() async {
         guard library.currentSettings.seeding else { return }
         for (id, folder) in shared where runtime.session.torrent(id) == nil {
             guard let bytes = store.knownTorrent(id), let meta = try? TorrentMetadata(torrentFile: bytes), meta.id == id,
@@ -284,14 +284,10 @@ public final class SelfUpdate: UpdateService {
             else { continue }
             var o = AddTorrentOptions(source: .torrentFile(bytes), savePath: folder)
             o.seedMode = true
-            let session = runtime.session
-            let events = events
-            Task {
-                do {
-                    _ = try await session.add(o)
-                } catch {
-                    events.problem("cannot share Matinee's release torrent \(id.hex): \(error)")
-                }
+            do {
+                _ = try await runtime.session.add(o)
+            } catch {
+                events.problem("cannot share Matinee's release torrent \(id.hex): \(error)")
             }
         }
     }

@@ -37,8 +37,10 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
     ap.add_argument("--shots", required=True)
-    ap.add_argument("--search", required=True)
-    ap.add_argument("--title-ref", required=True)
+    ap.add_argument("--search")
+    ap.add_argument("--title-ref")
+    ap.add_argument("--update", metavar="VERSION",
+                    help="only this: a release is ready; read its banner and Settings' Updates part, install it from the banner, see VERSION come up")
     ap.add_argument("--mkv-ref", help="a title whose file the browser cannot play as it is (MKV, AC3)")
     ap.add_argument("--mkv-search")
     ap.add_argument("--series-ref", help="a series: the end of its first episode offers the next")
@@ -60,6 +62,12 @@ def main():
             sources(d, a, seen)
             print(json.dumps(seen), flush=True)
             return
+        if a.update:
+            update(d, a, seen)
+            print(json.dumps(seen), flush=True)
+            return
+        if not (a.search and a.title_ref):
+            raise SystemExit("--search and --title-ref are needed")
         d.get(a.url)
         # Home: rows of posters.
         wait(lambda: d.find_elements(By.CSS_SELECTOR, "#rows .tile"), what="posters on the home page")
@@ -292,6 +300,29 @@ def library_pages(d, a, seen):
     d.find_element(By.ID, "nav-settings").click()
     wait(lambda: d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == "321", what="the saved upload cap read back")
     seen["settingsAfter"] = {n: d.find_element(By.NAME, n).get_attribute("value") for n in ["uploadLimitKiB", "cacheLimitGiB", "downloadDir"]}
+
+
+def update(d, a, seen):
+    """The "ready" banner with its notes; Settings' About and last check;
+    the banner's button installs, and the page reloads from the new version."""
+    d.get(a.url)
+    banner = wait(lambda: (lambda b: b if b.is_displayed() else None)(d.find_element(By.ID, "update-banner")), what="the update banner")
+    seen["banner"] = banner.find_element(By.CSS_SELECTOR, ".text").text
+    banner.find_element(By.CSS_SELECTOR, ".notes-toggle").click()
+    seen["notes"] = wait(lambda: banner.find_element(By.CSS_SELECTOR, ".notes").text, what="the release notes")
+    d.save_screenshot(a.shots + "/12-update-ready.png")
+    d.find_element(By.ID, "nav-settings").click()
+    seen["aboutBefore"] = wait(lambda: d.find_element(By.ID, "about").text, what="the About line")
+    seen["updateState"] = d.find_element(By.ID, "update-state").text
+    d.save_screenshot(a.shots + "/13-settings-updates.png")
+    banner.find_element(By.CSS_SELECTOR, ".apply").click()
+    # The daemon restarts into the new version; the page loads again from it.
+    about = lambda: d.find_element(By.ID, "about").get_attribute("textContent")
+    wait(lambda: ("Matinee %s " % a.update) in about(), timeout=150, what="the page on the new version")
+    seen["aboutAfter"] = about()
+    seen["bannerAfter"] = d.find_element(By.ID, "update-banner").is_displayed()
+    d.find_element(By.ID, "nav-settings").click()
+    d.save_screenshot(a.shots + "/14-updated.png")
 
 
 def sources(d, a, seen):

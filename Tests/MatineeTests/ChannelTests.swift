@@ -45,18 +45,18 @@ func lastJSON(_ p: TestProcess) -> [String: Any]? {
 /// Tests/Fixtures/browser.py against `base`: headless Chromium through the UI,
 /// screenshots into .build/test-artifacts/NAME. Returns what it saw.
 func runBrowser(
-    base: String, artifacts: String, search: String, titleRef: String, extra: [String] = [],
-    screens: [String] = ["1-home", "2-search", "3-title", "4-player", "5-continue", "6-channels", "9-phone"]
+    base: String, artifacts: String, search: String? = nil, titleRef: String? = nil, extra: [String] = [],
+    screens: [String] = ["1-home", "2-search", "3-title", "4-player", "5-continue", "6-channels", "9-phone"],
+    on host: NetNamespace? = nil
 ) async throws -> [String: Any] {
     let shots = Fixtures.packageRoot + "/.build/test-artifacts/" + artifacts
     try? FileManager.default.removeItem(atPath: shots)
     try FileManager.default.createDirectory(atPath: shots, withIntermediateDirectories: true)
-    let browser = try TestProcess(
-        "/usr/bin/python3",
-        [
-            Fixtures.packageRoot + "/Tests/Fixtures/browser.py", "--url", base + "/", "--shots", shots,
-            "--search", search, "--title-ref", titleRef,
-        ] + extra, name: "chromium")
+    let args =
+        [Fixtures.packageRoot + "/Tests/Fixtures/browser.py", "--url", base + "/", "--shots", shots]
+        + (search.map { ["--search", $0] } ?? []) + (titleRef.map { ["--title-ref", $0] } ?? []) + extra
+    let browser =
+        try host?.start("/usr/bin/python3", args, name: "chromium") ?? TestProcess("/usr/bin/python3", args, name: "chromium")
     let status = try await browser.waitForExit(timeout: .seconds(300))
     guard status == 0, let seen = lastJSON(browser) else {
         throw TestFailure("the browser run failed: \(browser.stderr); saw \(lastJSON(browser) ?? [:])")

@@ -57,6 +57,30 @@ struct RouteTests {
         }
     }
 
+    struct Updates: UpdateService {
+        let calls = Calls()
+        func updateStatus() async -> UpdateStatus {
+            UpdateStatus(
+                version: "0.1.0", build: 1000, installable: true, channel: nil, problem: nil, checking: false, step: nil,
+                lastCheck: nil, lastResult: nil, ready: .init(version: "0.2.0", build: 2000, notes: "Faster seeks."), automatic: false,
+                restarting: false)
+        }
+        func checkForUpdate() async throws -> UpdateStatus {
+            calls.add("check")
+            var s = await updateStatus()
+            s.checking = true
+            return s
+        }
+        func applyUpdate() async throws -> String {
+            calls.add("apply")
+            throw ChannelServiceError("an update check is running: try again when it ends", badInput: true)
+        }
+        func rollBack() async throws -> String {
+            calls.add("rollback")
+            return "Back to Matinee 0.0.9"
+        }
+    }
+
     final class Calls: Sendable {
         private let list = Mutex<[String]>([])
         func add(_ s: String) { list.withLock { $0.append(s) } }
@@ -66,6 +90,7 @@ struct RouteTests {
     let channels = Channels()
     let playback = Playback()
     let library = Library()
+    let updates = Updates()
     let dir = TempDir()
 
     /// The server as the daemon builds it; `port` 80 lets the test
@@ -74,6 +99,7 @@ struct RouteTests {
         let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
         var server = StreamServer(hub: StreamHub(), port: port, catalog: (store, channels, playback, dir.path))
         server.library = library
+        server.updates = updates
         return (Application(router: server.router(allowlist: HostAllowlist(port: port))), server)
     }
 
@@ -125,6 +151,40 @@ struct RouteTests {
                 #expect(r.status == .unprocessableContent)
             }
             #expect(channels.calls.all == ["add x"])
+        }
+    }
+
+    @Test("updates: the status is a read; check, apply and rollback are changes behind the CSRF check, their refusals one line")
+    func updates() async throws {
+        let (app, server) = try app()
+        try await app.test(.router) { client in
+            try await client.execute(uri: "/api/update", method: .get) { r in
+                #expect(r.status == .ok)
+                let s = try JSONDecoder().decode(UpdateStatus.self, from: Data(buffer: r.body))
+                #expect(s.ready?.version == "0.2.0" && s.ready?.notes == "Faster seeks.")
+            }
+            for path in ["/api/update/check", "/api/update/apply", "/api/update/rollback"] {
+                try await client.execute(uri: path, method: .post, headers: headers(server, origin: "http://evil.example")) { r in
+                    #expect(r.status == .forbidden, "\(path)")
+                }
+                try await client.execute(uri: path, method: .post, headers: headers(server, token: false)) { r in
+                    #expect(r.status == .forbidden, "\(path)")
+                }
+            }
+            #expect(updates.calls.all.isEmpty, "no refused request reached the service")
+            try await client.execute(uri: "/api/update/check", method: .post, headers: headers(server)) { r in
+                #expect(r.status == .accepted)
+                let s = try JSONDecoder().decode(UpdateStatus.self, from: Data(buffer: r.body))
+                #expect(s.checking)
+            }
+            try await client.execute(uri: "/api/update/apply", method: .post, headers: headers(server)) { r in
+                #expect(r.status == .unprocessableContent)
+                #expect(String(buffer: r.body) == #"{"error":"an update check is running: try again when it ends"}"#)
+            }
+            try await client.execute(uri: "/api/update/rollback", method: .post, headers: headers(server)) { r in
+                #expect(r.status == .ok && String(buffer: r.body).contains("Back to Matinee 0.0.9"))
+            }
+            #expect(updates.calls.all == ["check", "apply", "rollback"])
         }
     }
 
