@@ -307,9 +307,9 @@ public final class SelfUpdate: UpdateService {
                 stop = !sharing && (status.isFinished || status.isSeeding)
             }
             let change = live.withLock { l -> Bool? in
-                if stop, !l.stopped.contains(id) { return l.stopped.insert(id).inserted }
-                if !stop, l.stopped.contains(id) { return l.stopped.remove(id) == nil }
-                return nil
+                // true: pause it now; false: share it again; nil: as it is.
+                if stop { return l.stopped.insert(id).inserted ? true : nil }
+                return l.stopped.remove(id) != nil ? false : nil
             }
             // Paused at the limit; shared again when the limits are raised.
             if change == true { t.pause() } else if change == false { t.resume() }
