@@ -16,9 +16,7 @@ public enum BundleArchive {
     /// returns the name of the one top folder. On error the destination is
     /// removed: nothing half-written is left.
     public static func extract(_ archive: String, into destination: String) throws -> String {
-        guard mkdir(destination, 0o755) == 0 else {
-            throw ReleaseError(.install, "cannot create \(destination): \(String(cString: strerror(errno)))")
-        }
+        guard mkdir(destination, 0o755) == 0 else { throw localFailure("cannot create \(destination)") }
         do {
             let input = try GzipReader(path: archive)
             var extraction = Extraction(root: destination, input: input)
@@ -28,6 +26,13 @@ public enum BundleArchive {
             if let e = error as? ReleaseError { throw e }
             throw ReleaseError(.unsafeArchive, "the release archive cannot be read: \(error)")
         }
+    }
+
+    /// This machine's trouble, not the archive's (errno says which): a full
+    /// disk is `.diskFull`, anything else `.install`; neither refuses the release.
+    static func localFailure(_ what: String) -> ReleaseError {
+        let code = errno
+        return ReleaseError(DiskSpace.isFull(code) ? .diskFull : .install, "\(what): \(String(cString: strerror(code)))")
     }
 
     /// The path an entry names, made relative ("./a/b/" -> "a/b"), or a
@@ -103,7 +108,7 @@ private struct Extraction {
             }
             try makeParents(parts)
             let fd = open(abs, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, h.mode & 0o111 != 0 ? 0o755 : 0o644)
-            guard fd >= 0 else { throw ReleaseError(.install, "cannot write \(abs): \(String(cString: strerror(errno)))") }
+            guard fd >= 0 else { throw BundleArchive.localFailure("cannot write \(abs)") }
             defer { close(fd) }
             var left = h.size
             while left > 0 {
@@ -111,9 +116,12 @@ private struct Extraction {
                 guard let chunk = try input.read(n) else {
                     throw ReleaseError(.unsafeArchive, "refused the release archive: it is truncated")
                 }
-                let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
-                guard written == chunk.count else {
-                    throw ReleaseError(.install, "cannot write \(abs): \(String(cString: strerror(errno)))")
+                var at = 0
+                while at < chunk.count {
+                    let written = chunk.withUnsafeBytes { write(fd, $0.baseAddress! + at, $0.count - at) }
+                    if written < 0, errno == EINTR { continue }
+                    guard written > 0 else { throw BundleArchive.localFailure("cannot write \(abs)") }
+                    at += written
                 }
                 left -= Int64(n)
             }
@@ -141,9 +149,7 @@ private struct Extraction {
                 }
             }
             try makeParents(parts)
-            guard symlink(target, abs) == 0 else {
-                throw ReleaseError(.install, "cannot create the link \(abs): \(String(cString: strerror(errno)))")
-            }
+            guard symlink(target, abs) == 0 else { throw BundleArchive.localFailure("cannot create the link \(abs)") }
             symlinks.insert(path)
         case "1":
             throw ReleaseError(.unsafeArchive, "refused the release archive: it holds a hard link (\(BundleArchive.printable(path)))")
@@ -170,7 +176,7 @@ private struct Extraction {
                 }
                 continue
             }
-            guard mkdir(p, 0o755) == 0 else { throw ReleaseError(.install, "cannot create \(p): \(String(cString: strerror(errno)))") }
+            guard mkdir(p, 0o755) == 0 else { throw BundleArchive.localFailure("cannot create \(p)") }
         }
     }
 }

@@ -19,6 +19,9 @@ public struct ReleaseError: Error, Sendable, Equatable, CustomStringConvertible 
         case unsafeArchive
         case unreachable
         case install
+        /// Not a refusal: no room to download or unpack it here; nothing is
+        /// recorded against the release, and a later check tries again.
+        case diskFull
         case keyFile
         case notInstalled
         /// Not a refusal: the channel names the build that is installed.

@@ -156,6 +156,7 @@ public struct Updater: Sendable {
         let a = accepted.artifact
         guard let artifactID = TorrentID(string: a.infohash) else { throw ReleaseError(.malformed, "the manifest's infohash is malformed") }
         let artifactFolder = store.artifactFolder(m.build)
+        try Self.checkRoom(for: a.size, in: artifactFolder, version: m.version)
         let (torrent, meta): (Torrent, TorrentMetadata)
         do {
             (torrent, meta) = try await fetch.download(
@@ -208,6 +209,16 @@ public struct Updater: Sendable {
                 try? FileManager.default.removeItem(atPath: staging)
                 throw ReleaseError(.archive, "refused release \(m.version): the bundle has no bin/matinee")
             }
+        } catch let e as ReleaseError where e.kind == .diskFull || e.kind == .install {
+            // This machine's trouble, not the release's: nothing recorded
+            // against it, the archive kept for the next check.
+            try? FileManager.default.removeItem(atPath: staging)
+            guard e.kind == .diskFull else { throw e }
+            let free = DiskSpace.available(at: staging).map { " (\(DiskSpace.mib($0)) free)" } ?? ""
+            throw ReleaseError(
+                .diskFull,
+                "the disk holding \((staging as NSString).deletingLastPathComponent) is full\(free): Matinee \(m.version) is downloaded but cannot be unpacked; free some space and check again"
+            )
         } catch let e as ReleaseError {
             throw refuse(e, build: m.build, &state)
         }
@@ -216,6 +227,21 @@ public struct Updater: Sendable {
             artifactTorrent: artifactID.hex)
         state.ready = ready
         return .ready(ready)
+    }
+
+    /// Refuses to start a download the disk cannot hold (what is already
+    /// there counts), rather than letting it stall when the disk fills.
+    static func checkRoom(for size: Int64, in folder: String, version: String) throws {
+        var have: Int64 = 0
+        if let files = FileManager.default.enumerator(atPath: folder) {
+            for case let f as String in files { have += DiskSpace.allocated(folder + "/" + f) }
+        }
+        let needed = size - have + (1 << 20)
+        guard let free = DiskSpace.available(at: folder), free < needed else { return }
+        throw ReleaseError(
+            .diskFull,
+            "not enough room to download Matinee \(version): it needs \(DiskSpace.mib(needed)) and the disk holding \(folder) has \(DiskSpace.mib(free)) free"
+        )
     }
 
     /// Records a build whose content failed a check: it is never tried again.

@@ -178,4 +178,69 @@ struct UpdaterTests {
         await seeder.shutdown()
         await client.shutdown()
     }
+
+    @Test("a full disk, for the download or the unpacking: said in one line, never held against the release, fine once there is room")
+    func fullDisk() async throws {
+        let dht = try await PrivateDHT.start(count: 4)
+        let seeder = try await dht.session()
+        let client = try await dht.session()
+        // The data folder (downloads) and the install root (unpacking) on
+        // disks of their own, both too small at first.
+        let data = try SmallDisk(at: dir.path + "/data", mib: 1)
+        let root = try SmallDisk(at: dir.path + "/install", mib: 4)
+        let installation = Installation(root: root.path)
+        try FileManager.default.createDirectory(atPath: installation.versionsDir + "/1000/bin", withIntermediateDirectories: true)
+        FileManager.default.createFile(atPath: installation.versionsDir + "/1000/bin/matinee", contents: Data("#!/bin/sh\n".utf8))
+        try installation.switchTo(1_000, trial: false)
+        let store = UpdateStore(dataFolder: data.path)
+        var updater = Updater(
+            session: client, channel: ReleaseChannel(publicKey: channelKey), store: store,
+            installed: InstalledVersion(version: "0.1.0", build: 1_000), installation: installation)
+        updater.lookupBudget = .seconds(20)
+        updater.downloadTimeout = .seconds(30)
+        // A 2 MiB archive (random bytes) that unpacks to 10 MiB (zeros too).
+        try await publish(
+            try archive(
+                version: "0.2.0", build: 2_000,
+                extra: """
+                    add("matinee-0.2.0-linux-x86_64/noise", __import__("os").urandom(2 << 20))
+                    add("matinee-0.2.0-linux-x86_64/zeros", bytes(8 << 20))
+                    """),
+            version: "0.2.0", build: 2_000, sequence: 1, seeder: seeder)
+
+        func fails(_ words: String, sourceLocation: SourceLocation = #_sourceLocation) async {
+            do {
+                let outcome = try await updater.check(download: true)
+                Issue.record("accepted: \(outcome)", sourceLocation: sourceLocation)
+            } catch let e as ReleaseError {
+                #expect(e.kind == .diskFull && e.message.contains(words), "\(e.message)", sourceLocation: sourceLocation)
+                #expect(!e.message.contains("\n"), "one line", sourceLocation: sourceLocation)
+            } catch {
+                Issue.record("\(error)", sourceLocation: sourceLocation)
+            }
+            #expect(installation.current == 1_000 && installation.builds == [1_000], sourceLocation: sourceLocation)
+            let state = store.load(root: updater.channel.root)
+            #expect(state.ready == nil && state.trust.refusedBuilds.isEmpty, "nothing held against it", sourceLocation: sourceLocation)
+            #expect(state.lastCheckFailed == true, sourceLocation: sourceLocation)
+            let left = (try? FileManager.default.contentsOfDirectory(atPath: installation.versionsDir)) ?? []
+            #expect(left == ["1000"], "nothing half-unpacked is left: \(left)", sourceLocation: sourceLocation)
+        }
+
+        // No room for the download: refused before any byte is fetched.
+        await fails("not enough room to download Matinee 0.2.0")
+        // Room for the download, not for the unpacking.
+        try data.resize(mib: 16)
+        await fails("is full")
+        await fails("cannot be unpacked; free some space and check again")
+        // Room at last: the same release installs (the download was kept).
+        try root.resize(mib: 64)
+        guard case .ready(let ready) = try await updater.check(download: true) else {
+            Issue.record("the release is not ready once there is room")
+            return
+        }
+        #expect(try updater.apply(ready).build == 2_000)
+        #expect(installation.current == 2_000)
+        await seeder.shutdown()
+        await client.shutdown()
+    }
 }
