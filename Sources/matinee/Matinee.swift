@@ -21,6 +21,7 @@ struct Matinee: AsyncParsableCommand {
     )
 
     static func main() async {
+        _ = Restart.inheritedDescriptors
         Signals.install()
         // Library logs go to stderr and only when something is wrong: stdout
         // carries results (URLs, magnet links) that scripts read.

@@ -22,6 +22,17 @@ enum Restart {
         return p
     }()
 
+    /// The descriptors past stderr that this process was started with:
+    /// its parent's (a supervisor's pipe that tells it we ended, a socket
+    /// handed on). They stay open across a restart, as the parent expects of
+    /// a process that has not ended; only what this process opened closes.
+    /// Read first thing in `main`, before anything opens a file.
+    static let inheritedDescriptors: Set<Int32> = Set(openDescriptors())
+
+    private static func openDescriptors() -> [Int32] {
+        ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap(Int32.init).filter { $0 > 2 }
+    }
+
     /// Replaces this process with the launcher. Returns only if that failed.
     static func exec(port: Int?) -> Never {
         let launcher = Installation.running?.launcher
@@ -29,13 +40,14 @@ enum Restart {
             launcher.flatMap { FileManager.default.isExecutableFile(atPath: $0) ? $0 : nil }
             ?? Installation.running.map { $0.currentLink + "/bin/matinee" } ?? RunningBinary.path
         if let port { setenv(portVariable, String(port), 1) }
-        // Nothing of this process is handed on: every descriptor past stderr
-        // closes on exec (the engine's lock, sockets), signals are as new.
-        if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            for fd in fds.compactMap(Int32.init) where fd > 2 {
-                let flags = fcntl(fd, F_GETFD)
-                if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
-            }
+        // Nothing this process opened is handed on: every descriptor it
+        // opened closes on exec (the engine's lock, sockets), signals are as
+        // new. What its parent gave it stays (closing that told a parent
+        // watching for our end that we had ended while we still ran).
+        let inherited = inheritedDescriptors
+        for fd in openDescriptors() where !inherited.contains(fd) {
+            let flags = fcntl(fd, F_GETFD)
+            if flags >= 0 { _ = fcntl(fd, F_SETFD, flags | FD_CLOEXEC) }
         }
         for sig in [SIGINT, SIGTERM, SIGPIPE] { signal(sig, SIG_DFL) }
         var none = sigset_t()

@@ -314,6 +314,7 @@ def update(d, a, seen):
     d.find_element(By.ID, "nav-settings").click()
     seen["aboutBefore"] = wait(lambda: d.find_element(By.ID, "about").text, what="the About line")
     seen["updateState"] = d.find_element(By.ID, "update-state").text
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", d.find_element(By.ID, "about"))
     d.save_screenshot(a.shots + "/13-settings-updates.png")
     banner.find_element(By.CSS_SELECTOR, ".apply").click()
     # The daemon restarts into the new version; the page loads again from it.
@@ -322,6 +323,7 @@ def update(d, a, seen):
     seen["aboutAfter"] = about()
     seen["bannerAfter"] = d.find_element(By.ID, "update-banner").is_displayed()
     d.find_element(By.ID, "nav-settings").click()
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", d.find_element(By.ID, "about"))
     d.save_screenshot(a.shots + "/14-updated.png")
 
 

@@ -17,13 +17,17 @@ final class ReleaseWorld: @unchecked Sendable {
     let user: String
     var launcher: String { user + "/.local/bin/matinee" }
     var root: String { user + "/.local/share/matinee" }
+    /// Where the maintainer and the DHT run; nil: this machine's loopback
+    /// (everyone then listens on 127.0.0.1 only).
+    let namespace: NetNamespace?
 
-    init() async throws {
-        dht = try await PrivateDHT.start()
+    init(dht given: PrivateDHT? = nil, in namespace: NetNamespace? = nil) async throws {
+        self.namespace = namespace
+        if let given { dht = given } else { dht = try await PrivateDHT.start() }
         passphrase = dir.path + "/passphrase"
         FileManager.default.createFile(
             atPath: passphrase, contents: Data("release test passphrase\n".utf8), attributes: [.posixPermissions: 0o600])
-        maintainer = MatineeCLI(home: dir.sub("maintainer"))
+        maintainer = MatineeCLI(home: dir.sub("maintainer"), in: namespace)
         let made = try await maintainer.run(["release", "new", "test-releases", "--passphrase-file", passphrase])
         guard made.status == 0 else { throw TestFailure("release new failed: \(made.stderr)") }
         channel = made.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -47,26 +51,42 @@ final class ReleaseWorld: @unchecked Sendable {
     static let shared = TempDir("release-bundles")
     static let made = Mutex<[String: String]>([:])
 
-    /// Unpacks a bundle and runs its install.sh as the user.
-    func install(_ bundle: String) throws -> String {
+    /// Unpacks a bundle and runs its install.sh as the user (or as `other`,
+    /// another user's home folder).
+    func install(_ bundle: String, user other: String? = nil) throws -> String {
         let unpack = dir.sub("unpack-\(UUID().uuidString.prefix(6))")
         try Fixtures.run("/bin/tar", ["xzf", bundle, "-C", unpack])
         let top = try FileManager.default.contentsOfDirectory(atPath: unpack).first ?? ""
-        return try Fixtures.run("/bin/sh", [unpack + "/" + top + "/install.sh"], environment: userEnvironment)
+        return try Fixtures.run("/bin/sh", [unpack + "/" + top + "/install.sh"], environment: environment(other ?? user))
     }
 
-    var userEnvironment: [String: String] {
-        ["HOME": user, "MATINEE_HOME": "", "XDG_DATA_HOME": "", "XDG_CACHE_HOME": "", "MATINEE_RELEASE_CHANNEL": channel]
+    var userEnvironment: [String: String] { environment(user) }
+
+    func environment(_ home: String) -> [String: String] {
+        ["HOME": home, "MATINEE_HOME": "", "XDG_DATA_HOME": "", "XDG_CACHE_HOME": "", "MATINEE_RELEASE_CHANNEL": channel]
     }
 
-    /// The installed command, through the launcher, as the user runs it.
-    func matinee(_ args: [String], timeout: Duration = .seconds(120)) async throws -> (status: Int32, stdout: String, stderr: String) {
-        let p = try TestProcess(launcher, args, environment: userEnvironment, name: "installed matinee")
+    /// Starts the installed command, through the launcher, as the user (or
+    /// `other`) runs it, on `host` (default: this machine).
+    func start(_ args: [String], user other: String? = nil, on host: NetNamespace? = nil) throws -> TestProcess {
+        let home = other ?? user
+        let env = environment(home)
+        if let host { return try host.start(home + "/.local/bin/matinee", args, environment: env, name: "installed matinee") }
+        return try TestProcess(home + "/.local/bin/matinee", args, environment: env, name: "installed matinee")
+    }
+
+    /// The installed command run to its end.
+    func matinee(
+        _ args: [String], user other: String? = nil, on host: NetNamespace? = nil, timeout: Duration = .seconds(120)
+    ) async throws -> (status: Int32, stdout: String, stderr: String) {
+        let p = try start(args, user: other, on: host)
         let status = try await p.waitForExit(timeout: timeout)
         return (status, p.lines.joined(separator: "\n"), p.stderr)
     }
 
-    var engine: [String] { ["--listen", "127.0.0.1:0"] + dht.arguments }
+    /// The engine options: none but the DHT's in a namespace (libtorrent's
+    /// default interfaces, as users run it), loopback only otherwise.
+    var engine: [String] { (namespace == nil ? ["--listen", "127.0.0.1:0"] : []) + dht.arguments }
 
     /// `release publish`; returns the process once the pointer is on the DHT.
     func publish(_ bundle: String, version: String) async throws -> TestProcess {
@@ -236,5 +256,81 @@ struct ReleaseTests {
         #expect(String(decoding: page.body, as: UTF8.self).contains("<!-- from the bundle -->"))
         serve.kill()
         #expect(try await serve.waitForExit() == 0)
+    }
+
+    /// Default configuration (no --listen anywhere; netns hosts): "the
+    /// internet" holds the DHT and the maintainer; the user's machine runs
+    /// the daemon, which checks and downloads through `update --check`,
+    /// offers the release in the UI (banner, notes), installs it from the
+    /// UI's button and restarts into it on the same port, then seeds it to a
+    /// second user with the maintainer gone, re-puts the release pointer, and
+    /// goes back through `update --rollback`.
+    @Test func aRunningMatineeOffersInstallsAndSharesARelease() async throws {
+        let net = try NetNamespace("rnet")
+        let home = try NetNamespace("rhome")
+        let r = Int.random(in: 1...250)
+        _ = try NetNamespace.link(net, ["10.234.\(r).1/24", "fd34:\(r)::1/64"], home, ["10.234.\(r).2/24", "fd34:\(r)::2/64"])
+        try home.run(["route", "add", "default", "via", "10.234.\(r).1"])
+        try home.run(["-6", "route", "add", "default", "via", "fd34:\(r)::1"])
+        let dht = try await PrivateDHT.start(count: 6, hosts: ["10.234.\(r).1"], in: net)
+        let w = try await ReleaseWorld(dht: dht, in: net)
+        _ = try w.install(try w.bundle("0.1.0"))
+
+        let serve = try w.start(["serve"] + w.engine, on: home)
+        defer { serve.kill() }
+        let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        func status() async throws -> [String: Any] {
+            try JSONSerialization.jsonObject(with: Data(try await home.get(base + "/api/update"))) as? [String: Any] ?? [:]
+        }
+        let before = try await status()
+        #expect(before["version"] as? String == "0.1.0" && before["installable"] as? Bool == true, "\(before)")
+        #expect(before["ready"] == nil && before["channel"] as? String == w.channel)
+
+        let maintainer = try await w.publish(try w.bundle("0.2.0"), version: "0.2.0")
+        // The daemon checks and downloads; the command shows its steps.
+        let check = try await w.matinee(["update", "--check"], on: home, timeout: .seconds(300))
+        #expect(check.status == 0, "\(check.stderr)")
+        #expect(check.stdout == "0.2.0")
+        #expect(check.stderr.contains("through the running Matinee") && check.stderr.contains("Faster seeks."), "\(check.stderr)")
+        let ready = try await status()
+        #expect((ready["ready"] as? [String: Any])?["version"] as? String == "0.2.0", "\(ready)")
+        #expect(try await w.matinee(["--version"], on: home).stdout == "0.1.0", "a check installs nothing")
+
+        // The UI: the banner and its notes, Settings' Updates part, then its
+        // button installs and the page comes back from the new version.
+        let seen = try await runBrowser(
+            base: base, artifacts: "ui-update", extra: ["--update", "0.2.0"],
+            screens: ["12-update-ready", "13-settings-updates", "14-updated"],
+            on: home)
+        #expect(seen["banner"] as? String == "Matinee 0.2.0 is ready to install.", "\(seen)")
+        #expect(seen["notes"] as? String == "Faster seeks.")
+        #expect((seen["aboutBefore"] as? String)?.contains("Matinee 0.1.0 (build 1000)") == true, "\(seen)")
+        #expect((seen["updateState"] as? String)?.contains("version 0.2.0 is ready") == true, "\(seen)")
+        #expect((seen["aboutAfter"] as? String)?.contains("Matinee 0.2.0 (build 2000)") == true, "\(seen)")
+        #expect(seen["bannerAfter"] as? Bool == false)
+        let after = try await status()
+        #expect(after["version"] as? String == "0.2.0" && after["previous"] as? String == "0.1.0", "\(after)")
+        #expect(try await w.matinee(["--version"], on: home).stdout == "0.2.0")
+        #expect(!FileManager.default.fileExists(atPath: w.root + "/trial"), "the restarted daemon came up healthy")
+
+        // The maintainer leaves; a second user gets 0.2.0 from the daemon alone.
+        maintainer.kill(SIGTERM)
+        #expect(try await maintainer.waitForExit(timeout: .seconds(60)) == 0, "\(maintainer.stderr.suffix(2000))")
+        let put = try await serve.waitForStderr(timeout: .seconds(90)) { text in
+            text.split(separator: "\n").last { $0.contains("Put the release pointer") }.map(String.init)
+        }
+        #expect(!put.hasSuffix(": 0 nodes took it"), "\(put)")
+        let second = w.dir.sub("second-user")
+        _ = try w.install(try w.bundle("0.1.0"), user: second)
+        let fetched = try await w.matinee(["update"] + w.engine, user: second, on: net, timeout: .seconds(300))
+        #expect(fetched.status == 0 && fetched.stdout == "0.2.0", "\(fetched.stderr)")
+
+        // Back by hand through the daemon, which restarts on 0.1.0.
+        let back = try await w.matinee(["update", "--rollback"], on: home, timeout: .seconds(240))
+        #expect(back.status == 0 && back.stdout == "0.1.0", "\(back.stderr)")
+        let rolled = try await status()
+        #expect(rolled["version"] as? String == "0.1.0" && rolled["ready"] == nil, "\(rolled)")
+        serve.kill(SIGTERM)
+        #expect(try await serve.waitForExit(timeout: .seconds(30)) == 0, "\(serve.stderr.suffix(3000))")
     }
 }
