@@ -316,6 +316,7 @@ def update(d, a, seen):
     seen["updateState"] = d.find_element(By.ID, "update-state").text
     d.execute_script("arguments[0].scrollIntoView({block: 'center'})", d.find_element(By.ID, "about"))
     d.save_screenshot(a.shots + "/13-settings-updates.png")
+    d.execute_script("window.scrollTo(0, 0)")  # the banner, below the header again
     banner.find_element(By.CSS_SELECTOR, ".apply").click()
     # The daemon restarts into the new version; the page loads again from it.
     about = lambda: d.find_element(By.ID, "about").get_attribute("textContent")

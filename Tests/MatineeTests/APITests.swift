@@ -120,7 +120,12 @@ struct APITests {
         }
         let write = ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"]
         // Swarm health before playing: a DHT lookup finds the publisher, and nothing is added.
-        let before = try json(try await HTTP.request(base + "/api/swarm?ref=tiny-dragon-2021", timeout: 60))
+        // (A lookup that got no reply in its 20 s says "unknown"; on a busy
+        // machine the first can, so the question is asked up to three times.)
+        var before: [String: Any] = [:]
+        for _ in 0..<3 where before["source"] as? String != "dht" {
+            before = try json(try await HTTP.request(base + "/api/swarm?ref=tiny-dragon-2021", timeout: 60))
+        }
         #expect(before["source"] as? String == "dht" && (before["peers"] as? Int ?? 0) >= 1, "\(before)")
         #expect(try await HTTP.request(base + "/api/downloads").body == Array("[]".utf8))
         #expect(try await HTTP.request(base + "/api/swarm?ref=no-such-title").status == 422)
