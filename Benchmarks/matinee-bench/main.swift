@@ -24,6 +24,11 @@ struct Config {
     var seeders = 4
     var seederKiBps = 1024
     var bitrateKiBps = 1536
+    /// The reader's rate as a share of the swarm's capacity (overrides --bitrate-kibps).
+    var load: Double?
+    /// Playback starts once this much is in (seconds of playback, at least 1 MiB).
+    var initialSeconds = 2.0
+    /// The player never reads more than this far ahead of playback.
     var bufferSeconds = 10.0
     var rounds = 1
     var compareDiskIO = false
@@ -39,14 +44,23 @@ while let a = args.popFirst() {
     case "--seeders": config.seeders = value()
     case "--seeder-kibps": config.seederKiBps = value()
     case "--bitrate-kibps": config.bitrateKiBps = value()
+    case "--load": config.load = Double(args.popFirst() ?? "")
+    case "--initial-seconds": config.initialSeconds = Double(args.popFirst() ?? "") ?? config.initialSeconds
+    case "--ahead-seconds": config.bufferSeconds = Double(args.popFirst() ?? "") ?? config.bufferSeconds
     case "--rounds": config.rounds = value()
     case "--compare-disk-io": config.compareDiskIO = true
     case "-h", "--help":
         print(
             """
-            usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N] [--bitrate-kibps N] [--rounds N] [--compare-disk-io]
+            usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N]
+                                 [--bitrate-kibps N | --load X] [--initial-seconds S] [--ahead-seconds S]
+                                 [--rounds N] [--compare-disk-io]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
             and with libtorrent's sequential download, and prints the figures side by side.
+              --load X             the player reads at X times the swarm's capacity (seeders x rate);
+                                   0.8 and 1.0 are the hard end, where stalls show
+              --initial-seconds S  playback starts once S seconds of it are in (default 2)
+              --ahead-seconds S    the player reads at most S seconds ahead of playback (default 10)
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
             """)
         exit(0)
@@ -55,6 +69,10 @@ while let a = args.popFirst() {
         exit(2)
     }
 }
+
+if let load = config.load { config.bitrateKiBps = max(1, Int(load * Double(config.seeders * config.seederKiBps))) }
+/// Bytes in before playback starts.
+let initialBytes = max(1 << 20, Int(config.initialSeconds * Double(config.bitrateKiBps << 10)))
 
 func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
@@ -161,7 +179,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
         let t = now()
         let previous = have
         have = end + 1
-        if model == nil, have >= 4 << 20 {
+        if model == nil, have >= initialBytes {
             f.start = t - t0
             model = PlaybackModel(rate: rate, clockStart: t)
         } else if model != nil {
@@ -193,15 +211,16 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     let timeline = p.lines.compactMap(parse)
     func time(untilPrefix n: Int) -> Double { timeline.first { $0.prefix >= n }?.t ?? .infinity }
     var f = Figures()
-    let startAt = time(untilPrefix: (4 << 20) / piece)
-    f.start = startAt - t0
+    let fourMiB = time(untilPrefix: (4 << 20) / piece)
+    f.start = fourMiB - t0
+    let startAt = time(untilPrefix: (initialBytes + piece - 1) / piece)
     // Seeks at the moment playback could start: served when sequential download gets there.
     for pct in [25, 50, 75] {
         let need = (size / 100 * pct) / piece + 1
-        f.seeks.append(max(0, time(untilPrefix: need) - startAt))
+        f.seeks.append(max(0, time(untilPrefix: need) - fourMiB))
     }
     var model = PlaybackModel(rate: Double(config.bitrateKiBps << 10), clockStart: startAt)
-    var previous = Double(4 << 20)
+    var previous = Double(min(size, (initialBytes + piece - 1) / piece * piece))
     for e in timeline where e.t > startAt {
         let bytes = Double(min(size, e.prefix * piece))
         if bytes > previous {
@@ -249,40 +268,51 @@ func median(_ xs: [Double]) -> Double {
     return s.isEmpty ? .nan : s[s.count / 2]
 }
 
-func row(_ name: String, _ a: Double, _ b: Double) -> String {
-    let ratio = a > 0 ? b / a : .infinity
-    return
-        "| \(name) | \(String(format: "%.2f", a)) | \(String(format: "%.2f", b)) | \(a == 0 && b == 0 ? "-" : String(format: "%.1fx", ratio)) |"
+/// "median (min-max)" over the rounds.
+func spread(_ xs: [Double]) -> String {
+    let m = String(format: "%.2f", median(xs))
+    guard xs.count > 1, let lo = xs.min(), let hi = xs.max() else { return m }
+    return m + String(format: " (%.2f-%.2f)", lo, hi)
+}
+
+/// A table row: both medians with their range, and b / a of the medians.
+func row(_ name: String, _ a: [Double], _ b: [Double]) -> String {
+    let (ma, mb) = (median(a), median(b))
+    let ratio = ma == 0 && mb == 0 ? "-" : ma > 0 ? String(format: "%.1fx", mb / ma) : "inf"
+    return "| \(name) | \(spread(a)) | \(spread(b)) | \(ratio) |"
 }
 
 print(
     """
-    | metric (median of \(config.rounds)) | matinee | libtorrent sequential | baseline / matinee |
+    | metric (median of \(config.rounds), min-max) | matinee | libtorrent sequential | baseline / matinee |
     |---|---|---|---|
     """)
-print(row("first 4 MiB at offset 0 (s)", median(ours.map(\.start)), median(theirs.map(\.start))))
+print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), theirs.map(\.start)))
 for (i, pct) in [25, 50, 75].enumerated() {
-    print(row("first byte after seek to \(pct)% (s)", median(ours.map { $0.seeks[i] }), median(theirs.map { $0.seeks[i] })))
+    print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, theirs.map { $0.seeks[i] }))
 }
+print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) }, theirs.map { Double($0.stalls) }))
+print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), theirs.map(\.stallSeconds)))
+let content = Double(size) / Double(config.bitrateKiBps << 10)
 print(
     row(
-        "stalls at \(config.bitrateKiBps) KiB/s (count)", median(stallsOurs.map { Double($0.stalls) }),
-        median(theirs.map { Double($0.stalls) })))
-print(row("time stalled (s)", median(stallsOurs.map(\.stallSeconds)), median(theirs.map(\.stallSeconds))))
+        "share of playback stalled (%)", stallsOurs.map { 100 * $0.stallSeconds / content }, theirs.map { 100 * $0.stallSeconds / content })
+)
 print("")
+let capacity = config.seeders * config.seederKiBps
 print(
-    "swarm: \(config.seeders) seeders x \(config.seederKiBps) KiB/s = \(config.seeders * config.seederKiBps) KiB/s; file \(config.fileMiB) MiB, \(config.pieceKiB) KiB pieces; reader \(config.bitrateKiBps) KiB/s with a \(Int(config.bufferSeconds)) s buffer"
+    "swarm: \(config.seeders) seeders x \(config.seederKiBps) KiB/s = \(capacity) KiB/s; file \(config.fileMiB) MiB (\(String(format: "%.0f", content)) s of playback), \(config.pieceKiB) KiB pieces; reader \(config.bitrateKiBps) KiB/s (\(String(format: "%.2f", Double(config.bitrateKiBps) / Double(capacity)))x capacity), starts with \(config.initialSeconds) s in, reads at most \(config.bufferSeconds) s ahead"
 )
 
 if config.compareDiskIO {
     print(
         """
 
-        | metric (median of \(config.rounds)) | matinee, POSIX disk I/O | matinee, mmap disk I/O | mmap / POSIX |
+        | metric (median of \(config.rounds), min-max) | matinee, POSIX disk I/O | matinee, mmap disk I/O | mmap / POSIX |
         |---|---|---|---|
         """)
-    print(row("first 4 MiB at offset 0 (s)", median(ours.map(\.start)), median(mmapOurs.map(\.start))))
+    print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), mmapOurs.map(\.start)))
     for (i, pct) in [25, 50, 75].enumerated() {
-        print(row("first byte after seek to \(pct)% (s)", median(ours.map { $0.seeks[i] }), median(mmapOurs.map { $0.seeks[i] })))
+        print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, mmapOurs.map { $0.seeks[i] }))
     }
 }
