@@ -58,6 +58,13 @@ void mt_torrent_set_piece_priority(mt_torrent *t, int piece, int priority) {
     });
 }
 
+void mt_torrent_set_sequential(mt_torrent *t, int on) {
+    mt::quietly([&] {
+        if (on) t->handle.set_flags(lt::torrent_flags::sequential_download);
+        else t->handle.unset_flags(lt::torrent_flags::sequential_download);
+    });
+}
+
 void mt_torrent_connect_peer(mt_torrent *t, const char *host, int port) {
     mt::quietly([&] {
         lt::error_code ec;

@@ -88,6 +88,8 @@ public final class FileStream: Sendable {
 
     /// Pieces that carry a deadline now (for status and tests).
     public var deadlinePieces: Set<Int> { state.withLock { $0.planner.deadlines } }
+    /// Pieces at the top priority past the readers' windows.
+    public var zonePieces: Set<Int> { state.withLock { $0.planner.zone } }
     public var readerOffsets: [Int64] { state.withLock { Array($0.planner.readers.values) } }
 
     private func apply(_ actions: [StreamWindowPlanner.Action]) {
@@ -97,6 +99,9 @@ public final class FileStream: Sendable {
             case let .setDeadline(p, ms): torrent.setDeadline(piece: p, milliseconds: ms)
             // During start-up a piece that leaves every window is not wanted yet.
             case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: startingUp ? 0 : prio)
+            // During start-up only deadlines are wanted; the zone's
+            // priorities are set with the whole file's when it ends.
+            case let .setPriority(p, prio): if !startingUp { torrent.setPiecePriority(p, prio) }
             }
         }
     }

@@ -7,13 +7,21 @@
 /// - Ahead of every reader lies a window, sized in seconds of playback
 ///   (`windowSeconds` x the bitrate) and clamped to a piece count, whose
 ///   missing pieces get deadlines that grow with their distance from the reader.
-/// - A piece that leaves every window goes back to normal priority; the rest of
-///   the file downloads at normal priority anyway.
+/// - Past the window lies the zone: `zoneSeconds` of playback more, at the
+///   top priority without deadlines. After start-up the torrent downloads in
+///   sequential mode, where libtorrent takes top-priority pieces first and
+///   then the rest in index order, so what the player needs next is in
+///   before anything behind it (docs/streaming.md).
+/// - A piece that leaves every window and zone goes back to normal priority;
+///   the rest of the file downloads at normal priority anyway.
 public struct StreamWindowPlanner: Sendable {
     public struct Configuration: Sendable {
         public var windowSeconds: Double = 20
         public var minPieces = 4
         public var maxPieces = 16
+        /// Seconds of playback past the window kept at the top priority.
+        public var zoneSeconds: Double = 20
+        public var maxZonePieces = 256
         /// Bytes at each end of the file that are urgent at the start, and at
         /// most this many pieces each (deadlines scale poorly with many pieces).
         public var headBytes: Int64 = 1 << 20
@@ -27,7 +35,12 @@ public struct StreamWindowPlanner: Sendable {
     public enum Action: Sendable, Equatable {
         case setDeadline(piece: Int, milliseconds: Int)
         case clearDeadline(piece: Int, priority: Int)
+        /// A piece without a deadline entering (7) or leaving (normal) the zone.
+        case setPriority(piece: Int, priority: Int)
     }
+
+    /// The priority of the zone's pieces.
+    public static let zonePriority = 7
 
     /// The priority libtorrent gives a wanted piece with no deadline.
     public static let normalPriority = 4
@@ -38,6 +51,8 @@ public struct StreamWindowPlanner: Sendable {
     public private(set) var readers: [Int: Int64] = [:]
     /// Pieces that currently carry a deadline we set.
     public private(set) var deadlines: Set<Int> = []
+    /// Pieces in some reader's zone (top priority, no deadline).
+    public private(set) var zone: Set<Int> = []
     private var pinned: [Int: Int] = [:]  // head/tail piece -> deadline ms, until verified
 
     public init(map: PieceMap, configuration: Configuration = Configuration(), bytesPerSecond: Int? = nil) {
@@ -56,6 +71,12 @@ public struct StreamWindowPlanner: Sendable {
     public var windowPieces: Int {
         let n = Int(configuration.windowSeconds * Double(bytesPerSecond) / Double(map.pieceLength))
         return min(configuration.maxPieces, max(configuration.minPieces, n))
+    }
+
+    /// Pieces in a reader's zone, past its window.
+    public var zonePieces: Int {
+        let n = Int(configuration.zoneSeconds * Double(bytesPerSecond) / Double(map.pieceLength))
+        return min(configuration.maxZonePieces, max(0, n))
     }
 
     /// Makes the head and tail of the file urgent.
@@ -114,6 +135,14 @@ public struct StreamWindowPlanner: Sendable {
                 }
             }
         }
+        var inZone = Set<Int>()
+        if let last = map.pieces?.upperBound, zonePieces > 0 {
+            for offset in readers.values {
+                let first = map.piece(at: offset) + n
+                guard first <= last else { continue }
+                for p in first..<min(last + 1, first + zonePieces) where !have(p) && wanted[p] == nil { inZone.insert(p) }
+            }
+        }
         var actions = [Action]()
         for p in deadlines.sorted() where wanted[p] == nil {
             deadlines.remove(p)
@@ -124,6 +153,16 @@ public struct StreamWindowPlanner: Sendable {
         where !deadlines.contains(p) {
             deadlines.insert(p)
             actions.append(.setDeadline(piece: p, milliseconds: ms))
+        }
+        // The zone after the deadlines: a piece that became one has its
+        // priority from the deadline; one that left both goes back to normal.
+        for p in zone.subtracting(inZone).sorted() {
+            zone.remove(p)
+            if !have(p) && wanted[p] == nil { actions.append(.setPriority(piece: p, priority: Self.normalPriority)) }
+        }
+        for p in inZone.subtracting(zone).sorted() {
+            zone.insert(p)
+            actions.append(.setPriority(piece: p, priority: Self.zonePriority))
         }
         return actions
     }

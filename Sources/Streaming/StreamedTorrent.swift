@@ -94,6 +94,8 @@ final class StreamedTorrent: Sendable {
         guard known else { return }
         setFilePriorities(including: nil, files: stream.metadata.files.count)
         applyPiecePriorities()
+        // Past start-up: the zone (top priority) first, then the file in order.
+        torrent.setSequential(true)
     }
 
     private func setFilePriorities(including extra: Int?, files: Int) {
@@ -115,6 +117,7 @@ final class StreamedTorrent: Sendable {
                 pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, fileOffset: meta.files[f].offset, fileSize: meta.files[f].size)
         }
         torrent.setPiecePriorities(
-            PiecePriorities.plan(pieceCount: meta.pieceCount, wholeFiles: files, deadlines: streams.flatMap(\.deadlinePieces)))
+            PiecePriorities.plan(
+                pieceCount: meta.pieceCount, wholeFiles: files, deadlines: streams.flatMap { $0.deadlinePieces.union($0.zonePieces) }))
     }
 }

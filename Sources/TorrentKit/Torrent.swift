@@ -167,6 +167,12 @@ public final class Torrent: Sendable {
         mt_torrent_set_piece_priority(handle.raw, Int32(piece), Int32(priority))
     }
 
+    /// Sequential download: libtorrent then takes the top-priority (7)
+    /// pieces first, in no particular order, then the rest in index order.
+    public func setSequential(_ on: Bool) {
+        mt_torrent_set_sequential(handle.raw, on ? 1 : 0)
+    }
+
     public func setPiecePriorities(_ priorities: [Int]) {
         let p = priorities.map { UInt8(clamping: $0) }
         p.withUnsafeBufferPointer { mt_torrent_prioritize_pieces(handle.raw, $0.baseAddress, $0.count) }

@@ -116,6 +116,43 @@ struct PlannerTests {
         #expect(p.windowPieces == 2)  // clamped to minPieces
     }
 
+    func priorities(_ actions: [StreamWindowPlanner.Action], _ priority: Int) -> Set<Int> {
+        Set(actions.compactMap { if case let .setPriority(p, prio) = $0, prio == priority { return p } else { return nil } })
+    }
+
+    @Test("past the window, the zone's seconds of playback are at the top priority; they follow the reader and go back to normal")
+    func zoneFollowsReader() {
+        var p = planner(windowSeconds: 5)
+        #expect(p.zonePieces == 20)  // 20 s at 1 MiB/s
+        let open = p.moveReader(1, to: 10 << 20, have: { $0 == 20 })
+        #expect(priorities(open, StreamWindowPlanner.zonePriority) == Set(15..<35).subtracting([20]), "a verified piece needs nothing")
+        #expect(p.zone == Set(15..<35).subtracting([20]))
+        // Reading on by two pieces: the window takes 15 and 16 (deadlines,
+        // no priority change), the zone gains 35 and 36.
+        let on = p.moveReader(1, to: 12 << 20, have: { $0 == 20 || $0 < 12 })
+        #expect(Set(deadlines(on).keys) == [15, 16])
+        #expect(priorities(on, StreamWindowPlanner.zonePriority) == [35, 36])
+        #expect(priorities(on, StreamWindowPlanner.normalPriority).isEmpty)
+        // A seek: the old zone goes back to normal (but for a piece verified meanwhile).
+        let seek = p.moveReader(1, to: 50 << 20, have: { $0 == 20 || $0 == 30 })
+        #expect(priorities(seek, StreamWindowPlanner.zonePriority) == Set(55..<75))
+        #expect(priorities(seek, StreamWindowPlanner.normalPriority) == Set(17..<37).subtracting([20, 30]))
+        // Closing the reader releases its zone; the zone stops at the end of the file.
+        #expect(priorities(p.removeReader(1, have: { _ in false }), StreamWindowPlanner.normalPriority) == Set(55..<75))
+        #expect(p.zone.isEmpty)
+        _ = p.moveReader(2, to: 90 << 20, have: { _ in false })
+        #expect(p.zone == Set(95..<100))
+    }
+
+    @Test("the zone is sized by the bitrate, within its cap")
+    func zoneBitrate() {
+        var p = planner(windowSeconds: 5)
+        _ = p.setBitrate(bytesPerSecond: 2 << 20, have: { _ in false })
+        #expect(p.zonePieces == 40)
+        _ = p.setBitrate(bytesPerSecond: 100 << 20, have: { _ in false })
+        #expect(p.zonePieces == 256)
+    }
+
     @Test("the window stops at the end of the file")
     func endOfFile() {
         var p = planner(windowSeconds: 10)

@@ -125,6 +125,9 @@ void mt_torrent_reset_piece_deadline(mt_torrent *t, int piece, int priority);
 void mt_torrent_prioritize_files(mt_torrent *t, const uint8_t *priorities, size_t count);
 void mt_torrent_prioritize_pieces(mt_torrent *t, const uint8_t *priorities, size_t count);
 void mt_torrent_set_piece_priority(mt_torrent *t, int piece, int priority);
+/* Sequential download on or off: the top-priority pieces first, then the
+   others in index order (see docs/streaming.md). */
+void mt_torrent_set_sequential(mt_torrent *t, int on);
 void mt_torrent_connect_peer(mt_torrent *t, const char *host, int port);
 void mt_torrent_set_upload_limit(mt_torrent *t, int bytes_per_second);
 /* Announces again to trackers and the DHT now. */
