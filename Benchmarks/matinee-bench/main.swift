@@ -38,15 +38,22 @@ var config = Config()
 var args = CommandLine.arguments.dropFirst()
 while let a = args.popFirst() {
     func value() -> Int { Int(args.popFirst() ?? "") ?? 0 }
+    func seconds() -> Double {
+        guard let v = Double(args.popFirst() ?? ""), v.isFinite, v >= 0 else {
+            FileHandle.standardError.write(Data("\(a) needs a number of at least 0; see --help\n".utf8))
+            exit(2)
+        }
+        return v
+    }
     switch a {
     case "--file-mib": config.fileMiB = value()
     case "--piece-kib": config.pieceKiB = value()
     case "--seeders": config.seeders = value()
     case "--seeder-kibps": config.seederKiBps = value()
     case "--bitrate-kibps": config.bitrateKiBps = value()
-    case "--load": config.load = Double(args.popFirst() ?? "")
-    case "--initial-seconds": config.initialSeconds = Double(args.popFirst() ?? "") ?? config.initialSeconds
-    case "--ahead-seconds": config.bufferSeconds = Double(args.popFirst() ?? "") ?? config.bufferSeconds
+    case "--load": config.load = seconds()
+    case "--initial-seconds": config.initialSeconds = seconds()
+    case "--ahead-seconds": config.bufferSeconds = seconds()
     case "--rounds": config.rounds = value()
     case "--compare-disk-io": config.compareDiskIO = true
     case "-h", "--help":

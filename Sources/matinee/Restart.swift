@@ -27,7 +27,10 @@ enum Restart {
     /// handed on). They stay open across a restart, as the parent expects of
     /// a process that has not ended; only what this process opened closes.
     /// Read first thing in `main`, before anything opens a file.
-    static let inheritedDescriptors: Set<Int32> = Set(openDescriptors())
+    /// (Listing /proc/self/fd opens a descriptor of its own, closed by
+    /// then: only those still open count, or a file opened later on that
+    /// number would be handed on.)
+    static let inheritedDescriptors: Set<Int32> = Set(openDescriptors().filter { fcntl($0, F_GETFD) >= 0 })
 
     private static func openDescriptors() -> [Int32] {
         ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd")) ?? []).compactMap(Int32.init).filter { $0 > 2 }

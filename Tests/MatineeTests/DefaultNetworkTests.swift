@@ -17,16 +17,11 @@ struct DefaultNetworkTests {
     )
     func multiHomed() async throws {
         let dir = TempDir()
-        let net = try NetNamespace("net")
-        let home = try NetNamespace("home")
-        let r = Int.random(in: 1...250)
-        _ = try NetNamespace.link(net, ["10.231.\(r).1/24", "fd31:\(r)::1/64"], home, ["10.231.\(r).2/24", "fd31:\(r)::2/64"])
-        try home.run(["route", "add", "default", "via", "10.231.\(r).1"])
-        try home.run(["-6", "route", "add", "default", "via", "fd31:\(r)::1"])
+        let (net, home, gateway, r) = try NetNamespace.hostBehindInternet("net", "home", subnet: 231)
         let lan = try NetNamespace("lan")
         _ = try NetNamespace.link(home, ["10.232.\(r).2/24"], lan, ["10.232.\(r).1/24"])
 
-        let dht = try await PrivateDHT.start(count: 6, hosts: ["10.231.\(r).1"], in: net)
+        let dht = try await PrivateDHT.start(count: 6, hosts: [gateway], in: net)
         let film = try makeLibrary(dir.path + "/lib")
         let publisher = MatineeCLI(home: dir.sub("publisher"), in: net)
         let address = try await Self.publish(publisher, library: dir.path + "/lib", dht: dht)

@@ -266,13 +266,8 @@ struct ReleaseTests {
     /// second user with the maintainer gone, re-puts the release pointer, and
     /// goes back through `update --rollback`.
     @Test func aRunningMatineeOffersInstallsAndSharesARelease() async throws {
-        let net = try NetNamespace("rnet")
-        let home = try NetNamespace("rhome")
-        let r = Int.random(in: 1...250)
-        _ = try NetNamespace.link(net, ["10.234.\(r).1/24", "fd34:\(r)::1/64"], home, ["10.234.\(r).2/24", "fd34:\(r)::2/64"])
-        try home.run(["route", "add", "default", "via", "10.234.\(r).1"])
-        try home.run(["-6", "route", "add", "default", "via", "fd34:\(r)::1"])
-        let dht = try await PrivateDHT.start(count: 6, hosts: ["10.234.\(r).1"], in: net)
+        let (net, home, gateway, _) = try NetNamespace.hostBehindInternet("rnet", "rhome", subnet: 234)
+        let dht = try await PrivateDHT.start(count: 6, hosts: [gateway], in: net)
         let w = try await ReleaseWorld(dht: dht, in: net)
         _ = try w.install(try w.bundle("0.1.0"))
 

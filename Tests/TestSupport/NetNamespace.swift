@@ -59,6 +59,25 @@ public final class NetNamespace: Sendable {
         return (status, body)
     }
 
+    /// "The internet" and a machine behind it, as a user's is: two
+    /// namespaces joined by a veth pair (10.N.r.0/24 and fdM:r::/64, M the
+    /// last two digits of N, r random), the host's IPv4 and IPv6 default routes through the
+    /// internet side. Returns both, and the internet side's IPv4 address.
+    public static func hostBehindInternet(
+        _ netName: String, _ hostName: String, subnet n: Int
+    ) throws -> (
+        net: NetNamespace, host: NetNamespace, gateway: String, r: Int
+    ) {
+        let net = try NetNamespace(netName)
+        let host = try NetNamespace(hostName)
+        let r = Int.random(in: 1...250)
+        let v6 = "fd\(n % 100):\(r)::"
+        _ = try link(net, ["10.\(n).\(r).1/24", v6 + "1/64"], host, ["10.\(n).\(r).2/24", v6 + "2/64"])
+        try host.run(["route", "add", "default", "via", "10.\(n).\(r).1"])
+        try host.run(["-6", "route", "add", "default", "via", v6 + "1"])
+        return (net, host, "10.\(n).\(r).1", r)
+    }
+
     /// Joins two namespaces with a veth pair: `a` gets `aAddress` and `b`
     /// gets `bAddress` (CIDR notation, IPv4 or IPv6, several allowed).
     public static func link(_ a: NetNamespace, _ aAddresses: [String], _ b: NetNamespace, _ bAddresses: [String]) throws -> (String, String)
