@@ -32,6 +32,9 @@ struct Config {
     var bufferSeconds = 10.0
     var rounds = 1
     var compareDiskIO = false
+    /// Only the player runs (no start and seek runs), for quick iteration.
+    var stallsOnly = false
+    var baseline = true
 }
 
 var config = Config()
@@ -56,18 +59,22 @@ while let a = args.popFirst() {
     case "--ahead-seconds": config.bufferSeconds = seconds()
     case "--rounds": config.rounds = value()
     case "--compare-disk-io": config.compareDiskIO = true
+    case "--stalls-only": config.stallsOnly = true
+    case "--no-baseline": config.baseline = false
     case "-h", "--help":
         print(
             """
             usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N]
                                  [--bitrate-kibps N | --load X] [--initial-seconds S] [--ahead-seconds S]
-                                 [--rounds N] [--compare-disk-io]
+                                 [--rounds N] [--compare-disk-io] [--stalls-only] [--no-baseline]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
             and with libtorrent's sequential download, and prints the figures side by side.
               --load X             the player reads at X times the swarm's capacity (seeders x rate);
                                    0.8 and 1.0 are the hard end, where stalls show
               --initial-seconds S  playback starts once S seconds of it are in (default 2)
               --ahead-seconds S    the player reads at most S seconds ahead of playback (default 10)
+              --stalls-only        only the player runs (no start and seek figures)
+              --no-baseline        Matinee alone, to compare two builds of it quickly
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
             """)
         exit(0)
@@ -108,6 +115,7 @@ struct PlaybackModel {
     mutating func arrived(bytes previous: Double, at t: Double) {
         let needAt = clockStart + stalled + previous / rate
         if t > needAt + 0.05 {
+            log(String(format: "  stall at %.1f s of playback (byte %.0f MiB): %.2f s", previous / rate, previous / 1048576, t - needAt))
             stalls += 1
             stalled += t - needAt
         }
@@ -248,8 +256,8 @@ var stallsOurs: [Figures] = []
 var mmapOurs: [Figures] = []
 for round in 0..<config.rounds {
     // Fresh seeders per run, so every client starts from the same swarm state.
-    log("round \(round + 1): matinee (start and seeks)")
-    do {
+    if !config.stallsOnly {
+        log("round \(round + 1): matinee (start and seeks)")
         let s = try await startSeeders()
         ours.append(try await matineeRun(seeders: s, round: round, measureStalls: false))
     }
@@ -263,8 +271,8 @@ for round in 0..<config.rounds {
         let s = try await startSeeders()
         mmapOurs.append(try await matineeRun(seeders: s, round: round, measureStalls: false, diskIO: "mmap"))
     }
-    log("round \(round + 1): libtorrent sequential baseline")
-    do {
+    if config.baseline {
+        log("round \(round + 1): libtorrent sequential baseline")
         let s = try await startSeeders()
         theirs.append(try await baselineRun(seeders: s, round: round))
     }
@@ -294,9 +302,11 @@ print(
     | metric (median of \(config.rounds), min-max) | matinee | libtorrent sequential | baseline / matinee |
     |---|---|---|---|
     """)
-print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), theirs.map(\.start)))
-for (i, pct) in [25, 50, 75].enumerated() {
-    print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, theirs.map { $0.seeks[i] }))
+if !config.stallsOnly {
+    print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), theirs.map(\.start)))
+    for (i, pct) in [25, 50, 75].enumerated() {
+        print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, theirs.map { $0.seeks[i] }))
+    }
 }
 print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) }, theirs.map { Double($0.stalls) }))
 print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), theirs.map(\.stallSeconds)))

@@ -18,7 +18,11 @@ public final class FileStream: Sendable {
         var planner: StreamWindowPlanner
         var nextReader = 0
         var startupDone = false
+        var rate = PlaybackRate()
     }
+
+    /// Times for `PlaybackRate` are measured from here.
+    private let origin = ContinuousClock.now
 
     /// Bytes each reader must have buffered before the start-up phase ends.
     static let startupBytes: Int64 = 4 << 20
@@ -86,10 +90,24 @@ public final class FileStream: Sendable {
 
     public var bytesPerSecond: Int { state.withLock { $0.planner.bytesPerSecond } }
 
+    /// Start-up is over and the file downloads in sequential mode: the
+    /// planner may now hold back what lies behind the first reader.
+    func startPlaying() {
+        let pieces = torrent.pieces
+        apply(state.withLock { $0.planner.startPlaying(have: pieces.contains) })
+    }
+
+    /// Re-plans with the pieces verified since (called once a second): the
+    /// buffer ahead of a reader grows without the reader moving.
+    func refresh() {
+        let pieces = torrent.pieces
+        apply(state.withLock { $0.planner.replan(have: pieces.contains) })
+    }
+
     /// Pieces that carry a deadline now (for status and tests).
     public var deadlinePieces: Set<Int> { state.withLock { $0.planner.deadlines } }
-    /// Pieces at the top priority past the readers' windows.
-    public var zonePieces: Set<Int> { state.withLock { $0.planner.zone } }
+    /// Pieces behind the first reader held at priority 0.
+    public var heldPieces: Set<Int> { state.withLock { $0.planner.held } }
     public var readerOffsets: [Int64] { state.withLock { Array($0.planner.readers.values) } }
 
     private func apply(_ actions: [StreamWindowPlanner.Action]) {
@@ -99,8 +117,8 @@ public final class FileStream: Sendable {
             case let .setDeadline(p, ms): torrent.setDeadline(piece: p, milliseconds: ms)
             // During start-up a piece that leaves every window is not wanted yet.
             case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: startingUp ? 0 : prio)
-            // During start-up only deadlines are wanted; the zone's
-            // priorities are set with the whole file's when it ends.
+            // During start-up only deadlines are wanted (the planner holds
+            // nothing back until it is told start-up is over).
             case let .setPriority(p, prio): if !startingUp { torrent.setPiecePriority(p, prio) }
             }
         }
@@ -110,7 +128,9 @@ public final class FileStream: Sendable {
         let pieces = torrent.pieces
         let (id, actions) = state.withLock { s -> (Int, [StreamWindowPlanner.Action]) in
             s.nextReader += 1
-            return (s.nextReader, s.planner.moveReader(s.nextReader, to: offset, have: pieces.contains))
+            var actions = s.planner.moveReader(s.nextReader, to: offset, have: pieces.contains)
+            actions += observe(offset, &s, have: pieces.contains)
+            return (s.nextReader, actions)
         }
         apply(actions)
         return id
@@ -118,7 +138,18 @@ public final class FileStream: Sendable {
 
     func moveReader(_ id: Int, to offset: Int64) {
         let pieces = torrent.pieces
-        apply(state.withLock { $0.planner.moveReader(id, to: offset, have: pieces.contains) })
+        apply(
+            state.withLock { s in
+                s.planner.moveReader(id, to: offset, have: pieces.contains) + observe(offset, &s, have: pieces.contains)
+            })
+    }
+
+    /// Feeds a reader's position to the rate measurement, and a changed rate to the planner.
+    private func observe(_ offset: Int64, _ s: inout State, have: (Int) -> Bool) -> [StreamWindowPlanner.Action] {
+        s.rate.observe(offset: offset, at: ContinuousClock.now - origin)
+        let measured = s.rate.bytesPerSecond
+        guard measured != s.planner.measuredRate else { return [] }
+        return s.planner.setMeasuredRate(measured, have: have)
     }
 
     func closeReader(_ id: Int) {

@@ -101,11 +101,12 @@ public struct StartupPhase<C: Clock>: Sendable where C.Duration == Duration {
 public enum PiecePriorities {
     public static let urgent = 7
 
-    public static func plan(pieceCount: Int, wholeFiles: [PieceMap], deadlines: [Int]) -> [Int] {
+    public static func plan(pieceCount: Int, wholeFiles: [PieceMap], deadlines: [Int], held: [Int] = []) -> [Int] {
         var priorities = Array(repeating: 0, count: pieceCount)
         for m in wholeFiles {
             if let ps = m.pieces { for p in ps where p < pieceCount { priorities[p] = StreamWindowPlanner.normalPriority } }
         }
+        for p in held where p >= 0 && p < pieceCount { priorities[p] = 0 }
         for p in deadlines where p >= 0 && p < pieceCount { priorities[p] = urgent }
         return priorities
     }

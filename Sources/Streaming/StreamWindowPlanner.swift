@@ -1,27 +1,41 @@
-/// Decides which pieces of one file get deadlines. A pure state machine: it
-/// is told about readers and verified pieces and returns what to tell the
-/// engine; `FileStream` carries the actions out.
+/// Decides which pieces of one file get deadlines and which wait. A pure
+/// state machine: it is told about readers, verified pieces and the rates it
+/// should plan for, and returns what to tell the engine; `FileStream`
+/// carries the actions out.
 ///
 /// - At the start, the file's first and last pieces are urgent: containers
 ///   keep their headers and indexes there.
-/// - Ahead of every reader lies a window, sized in seconds of playback
-///   (`windowSeconds` x the bitrate) and clamped to a piece count, whose
-///   missing pieces get deadlines that grow with their distance from the reader.
-/// - Past the window lies the zone: `zoneSeconds` of playback more, at the
-///   top priority without deadlines. After start-up the torrent downloads in
-///   sequential mode, where libtorrent takes top-priority pieces first and
-///   then the rest in index order, so what the player needs next is in
-///   before anything behind it (docs/streaming.md).
-/// - A piece that leaves every window and zone goes back to normal priority;
-///   the rest of the file downloads at normal priority anyway.
+/// - During start-up, ahead of every reader lies a window, sized in seconds
+///   of playback (`windowSeconds` x the rate) and clamped to a piece count,
+///   whose missing pieces get deadlines that grow with their distance from
+///   the reader.
+/// - Once playing (start-up over, the torrent in sequential mode, where
+///   libtorrent takes the deadline pieces first and then the rest in index
+///   order), only a reader that starts somewhere new (a seek) gets
+///   deadlines, on its first `seekBytes`; one that reads on, or opens where
+///   another reader was, gets none. Deadlines at the swarm's capacity cost
+///   throughput that sequential order does not (docs/benchmarks.md: 10.6%
+///   of playback stalled with a 16-piece window, 9.1% with 4, 4.4% with none).
+/// - While playing, the missing pieces *behind* the first reader are held at
+///   priority 0 while less than `bufferSeconds` of playback is in ahead of
+///   it. So after a seek the swarm sends what the player needs next, in
+///   playback order, rather than filling the part before the seek first.
+///   Once twice that is in, they are wanted again (the file completes, for
+///   sharing); below `bufferSeconds` they wait again. See docs/streaming.md.
+/// - The rate is the larger of the bitrate (probed, or assumed) and the
+///   rate the player was measured reading at (`PlaybackRate`).
 public struct StreamWindowPlanner: Sendable {
     public struct Configuration: Sendable {
         public var windowSeconds: Double = 20
         public var minPieces = 4
         public var maxPieces = 16
-        /// Seconds of playback past the window kept at the top priority.
-        public var zoneSeconds: Double = 20
-        public var maxZonePieces = 256
+        /// While playing, a reader that starts somewhere new (a seek) has
+        /// deadlines on the pieces of its first this many bytes (within
+        /// `minPieces...maxPieces`); one that reads on has none.
+        public var seekBytes: Int64 = 4 << 20
+        /// Seconds of playback ahead of the first reader wanted before
+        /// anything behind it (while playing).
+        public var bufferSeconds: Double = 30
         /// Bytes at each end of the file that are urgent at the start, and at
         /// most this many pieces each (deadlines scale poorly with many pieces).
         public var headBytes: Int64 = 1 << 20
@@ -35,31 +49,43 @@ public struct StreamWindowPlanner: Sendable {
     public enum Action: Sendable, Equatable {
         case setDeadline(piece: Int, milliseconds: Int)
         case clearDeadline(piece: Int, priority: Int)
-        /// A piece without a deadline entering (7) or leaving (normal) the zone.
+        /// A piece without a deadline held back (0) or wanted again (normal).
         case setPriority(piece: Int, priority: Int)
     }
-
-    /// The priority of the zone's pieces.
-    public static let zonePriority = 7
 
     /// The priority libtorrent gives a wanted piece with no deadline.
     public static let normalPriority = 4
 
     public let map: PieceMap
     public let configuration: Configuration
-    public private(set) var bytesPerSecond: Int
+    /// The bitrate: probed, or the assumed default.
+    public private(set) var bitrate: Int
+    /// The rate the player was measured reading at, if known.
+    public private(set) var measuredRate: Int?
     public private(set) var readers: [Int: Int64] = [:]
     /// Pieces that currently carry a deadline we set.
     public private(set) var deadlines: Set<Int> = []
-    /// Pieces in some reader's zone (top priority, no deadline).
-    public private(set) var zone: Set<Int> = []
+    /// Pieces behind the first reader held at priority 0.
+    public private(set) var held: Set<Int> = []
+    /// Start-up is over: the whole file is wanted, in sequential mode.
+    public private(set) var playing = false
+    private var holding = false
+    /// While playing: the last piece with a deadline for each reader that
+    /// started somewhere new.
+    private var urgentThrough: [Int: Int] = [:]
+    /// Where the last readers were when they went away: a reader opening
+    /// there reads on rather than seeks.
+    private var recentEnds: [Int64] = []
     private var pinned: [Int: Int] = [:]  // head/tail piece -> deadline ms, until verified
 
     public init(map: PieceMap, configuration: Configuration = Configuration(), bytesPerSecond: Int? = nil) {
         self.map = map
         self.configuration = configuration
-        self.bytesPerSecond = max(1, bytesPerSecond ?? configuration.defaultBytesPerSecond)
+        self.bitrate = max(1, bytesPerSecond ?? configuration.defaultBytesPerSecond)
     }
+
+    /// The rate the windows are sized for: bytes per second of playback.
+    public var bytesPerSecond: Int { max(bitrate, measuredRate ?? 0) }
 
     /// True once the head and tail pins are verified.
     public func pinsVerified(have: (Int) -> Bool) -> Bool { pinned.keys.allSatisfy(have) }
@@ -73,10 +99,9 @@ public struct StreamWindowPlanner: Sendable {
         return min(configuration.maxPieces, max(configuration.minPieces, n))
     }
 
-    /// Pieces in a reader's zone, past its window.
-    public var zonePieces: Int {
-        let n = Int(configuration.zoneSeconds * Double(bytesPerSecond) / Double(map.pieceLength))
-        return min(configuration.maxZonePieces, max(0, n))
+    /// Pieces of playback `bufferSeconds` stands for.
+    public var bufferPieces: Int {
+        max(1, Int(configuration.bufferSeconds * Double(bytesPerSecond) / Double(map.pieceLength)))
     }
 
     /// Makes the head and tail of the file urgent.
@@ -98,20 +123,58 @@ public struct StreamWindowPlanner: Sendable {
     }
 
     public mutating func setBitrate(bytesPerSecond: Int, have: (Int) -> Bool) -> [Action] {
-        self.bytesPerSecond = max(1, bytesPerSecond)
+        bitrate = max(1, bytesPerSecond)
         return replan(have: have)
+    }
+
+    /// The player was measured reading at this rate (nil: not known now).
+    public mutating func setMeasuredRate(_ rate: Int?, have: (Int) -> Bool) -> [Action] {
+        let before = windowPieces
+        measuredRate = rate.map { max(1, $0) }
+        return windowPieces == before ? [] : replan(have: have)
+    }
+
+    /// Start-up is over: from now on pieces behind the first reader may be
+    /// held, and only readers that start somewhere new get deadlines. The
+    /// readers open now keep theirs on what is left of their first `seekBytes`.
+    public mutating func startPlaying(have: (Int) -> Bool) -> [Action] {
+        playing = true
+        for (id, offset) in readers { urgentThrough[id] = seekEnd(offset) }
+        return replan(have: have)
+    }
+
+    /// Pieces a seek to `offset` gets deadlines on, within the piece bounds: the last one.
+    private func seekEnd(_ offset: Int64) -> Int {
+        let first = map.piece(at: offset)
+        let covering = map.pieces(covering: offset..<min(map.fileSize, offset + configuration.seekBytes))?.count ?? 1
+        return first + min(configuration.maxPieces, max(configuration.minPieces, covering)) - 1
     }
 
     /// A reader is at `offset` (new, or moved by reading or seeking).
     public mutating func moveReader(_ id: Int, to offset: Int64, have: (Int) -> Bool) -> [Action] {
         let old = readers[id]
         readers[id] = offset
+        if playing {
+            // Reading on: a reader moving forward (an HTTP reader only moves
+            // by reading), or opening where a reader is or just was.
+            // Anything else is a seek.
+            let piece = map.pieceLength
+            let near = { (x: Int64) in offset >= x - piece && offset <= x + piece }
+            let readsOn =
+                if let old { offset >= old } else {
+                    recentEnds.contains(where: near) || readers.contains { $0.key != id && near($0.value) }
+                }
+            if !readsOn { urgentThrough[id] = seekEnd(offset) }
+        }
         if let old, map.piece(at: old) == map.piece(at: offset) { return [] }
         return replan(have: have)
     }
 
     public mutating func removeReader(_ id: Int, have: (Int) -> Bool) -> [Action] {
-        guard readers.removeValue(forKey: id) != nil else { return [] }
+        guard let offset = readers.removeValue(forKey: id) else { return [] }
+        urgentThrough[id] = nil
+        recentEnds.append(offset)
+        if recentEnds.count > 8 { recentEnds.removeFirst() }
         return replan(have: have)
     }
 
@@ -124,9 +187,10 @@ public struct StreamWindowPlanner: Sendable {
         let step = millisecondsPerPiece
         let n = windowPieces
         if let last = map.pieces?.upperBound {
-            for offset in readers.values {
+            for (id, offset) in readers {
                 let first = map.piece(at: offset)
-                for k in 0..<n {
+                let through = playing ? min(urgentThrough[id] ?? first - 1, first + configuration.maxPieces - 1) : first + n - 1
+                for k in 0..<max(0, through - first + 1) {
                     let p = first + k
                     if p > last { break }
                     if have(p) { continue }
@@ -135,35 +199,88 @@ public struct StreamWindowPlanner: Sendable {
                 }
             }
         }
-        var inZone = Set<Int>()
-        if let last = map.pieces?.upperBound, zonePieces > 0 {
-            for offset in readers.values {
-                let first = map.piece(at: offset) + n
-                guard first <= last else { continue }
-                for p in first..<min(last + 1, first + zonePieces) where !have(p) && wanted[p] == nil { inZone.insert(p) }
-            }
-        }
+        let hold = holdBack(have: have, wanted: wanted)
         var actions = [Action]()
         for p in deadlines.sorted() where wanted[p] == nil {
             deadlines.remove(p)
             // A verified piece needs nothing; an abandoned one goes back to normal.
-            if !have(p) { actions.append(.clearDeadline(piece: p, priority: Self.normalPriority)) }
+            if !have(p) { actions.append(.clearDeadline(piece: p, priority: hold.contains(p) ? 0 : Self.normalPriority)) }
         }
         for (p, ms) in wanted.sorted(by: { $0.value == $1.value ? $0.key < $1.key : $0.value < $1.value })
         where !deadlines.contains(p) {
             deadlines.insert(p)
             actions.append(.setDeadline(piece: p, milliseconds: ms))
         }
-        // The zone after the deadlines: a piece that became one has its
-        // priority from the deadline; one that left both goes back to normal.
-        for p in zone.subtracting(inZone).sorted() {
-            zone.remove(p)
-            if !have(p) && wanted[p] == nil { actions.append(.setPriority(piece: p, priority: Self.normalPriority)) }
+        // A piece that left the window for the held part got its 0 above.
+        for p in held.subtracting(hold).sorted() where !have(p) && wanted[p] == nil {
+            actions.append(.setPriority(piece: p, priority: Self.normalPriority))
         }
-        for p in inZone.subtracting(zone).sorted() {
-            zone.insert(p)
-            actions.append(.setPriority(piece: p, priority: Self.zonePriority))
+        let cleared = Set(actions.compactMap { if case let .clearDeadline(p, _) = $0 { return p } else { return nil } })
+        for p in hold.subtracting(held).sorted() where !cleared.contains(p) {
+            actions.append(.setPriority(piece: p, priority: 0))
         }
+        held = hold
         return actions
+    }
+
+    /// The pieces to hold at 0 now: while playing, the missing pieces before
+    /// the first reader, as long as less than `bufferSeconds` is in ahead of
+    /// it (with hysteresis: held again below that, wanted at twice that).
+    private mutating func holdBack(have: (Int) -> Bool, wanted: [Int: Int]) -> Set<Int> {
+        guard playing, let first = readers.values.min(), let ps = map.pieces else {
+            holding = false
+            return []
+        }
+        let reader = map.piece(at: first)
+        var ahead = 0
+        var p = reader
+        let enough = 2 * bufferPieces
+        while p <= ps.upperBound, have(p), ahead < enough {
+            ahead += 1
+            p += 1
+        }
+        if p > ps.upperBound || ahead >= enough {
+            holding = false
+        } else if ahead < bufferPieces {
+            holding = true
+        }
+        guard holding else { return [] }
+        var hold = Set<Int>()
+        for q in ps.lowerBound..<reader where !have(q) && wanted[q] == nil { hold.insert(q) }
+        return hold
+    }
+}
+
+/// The rate a player reads a file at, from where its readers are over time:
+/// the bytes it moved forward over the last `span` of reading, once at least
+/// `minimumSpan` of it was seen. A step back or a jump far ahead is a seek,
+/// which starts the measurement again. Pure: times come from the caller.
+public struct PlaybackRate: Sendable {
+    public var span: Duration = .seconds(15)
+    public var minimumSpan: Duration = .seconds(4)
+    /// A forward move larger than this is a seek, not reading.
+    public var seekBytes: Int64 = 64 << 20
+    private var samples: [(t: Duration, offset: Int64)] = []
+
+    public init() {}
+
+    /// Bytes per second over the samples kept, or nil when too few.
+    public var bytesPerSecond: Int? {
+        guard let first = samples.first, let last = samples.last, last.t - first.t >= minimumSpan else { return nil }
+        let seconds = Double((last.t - first.t).components.seconds) + Double((last.t - first.t).components.attoseconds) / 1e18
+        return Int(Double(last.offset - first.offset) / seconds)
+    }
+
+    /// A reader is at `offset` at time `t` (since any fixed origin).
+    public mutating func observe(offset: Int64, at t: Duration) {
+        if let last = samples.last {
+            if offset < last.offset || offset - last.offset > seekBytes {
+                samples = [(t, offset)]
+                return
+            }
+            if offset == last.offset { return }
+        }
+        samples.append((t, offset))
+        while let first = samples.first, samples.count > 2, t - first.t > span { samples.removeFirst() }
     }
 }

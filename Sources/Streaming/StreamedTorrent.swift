@@ -72,6 +72,7 @@ final class StreamedTorrent: Sendable {
         while !state.withLock({ $0.gone }) {
             try? await clock.sleep(for: .seconds(1))
             let streams = self.streams
+            for s in streams { s.refresh() }
             let waiting = streams.contains { s in
                 s.readerOffsets.contains { offset in offset < s.size && !torrent.pieces.contains(s.map.piece(at: offset)) }
             }
@@ -94,8 +95,10 @@ final class StreamedTorrent: Sendable {
         guard known else { return }
         setFilePriorities(including: nil, files: stream.metadata.files.count)
         applyPiecePriorities()
-        // Past start-up: the zone (top priority) first, then the file in order.
+        // Past start-up: the deadlines first, then the file in index order
+        // (what lies behind the first reader held while its buffer is short).
         torrent.setSequential(true)
+        stream.startPlaying()
     }
 
     private func setFilePriorities(including extra: Int?, files: Int) {
@@ -118,6 +121,7 @@ final class StreamedTorrent: Sendable {
         }
         torrent.setPiecePriorities(
             PiecePriorities.plan(
-                pieceCount: meta.pieceCount, wholeFiles: files, deadlines: streams.flatMap { $0.deadlinePieces.union($0.zonePieces) }))
+                pieceCount: meta.pieceCount, wholeFiles: files, deadlines: streams.flatMap(\.deadlinePieces),
+                held: streams.flatMap(\.heldPieces)))
     }
 }

@@ -120,37 +120,97 @@ struct PlannerTests {
         Set(actions.compactMap { if case let .setPriority(p, prio) = $0, prio == priority { return p } else { return nil } })
     }
 
-    @Test("past the window, the zone's seconds of playback are at the top priority; they follow the reader and go back to normal")
-    func zoneFollowsReader() {
-        var p = planner(windowSeconds: 5)
-        #expect(p.zonePieces == 20)  // 20 s at 1 MiB/s
-        let open = p.moveReader(1, to: 10 << 20, have: { $0 == 20 })
-        #expect(priorities(open, StreamWindowPlanner.zonePriority) == Set(15..<35).subtracting([20]), "a verified piece needs nothing")
-        #expect(p.zone == Set(15..<35).subtracting([20]))
-        // Reading on by two pieces: the window takes 15 and 16 (deadlines,
-        // no priority change), the zone gains 35 and 36.
-        let on = p.moveReader(1, to: 12 << 20, have: { $0 == 20 || $0 < 12 })
-        #expect(Set(deadlines(on).keys) == [15, 16])
-        #expect(priorities(on, StreamWindowPlanner.zonePriority) == [35, 36])
-        #expect(priorities(on, StreamWindowPlanner.normalPriority).isEmpty)
-        // A seek: the old zone goes back to normal (but for a piece verified meanwhile).
-        let seek = p.moveReader(1, to: 50 << 20, have: { $0 == 20 || $0 == 30 })
-        #expect(priorities(seek, StreamWindowPlanner.zonePriority) == Set(55..<75))
-        #expect(priorities(seek, StreamWindowPlanner.normalPriority) == Set(17..<37).subtracting([20, 30]))
-        // Closing the reader releases its zone; the zone stops at the end of the file.
-        #expect(priorities(p.removeReader(1, have: { _ in false }), StreamWindowPlanner.normalPriority) == Set(55..<75))
-        #expect(p.zone.isEmpty)
-        _ = p.moveReader(2, to: 90 << 20, have: { _ in false })
-        #expect(p.zone == Set(95..<100))
+    @Test("while playing, what lies behind the first reader waits until its buffer is in, with hysteresis")
+    func holdsBehindFirstReader() {
+        var c = StreamWindowPlanner.Configuration()
+        c.windowSeconds = 2
+        c.minPieces = 2
+        c.bufferSeconds = 10  // 10 pieces at 1 MiB/s; wanted again at 20
+        var p = StreamWindowPlanner(
+            map: PieceMap(pieceLength: 1 << 20, pieceCount: 100, fileOffset: 0, fileSize: 100 << 20), configuration: c,
+            bytesPerSecond: 1 << 20)
+        var have = Set([3])
+        // During start-up nothing is held, wherever the reader is.
+        _ = p.moveReader(1, to: 50 << 20, have: have.contains)
+        #expect(p.held.isEmpty)
+        // Playing: the missing pieces before the reader wait (3 is verified).
+        let play = p.startPlaying(have: have.contains)
+        #expect(priorities(play, 0) == Set(0..<50).subtracting([3]))
+        #expect(p.held == Set(0..<50).subtracting([3]))
+        // 15 pieces in ahead: more than the buffer, less than twice it, so still held.
+        have.formUnion(50..<65)
+        #expect(p.replan(have: have.contains).isEmpty)
+        // 20 in: everything behind is wanted again.
+        have.formUnion(65..<70)
+        #expect(priorities(p.replan(have: have.contains), StreamWindowPlanner.normalPriority) == Set(0..<50).subtracting([3]))
+        #expect(p.held.isEmpty)
+        // The reader plays on to 61: 9 ahead, below the buffer, so held again (now up to 61).
+        let on = p.moveReader(1, to: 61 << 20, have: have.contains)
+        #expect(priorities(on, 0) == Set(0..<50).subtracting([3]))
+        // A seek back to 10: its first 4 MiB get deadlines, 0...9 stay held, the rest is wanted again.
+        let back = p.moveReader(1, to: 10 << 20, have: have.contains)
+        #expect(Set(deadlines(back).keys) == [10, 11, 12, 13])
+        #expect(priorities(back, StreamWindowPlanner.normalPriority) == Set(14..<50))
+        #expect(p.held == Set(0..<10).subtracting([3]))
+        // With no reader nothing is held.
+        #expect(priorities(p.removeReader(1, have: have.contains), StreamWindowPlanner.normalPriority) == Set(0..<10).subtracting([3]))
+        #expect(p.held.isEmpty)
     }
 
-    @Test("the zone is sized by the bitrate, within its cap")
-    func zoneBitrate() {
+    @Test("a deadline piece the first reader leaves behind goes to 0 while held, not back to normal")
+    func windowLeftBehindIsHeld() {
+        var p = planner(windowSeconds: 3)
+        _ = p.startPlaying(have: { _ in false })
+        _ = p.moveReader(1, to: 10 << 20, have: { _ in false })
+        #expect(p.deadlines == [10, 11, 12, 13])
+        let on = p.moveReader(1, to: 12 << 20, have: { $0 == 10 })
+        #expect(on.contains(.clearDeadline(piece: 11, priority: 0)))
+        #expect(!on.contains(.setPriority(piece: 11, priority: 0)), "one action per piece")
+        #expect(p.held.contains(11) && !p.held.contains(10))
+    }
+
+    @Test("while playing, only a seek gets deadlines (on its first 4 MiB); reading on, or opening where a reader ended, gets none")
+    func playingDeadlinesOnlyForSeeks() {
+        var p = planner(windowSeconds: 10)
+        _ = p.moveReader(1, to: 0, have: { _ in false })
+        #expect(p.deadlines == Set(0..<10), "start-up: the whole window")
+        // Start-up over with 0...5 in: what is left of the first 4 MiB keeps its deadlines.
+        let play = p.startPlaying(have: { $0 < 2 })
+        #expect(p.deadlines == [2, 3])
+        #expect(Set(play.compactMap { if case let .clearDeadline(x, _) = $0 { return x } else { return nil } }) == Set(4..<10))
+        // Reading on: no new deadlines, the old ones are left behind.
+        let on = p.moveReader(1, to: 3 << 20, have: { $0 < 3 })
+        #expect(deadlines(on).isEmpty)
+        #expect(p.deadlines == [3])
+        _ = p.moveReader(1, to: 6 << 20, have: { $0 < 6 })
+        #expect(p.deadlines.isEmpty)
+        // The range ends; the next request opens where it stopped: reading on.
+        _ = p.removeReader(1, have: { $0 < 7 })
+        #expect(deadlines(p.moveReader(2, to: (6 << 20) + 300_000, have: { $0 < 7 })).isEmpty)
+        // A second reader far away is a seek: its first 4 MiB get deadlines, 0 first.
+        let seek = deadlines(p.moveReader(3, to: 60 << 20, have: { $0 < 7 || $0 == 61 }))
+        #expect(Set(seek.keys) == [60, 62, 63])
+        #expect(seek[60] == 0)
+        // That reader reading on past its first 4 MiB has none left.
+        _ = p.moveReader(3, to: 64 << 20, have: { $0 < 7 || (60...63).contains($0) })
+        #expect(p.deadlines.isEmpty)
+        // The same reader jumping back is a seek again.
+        #expect(Set(deadlines(p.moveReader(3, to: 30 << 20, have: { $0 < 7 })).keys) == Set(30..<34))
+    }
+
+    @Test("a measured reading rate above the bitrate widens the window")
+    func measuredRate() {
         var p = planner(windowSeconds: 5)
-        _ = p.setBitrate(bytesPerSecond: 2 << 20, have: { _ in false })
-        #expect(p.zonePieces == 40)
-        _ = p.setBitrate(bytesPerSecond: 100 << 20, have: { _ in false })
-        #expect(p.zonePieces == 256)
+        #expect(p.windowPieces == 5)
+        _ = p.setMeasuredRate(3 << 20, have: { _ in false })
+        #expect(p.bytesPerSecond == 3 << 20)
+        #expect(p.windowPieces == 15)
+        #expect(p.millisecondsPerPiece == 333)
+        // Below the bitrate it changes nothing; unknown again, the bitrate rules.
+        _ = p.setMeasuredRate(1000, have: { _ in false })
+        #expect(p.windowPieces == 5)
+        _ = p.setMeasuredRate(nil, have: { _ in false })
+        #expect(p.bytesPerSecond == 1 << 20)
     }
 
     @Test("the window stops at the end of the file")
@@ -158,6 +218,30 @@ struct PlannerTests {
         var p = planner(windowSeconds: 10)
         let d = deadlines(p.moveReader(1, to: 97 << 20, have: { _ in false }))
         #expect(Set(d.keys) == [97, 98, 99])
+    }
+}
+
+@Suite("Playback rate")
+struct PlaybackRateTests {
+    @Test("the rate over the last seconds of reading; a seek starts again")
+    func measures() {
+        var r = PlaybackRate()
+        r.observe(offset: 0, at: .seconds(0))
+        r.observe(offset: 2 << 20, at: .seconds(2))
+        #expect(r.bytesPerSecond == nil, "too soon")
+        r.observe(offset: 4 << 20, at: .seconds(4))
+        #expect(r.bytesPerSecond == 1 << 20)
+        // Only the last 15 s count: the reader sped up to 3 MiB/s.
+        for k in 1...15 { r.observe(offset: (4 << 20) + Int64(k) * (3 << 20), at: .seconds(4 + k)) }
+        #expect(r.bytesPerSecond == 3 << 20)
+        // A step back is a seek.
+        r.observe(offset: 1 << 20, at: .seconds(20))
+        #expect(r.bytesPerSecond == nil)
+        // So is a jump far ahead.
+        r.observe(offset: 1 << 30, at: .seconds(30))
+        #expect(r.bytesPerSecond == nil)
+        r.observe(offset: (1 << 30) + (8 << 20), at: .seconds(34))
+        #expect(r.bytesPerSecond == 2 << 20)
     }
 }
 
