@@ -48,7 +48,9 @@ enum CatalogBench {
         }
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(atPath: dir) }
+        // --keep: leave the database for a look with sqlite3 (EXPLAIN QUERY PLAN, .timer on).
+        let keep = args.contains("--keep")
+        defer { if keep { print("kept \(dir)/catalog.sqlite") } else { try? FileManager.default.removeItem(atPath: dir) } }
         let store = try CatalogStore(path: dir + "/catalog.sqlite")
 
         let clock = ContinuousClock()
@@ -96,6 +98,7 @@ enum CatalogBench {
         print(
             "\(titleCount) titles in \(channelCount) channels: import \(String(format: "%.2f", ms(importTime) / 1000)) s, validation \(String(format: "%.2f", ms(validateTime) / 1000)) s"
         )
+        print("the words searched: \(common) (common), \(String(common.prefix(3))) (its prefix), \(other), \(rare) (rare)")
         print("")
         print("| query | hits | FTS5 p50 (ms) | FTS5 p99 (ms) | LIKE p50 (ms) | LIKE p99 (ms) | LIKE / FTS5 (p50) |")
         print("|---|---|---|---|---|---|---|")

@@ -295,28 +295,30 @@ public final class CatalogStore: Sendable {
                 firstSeen[row["titleId"]] = row["added"]
             }
             try db.execute(sql: "DELETE FROM title WHERE channelKey = ?", arguments: [channelKey])
+            // Prepared once for the whole catalog (up to 20,000 titles).
+            let insertTitle = try db.cachedStatement(
+                sql: """
+                    INSERT INTO title (channelKey, titleId, kind, title, originalTitle, synopsis, year, added,
+                                       posterFile, backdropFile, groupKey, document)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                    """)
+            let insertGenre = try db.cachedStatement(sql: "INSERT INTO genre (titleRow, name) VALUES (?, ?)")
+            let art: (String?) -> String? = { p in
+                guard let p, let files, CatalogPath.isSafe(p) else { return nil }
+                let abs = files + "/" + p
+                return FileManager.default.fileExists(atPath: abs) ? abs : nil
+            }
             for t in doc.titles {
                 let json = String(decoding: try encoder.encode(t), as: UTF8.self)
-                let art: (String?) -> String? = { p in
-                    guard let p, let files, CatalogPath.isSafe(p) else { return nil }
-                    let abs = files + "/" + p
-                    return FileManager.default.fileExists(atPath: abs) ? abs : nil
-                }
-                try db.execute(
-                    sql: """
-                        INSERT INTO title (channelKey, titleId, kind, title, originalTitle, synopsis, year, added,
-                                           posterFile, backdropFile, groupKey, document)
-                        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
-                        """,
-                    arguments: [
-                        channelKey, t.id, t.kind.rawValue, t.title, t.originalTitle, t.synopsis, t.year,
-                        firstSeen[t.id] ?? t.added ?? now, art(t.poster), art(t.backdrop),
-                        Self.groupKey(t), json,
-                    ])
+                try insertTitle.execute(arguments: [
+                    channelKey, t.id, t.kind.rawValue, t.title, t.originalTitle, t.synopsis, t.year,
+                    firstSeen[t.id] ?? t.added ?? now, art(t.poster), art(t.backdrop),
+                    Self.groupKey(t), json,
+                ])
                 let row = db.lastInsertedRowID
-                for g in Set((t.genres ?? []).map { $0.lowercased() }) {
-                    let name = t.genres!.first { $0.lowercased() == g }!
-                    try db.execute(sql: "INSERT INTO genre (titleRow, name) VALUES (?, ?)", arguments: [row, name])
+                var seen = Set<String>()
+                for name in t.genres ?? [] where seen.insert(name.lowercased()).inserted {
+                    try insertGenre.execute(arguments: [row, name])
                 }
             }
             c.name = doc.channel.name
@@ -344,89 +346,147 @@ public final class CatalogStore: Sendable {
 
     // MARK: Search
 
+    /// Titles matching `q`, grouped by work, best first. Relevance ranks the
+    /// titles whose own name matches (bm25, the title weighing most), then
+    /// the titles whose synopsis alone matches, in index order: ranking every
+    /// synopsis match of a short prefix cost tens of milliseconds at 100,000
+    /// titles (docs/benchmarks.md). Rows are picked by id first and only the
+    /// returned page is read whole.
     public func search(_ q: Query) async throws -> [TitleGroup] {
         try await db.read { db in
-            let names = ChannelNames.display(try Channel.fetchAll(db))
-            var sql = """
-                SELECT title.id AS row, title.channelKey, channel.name AS channelName, title.titleId, title.document,
-                       title.posterFile, title.backdropFile, title.added, title.groupKey, title.title, title.year
-                FROM title JOIN channel ON channel.key = title.channelKey
-                """
-            var conditions: [String] = []
-            var args: [any DatabaseValueConvertible] = []
-            var ranked = false
+            let want = q.limit * 4
+            var ids: [Int64] = []
+            let (filter, filterArgs) = Self.filters(q)
             if let pattern = Self.ftsPattern(q.words) {
-                sql += " JOIN title_fts ON title_fts.rowid = title.id"
-                conditions.append("title_fts MATCH ?")
-                args.append(pattern)
-                ranked = true
+                let match = """
+                    SELECT title.id FROM title_fts JOIN title ON title.id = title_fts.rowid
+                    \(q.channel == nil ? "" : "JOIN channel ON channel.key = title.channelKey")
+                    WHERE title_fts MATCH ?\(filter.isEmpty ? "" : " AND " + filter)
+                    """
+                if q.sort == .relevance {
+                    // Ranked among the first `rankedRows` title matches: a
+                    // short prefix can name tens of thousands of titles, and
+                    // bm25 over all of them cost more than the goal of 5 ms.
+                    ids = try Int64.fetchAll(
+                        db,
+                        sql: """
+                            SELECT id FROM (\(match.replacingOccurrences(of: "SELECT title.id", with: "SELECT title.id AS id, bm25(title_fts, 10.0, 5.0, 1.0) AS score")) LIMIT ?)
+                            ORDER BY score LIMIT ?
+                            """,
+                        arguments: StatementArguments(["{title originalTitle} : (\(pattern))"] + filterArgs + [Self.rankedRows, want]))
+                    if ids.count < want {
+                        let seen = Set(ids)
+                        let more = try Int64.fetchAll(
+                            db, sql: match + " LIMIT ?", arguments: StatementArguments([pattern] + filterArgs + [want + ids.count]))
+                        ids += more.filter { !seen.contains($0) }.prefix(want - ids.count)
+                    }
+                } else {
+                    ids = try Int64.fetchAll(
+                        db, sql: match + Self.order(q.sort) + " LIMIT ?",
+                        arguments: StatementArguments([pattern] + filterArgs + [want]))
+                }
+            } else {
+                ids = try Int64.fetchAll(
+                    db,
+                    sql: """
+                        SELECT title.id FROM title \(q.channel == nil ? "" : "JOIN channel ON channel.key = title.channelKey")
+                        \(filter.isEmpty ? "" : "WHERE " + filter)\(Self.order(q.sort == .relevance ? .title : q.sort)) LIMIT ?
+                        """,
+                    arguments: StatementArguments(filterArgs + [want]))
             }
-            if let k = q.kind {
-                conditions.append("title.kind = ?")
-                args.append(k.rawValue)
-            }
-            if let y = q.year {
-                conditions.append("title.year = ?")
-                args.append(y)
-            }
-            if let g = q.genre {
-                conditions.append("EXISTS (SELECT 1 FROM genre WHERE genre.titleRow = title.id AND genre.name = ?)")
-                args.append(g)
-            }
-            if let ch = q.channel {
-                conditions.append("(channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)")
-                args += [ch, ch.lowercased() + "%"]
-            }
-            if !conditions.isEmpty { sql += " WHERE " + conditions.joined(separator: " AND ") }
-            switch q.sort {
-            case .relevance: sql += ranked ? " ORDER BY bm25(title_fts, 10.0, 5.0, 1.0)" : " ORDER BY title.title COLLATE NOCASE"
-            case .title: sql += " ORDER BY title.title COLLATE NOCASE, title.year"
-            case .year: sql += " ORDER BY title.year DESC, title.title COLLATE NOCASE"
-            case .added: sql += " ORDER BY title.added DESC, title.title COLLATE NOCASE"
-            }
-            sql += " LIMIT ?"
-            args.append(q.limit * 4)
-            let rows = try Row.fetchAll(db, sql: sql, arguments: StatementArguments(args))
-            // Ids that more than one channel uses need the channel prefix.
-            let ids = Set(rows.map { $0["titleId"] as String })
-            var ambiguous = Set<String>()
-            if !ids.isEmpty {
-                let marks = Array(repeating: "?", count: ids.count).joined(separator: ",")
-                ambiguous = Set(
-                    try String.fetchAll(
-                        db, sql: "SELECT titleId FROM title WHERE titleId IN (\(marks)) GROUP BY titleId HAVING COUNT(*) > 1",
-                        arguments: StatementArguments(Array(ids))))
-            }
-            // Group by work first (cheap), then decode only what is returned.
+            guard !ids.isEmpty else { return [] }
+            // Group by work (cheap columns only), keep the first `limit` works.
+            let keys = Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(
+                    db, sql: "SELECT id, groupKey FROM title WHERE id IN (\(Self.marks(ids.count)))", arguments: StatementArguments(ids)
+                ).map { ($0["id"] as Int64, $0["groupKey"] as String) })
             var order: [String] = []
-            var members: [String: [Row]] = [:]
-            for r in rows {
-                let g: String = r["groupKey"]
+            var members: [String: [Int64]] = [:]
+            for id in ids {
+                guard let g = keys[id] else { continue }
                 if members[g] == nil {
                     guard order.count < q.limit else { continue }
                     order.append(g)
                 }
-                members[g, default: []].append(r)
+                members[g, default: []].append(id)
             }
-            var groups: [String: TitleGroup] = [:]
+            let chosen = order.flatMap { members[$0] ?? [] }
+            guard !chosen.isEmpty else { return [] }
+            let rows = Dictionary(
+                uniqueKeysWithValues: try Row.fetchAll(
+                    db,
+                    sql: """
+                        SELECT title.id, title.channelKey, channel.name AS channelName, title.titleId, title.document,
+                               title.posterFile, title.backdropFile, title.added
+                        FROM title JOIN channel ON channel.key = title.channelKey WHERE title.id IN (\(Self.marks(chosen.count)))
+                        """, arguments: StatementArguments(chosen)
+                ).map { ($0["id"] as Int64, $0) })
+            // Ids that more than one channel uses need the channel prefix.
+            let titleIds = Set(rows.values.map { $0["titleId"] as String })
+            let ambiguous = Set(
+                try String.fetchAll(
+                    db,
+                    sql: "SELECT titleId FROM title WHERE titleId IN (\(Self.marks(titleIds.count))) GROUP BY titleId HAVING COUNT(*) > 1",
+                    arguments: StatementArguments(Array(titleIds))))
+            let names = ChannelNames.display(try Channel.fetchAll(db))
             let decoder = JSONDecoder()
+            var groups: [TitleGroup] = []
             for g in order {
-                for r in members[g] ?? [] {
+                var group: TitleGroup?
+                for id in members[g] ?? [] {
+                    guard let r = rows[id] else { continue }
                     let docText: String = r["document"]
                     guard let doc = try? decoder.decode(CatalogDocument.Title.self, from: Data(docText.utf8)) else { continue }
                     let key: String = r["channelKey"]
-                    let id: String = r["titleId"]
+                    let titleId: String = r["titleId"]
                     let entry = Entry(
-                        ref: ambiguous.contains(id) ? "\(key.prefix(8))/\(id)" : id, channelKey: key,
-                        channelName: names[r["channelKey"]] ?? r["channelName"], document: doc, posterFile: r["posterFile"],
+                        ref: ambiguous.contains(titleId) ? "\(key.prefix(8))/\(titleId)" : titleId, channelKey: key,
+                        channelName: names[key] ?? r["channelName"], document: doc, posterFile: r["posterFile"],
                         backdropFile: r["backdropFile"], addedAt: r["added"])
-                    if groups[g] == nil { groups[g] = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: []) }
-                    groups[g]!.entries.append(entry)
+                    if group == nil { group = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: []) }
+                    group!.entries.append(entry)
                 }
+                if let group { groups.append(group) }
             }
-            return order.prefix(q.limit).compactMap { groups[$0] }
+            return groups
         }
     }
+
+    /// Title matches ranked per search, at most.
+    static let rankedRows = 2000
+
+    /// The query's filters as SQL over `title` (and `channel`, joined when a channel is asked for).
+    private static func filters(_ q: Query) -> (String, [any DatabaseValueConvertible]) {
+        var conditions: [String] = []
+        var args: [any DatabaseValueConvertible] = []
+        if let k = q.kind {
+            conditions.append("title.kind = ?")
+            args.append(k.rawValue)
+        }
+        if let y = q.year {
+            conditions.append("title.year = ?")
+            args.append(y)
+        }
+        if let g = q.genre {
+            conditions.append("EXISTS (SELECT 1 FROM genre WHERE genre.titleRow = title.id AND genre.name = ?)")
+            args.append(g)
+        }
+        if let ch = q.channel {
+            conditions.append("(channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)")
+            args += [ch, ch.lowercased() + "%"]
+        }
+        return (conditions.joined(separator: " AND "), args)
+    }
+
+    private static func order(_ sort: Sort) -> String {
+        switch sort {
+        case .relevance, .title: " ORDER BY title.title COLLATE NOCASE, title.year"
+        case .year: " ORDER BY title.year DESC, title.title COLLATE NOCASE"
+        case .added: " ORDER BY title.added DESC, title.title COLLATE NOCASE"
+        }
+    }
+
+    private static func marks(_ n: Int) -> String { Array(repeating: "?", count: max(1, n)).joined(separator: ",") }
 
     /// A title by the ref `search` prints ("sintel-2010" or "3b6a27bc/sintel-2010").
     public func title(ref: String) async throws -> Entry? {

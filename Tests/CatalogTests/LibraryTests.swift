@@ -177,6 +177,37 @@ struct StoreTests {
         #expect(entry.document.sources?.first?.quality == "1080p")
     }
 
+    @Test("relevance: titles named by the words come before titles whose synopsis alone has them; filters apply to both; a page is a page")
+    func relevanceTiers() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        let key = Hex.encode(pk)
+        try await store.addChannel(key: key, name: "Open Films", address: "")
+        func title(_ id: String, _ name: String, _ synopsis: String, _ kind: CatalogDocument.Kind = .movie) -> CatalogDocument.Title {
+            var t = CatalogDocument.Title(id: id, kind: kind, title: name)
+            t.synopsis = synopsis
+            t.sources = [CatalogDocument.Source(infohash: String(repeating: "ab", count: 20), file: 0, size: 1000)]
+            return t
+        }
+        // Synopsis-only matches come first in the table, so index order alone would put them first.
+        var titles = (0..<30).map { title("s\($0)", "Quiet Film \($0)", "a lighthouse keeper and a storm") }
+        titles.append(title("lh", "The Lighthouse", "two keepers on an island"))
+        titles.append(title("lhs", "Lighthouse Stories", "an anthology", .series))
+        try await store.importCatalog(sampleCatalog(key: pk, titles: titles), channelKey: key, catalogInfoHash: nil, files: nil)
+        var q = CatalogStore.Query(words: "lightho")
+        q.limit = 5
+        let hits = try await store.search(q).map(\.title)
+        #expect(hits.count == 5)
+        #expect(Set(hits.prefix(2)) == ["The Lighthouse", "Lighthouse Stories"])
+        #expect(hits.dropFirst(2).allSatisfy { $0.hasPrefix("Quiet Film") })
+        q.kind = .series
+        #expect(try await store.search(q).map(\.title) == ["Lighthouse Stories"])
+        q.kind = .movie
+        q.limit = 100
+        #expect(try await store.search(q).count == 31)
+        #expect(try await store.search(.init(words: "keeper storm")).count == 30, "every word is required, in any column")
+    }
+
     @Test("the same title from two channels is one group; refs stay unique")
     func grouping() async throws {
         let dir = TempDir()
