@@ -84,8 +84,25 @@ public final class CatalogStore: Sendable {
         do {
             db = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(db)
+            try db.write { try Self.fillMissingTags($0) }
         } catch {
             throw CatalogError(.storage, "cannot open the catalog database \(path): \(error)")
+        }
+    }
+
+    /// Tags for the titles that have none: all of them when the column is
+    /// new, and those an older version imported after a rollback (every
+    /// title has at least its kind).
+    private static func fillMissingTags(_ db: Database) throws {
+        let rows = try Row.fetchAll(db, sql: "SELECT id, kind, year FROM title WHERE tags = ''")
+        guard !rows.isEmpty else { return }
+        var genres: [Int64: [String]] = [:]
+        for r in try Row.fetchAll(db, sql: "SELECT titleRow, name FROM genre") { genres[r["titleRow"], default: []].append(r["name"]) }
+        let update = try db.makeStatement(sql: "UPDATE title SET tags = ? WHERE id = ?")
+        for r in rows {
+            let id: Int64 = r["id"]
+            let kind = CatalogDocument.Kind(rawValue: r["kind"]) ?? .movie
+            try update.execute(arguments: [SearchTags.of(kind: kind, year: r["year"], genres: genres[id] ?? []), id])
         }
     }
 
@@ -160,6 +177,23 @@ public final class CatalogStore: Sendable {
             try db.create(index: "title_titleId", on: "title", columns: ["titleId"])
             // The genre filter looks genres up per candidate title.
             try db.create(index: "genre_title", on: "genre", columns: ["titleRow", "name"])
+        }
+        m.registerMigration("v5-search-tags") { db in
+            // Kind, year and genres as words of the full-text index, so a
+            // search with filters is one FTS5 query instead of a row lookup
+            // per match (docs/benchmarks.md, catalog search).
+            try db.alter(table: "title") { t in t.add(column: "tags", .text).notNull().defaults(to: "") }
+            try fillMissingTags(db)
+            try db.dropFTS5SynchronizationTriggers(forTable: "title_fts")
+            try db.drop(table: "title_fts")
+            try db.create(virtualTable: "title_fts", using: FTS5()) { t in
+                t.synchronize(withTable: "title")
+                t.tokenizer = .unicode61()
+                t.column("title")
+                t.column("originalTitle")
+                t.column("synopsis")
+                t.column("tags")
+            }
         }
         return m
     }
@@ -299,8 +333,8 @@ public final class CatalogStore: Sendable {
             let insertTitle = try db.cachedStatement(
                 sql: """
                     INSERT INTO title (channelKey, titleId, kind, title, originalTitle, synopsis, year, added,
-                                       posterFile, backdropFile, groupKey, document)
-                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+                                       posterFile, backdropFile, groupKey, document, tags)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
                     """)
             let insertGenre = try db.cachedStatement(sql: "INSERT INTO genre (titleRow, name) VALUES (?, ?)")
             let art: (String?) -> String? = { p in
@@ -313,7 +347,7 @@ public final class CatalogStore: Sendable {
                 try insertTitle.execute(arguments: [
                     channelKey, t.id, t.kind.rawValue, t.title, t.originalTitle, t.synopsis, t.year,
                     firstSeen[t.id] ?? t.added ?? now, art(t.poster), art(t.backdrop),
-                    Self.groupKey(t), json,
+                    Self.groupKey(t), json, SearchTags.of(kind: t.kind, year: t.year, genres: t.genres ?? []),
                 ])
                 let row = db.lastInsertedRowID
                 var seen = Set<String>()
@@ -346,44 +380,56 @@ public final class CatalogStore: Sendable {
 
     // MARK: Search
 
-    /// Titles matching `q`, grouped by work, best first. Relevance ranks the
-    /// titles whose own name matches (bm25, the title weighing most), then
-    /// the titles whose synopsis alone matches, in index order: ranking every
-    /// synopsis match of a short prefix cost tens of milliseconds at 100,000
-    /// titles (docs/benchmarks.md). Rows are picked by id first and only the
-    /// returned page is read whole.
+    /// Titles matching `q`, grouped by work, best first. Relevance puts the
+    /// titles that begin with the words first, then those whose name has
+    /// them, then those whose synopsis alone has them (each in catalog
+    /// order). Rows are picked by id first and only the returned page is
+    /// read whole.
     public func search(_ q: Query) async throws -> [TitleGroup] {
         try await db.read { db in
             let want = q.limit * 4
             var ids: [Int64] = []
             let (filter, filterArgs) = Self.filters(q)
-            if let pattern = Self.ftsPattern(q.words) {
-                let match = """
-                    SELECT title.id FROM title_fts JOIN title ON title.id = title_fts.rowid
-                    \(q.channel == nil ? "" : "JOIN channel ON channel.key = title.channelKey")
-                    WHERE title_fts MATCH ?\(filter.isEmpty ? "" : " AND " + filter)
-                    """
+            if let words = Self.ftsPattern(q.words) {
+                // Kind, year and genre are words of the `tags` column; only
+                // a channel needs the rows themselves.
+                let tags = SearchTags.query(kind: q.kind, year: q.year, genre: q.genre)
+                func pattern(_ columns: String, initial: Bool = false) -> String {
+                    "{\(columns)} : (\(initial ? "^" : "")\(words))" + (tags.map { " AND {tags} : (\($0))" } ?? "")
+                }
+                var from = "title_fts"
+                var channelArgs: [any DatabaseValueConvertible] = []
+                if q.channel != nil || q.sort != .relevance { from += " JOIN title ON title.id = title_fts.rowid" }
+                if q.channel != nil { from += " JOIN channel ON channel.key = title.channelKey" }
+                from += " WHERE title_fts MATCH ?"
+                if let ch = q.channel {
+                    from += " AND (channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)"
+                    channelArgs = [ch, ch.lowercased() + "%"]
+                }
                 if q.sort == .relevance {
-                    // Ranked among the first `rankedRows` title matches: a
-                    // short prefix can name tens of thousands of titles, and
-                    // bm25 over all of them cost more than the goal of 5 ms.
-                    ids = try Int64.fetchAll(
-                        db,
-                        sql: """
-                            SELECT id FROM (\(match.replacingOccurrences(of: "SELECT title.id", with: "SELECT title.id AS id, bm25(title_fts, 10.0, 5.0, 1.0) AS score")) LIMIT ?)
-                            ORDER BY score LIMIT ?
-                            """,
-                        arguments: StatementArguments(["{title originalTitle} : (\(pattern))"] + filterArgs + [Self.rankedRows, want]))
-                    if ids.count < want {
-                        let seen = Set(ids)
+                    // Three tiers, each in catalog order and cut off at what
+                    // is needed: titles that begin with the words, titles
+                    // that have them, then synopses. No bm25: its document
+                    // frequencies scan every matching row, which alone took
+                    // longer than the 5 ms goal for a short prefix at
+                    // 100,000 titles (docs/benchmarks.md).
+                    var seen = Set<Int64>()
+                    let tiers = [
+                        pattern("title originalTitle", initial: true), pattern("title originalTitle"),
+                        pattern("title originalTitle synopsis"),
+                    ]
+                    for p in tiers {
                         let more = try Int64.fetchAll(
-                            db, sql: match + " LIMIT ?", arguments: StatementArguments([pattern] + filterArgs + [want + ids.count]))
-                        ids += more.filter { !seen.contains($0) }.prefix(want - ids.count)
+                            db, sql: "SELECT title_fts.rowid FROM \(from) LIMIT ?",
+                            arguments: StatementArguments([p] + channelArgs + [want + seen.count]))
+                        for id in more where ids.count < want && seen.insert(id).inserted { ids.append(id) }
+                        if ids.count >= want { break }
                     }
                 } else {
                     ids = try Int64.fetchAll(
-                        db, sql: match + Self.order(q.sort) + " LIMIT ?",
-                        arguments: StatementArguments([pattern] + filterArgs + [want]))
+                        db,
+                        sql: "SELECT title.id FROM \(from)\(Self.order(q.sort)) LIMIT ?",
+                        arguments: StatementArguments([pattern("title originalTitle synopsis")] + channelArgs + [want]))
                 }
             } else {
                 ids = try Int64.fetchAll(
@@ -452,9 +498,6 @@ public final class CatalogStore: Sendable {
         }
     }
 
-    /// Title matches ranked per search, at most.
-    static let rankedRows = 2000
-
     /// The query's filters as SQL over `title` (and `channel`, joined when a channel is asked for).
     private static func filters(_ q: Query) -> (String, [any DatabaseValueConvertible]) {
         var conditions: [String] = []
@@ -518,5 +561,34 @@ public final class CatalogStore: Sendable {
         let tokens = words.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }
         guard !tokens.isEmpty else { return nil }
         return tokens.prefix(16).map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"*" }.joined(separator: " ")
+    }
+}
+
+/// Kind, year and genres as words of the full-text index (the `tags`
+/// column): "kmovie", "y2010", "gsciencefiction". A genre is folded to
+/// lower-case letters and digits, so "Science Fiction", "science-fiction"
+/// and "Science fiction" are one genre.
+enum SearchTags {
+    static func of(kind: CatalogDocument.Kind, year: Int?, genres: [String]) -> String {
+        var words = ["k" + kind.rawValue]
+        if let year { words.append("y\(year)") }
+        for g in genres { if let w = genre(g), !words.contains(w) { words.append(w) } }
+        return words.joined(separator: " ")
+    }
+
+    /// The FTS5 words (all required) for the filters asked, or nil for none.
+    static func query(kind: CatalogDocument.Kind?, year: Int?, genre name: String?) -> String? {
+        var words: [String] = []
+        if let kind { words.append("k" + kind.rawValue) }
+        if let year { words.append("y\(year)") }
+        // A genre with no letters or digits matches nothing: no tag is "g" alone.
+        if let name { words.append(genre(name) ?? "g") }
+        return words.isEmpty ? nil : words.map { "\"\($0)\"" }.joined(separator: " ")
+    }
+
+    static func genre(_ name: String) -> String? {
+        let folded = name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
+            .filter { $0.isLetter || $0.isNumber }
+        return folded.isEmpty ? nil : "g" + folded
     }
 }

@@ -191,6 +191,8 @@ struct StoreTests {
         }
         // Synopsis-only matches come first in the table, so index order alone would put them first.
         var titles = (0..<30).map { title("s\($0)", "Quiet Film \($0)", "a lighthouse keeper and a storm") }
+        titles[4].genres = ["Science Fiction"]
+        titles[4].year = 1999
         titles.append(title("lh", "The Lighthouse", "two keepers on an island"))
         titles.append(title("lhs", "Lighthouse Stories", "an anthology", .series))
         try await store.importCatalog(sampleCatalog(key: pk, titles: titles), channelKey: key, catalogInfoHash: nil, files: nil)
@@ -198,7 +200,7 @@ struct StoreTests {
         q.limit = 5
         let hits = try await store.search(q).map(\.title)
         #expect(hits.count == 5)
-        #expect(Set(hits.prefix(2)) == ["The Lighthouse", "Lighthouse Stories"])
+        #expect(hits.prefix(2) == ["Lighthouse Stories", "The Lighthouse"], "beginning with the word, then having it")
         #expect(hits.dropFirst(2).allSatisfy { $0.hasPrefix("Quiet Film") })
         q.kind = .series
         #expect(try await store.search(q).map(\.title) == ["Lighthouse Stories"])
@@ -206,6 +208,20 @@ struct StoreTests {
         q.limit = 100
         #expect(try await store.search(q).count == 31)
         #expect(try await store.search(.init(words: "keeper storm")).count == 30, "every word is required, in any column")
+        // Genre and year filters with words: the genre folded ("science-fiction" is "Science Fiction").
+        q = CatalogStore.Query(words: "lighthouse")
+        q.genre = "science-fiction"
+        #expect(try await store.search(q).map(\.title) == ["Quiet Film 4"])
+        q.year = 1998
+        #expect(try await store.search(q).isEmpty)
+        q.year = 1999
+        q.genre = nil
+        #expect(try await store.search(q).map(\.title) == ["Quiet Film 4"])
+        q.genre = "--"
+        #expect(try await store.search(q).isEmpty, "a genre of no letters matches nothing")
+        // The filters' words are not searchable as words.
+        #expect(try await store.search(.init(words: "kmovie")).isEmpty)
+        #expect(try await store.search(.init(words: "gsciencefiction")).isEmpty)
     }
 
     @Test("the same title from two channels is one group; refs stay unique")

@@ -3,6 +3,7 @@ import Foundation
 import GRDB
 import TestSupport
 import Testing
+import TorrentKit
 
 /// A rollback to the previous version meets the database the newer version
 /// migrated (docs/release-format.md §5: the schema only grows). The older
@@ -30,5 +31,23 @@ struct SchemaCompatibilityTests {
         try await store.addChannel(
             key: String(repeating: "cd", count: 32), name: "New", address: "magnet:?xs=urn:btpk:" + String(repeating: "cd", count: 32))
         #expect(try await store.channel(String(repeating: "cd", count: 32)) != nil)
+    }
+
+    @Test("titles an older version imported (no search tags) get them when this version opens the database")
+    func olderImportsGetTags() async throws {
+        let dir = TempDir("schema")
+        let path = dir.path + "/catalog.sqlite"
+        let key = (0..<32).map { UInt8($0) }
+        do {
+            let store = try CatalogStore(path: path)
+            try await store.addChannel(key: Hex.encode(key), name: "Open Films", address: "")
+            try await store.importCatalog(sampleCatalog(key: key), channelKey: Hex.encode(key), catalogInfoHash: nil, files: nil)
+        }
+        // What an import by the version before tags leaves: the column's default.
+        try await DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE title SET tags = ''") }
+        var q = CatalogStore.Query(words: "dragon")
+        q.genre = "Fantasy"
+        let store = try CatalogStore(path: path)
+        #expect(try await store.search(q).map(\.title) == ["Sintel"])
     }
 }
