@@ -35,6 +35,8 @@ struct Config {
     /// Only the player runs (no start and seek runs), for quick iteration.
     var stallsOnly = false
     var baseline = true
+    /// One seeder is killed this many seconds into playback (nil: none).
+    var seederLeavesAt: Double?
 }
 
 var config = Config()
@@ -61,12 +63,14 @@ while let a = args.popFirst() {
     case "--compare-disk-io": config.compareDiskIO = true
     case "--stalls-only": config.stallsOnly = true
     case "--no-baseline": config.baseline = false
+    case "--seeder-leaves": config.seederLeavesAt = seconds()
     case "-h", "--help":
         print(
             """
             usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N]
                                  [--bitrate-kibps N | --load X] [--initial-seconds S] [--ahead-seconds S]
                                  [--rounds N] [--compare-disk-io] [--stalls-only] [--no-baseline]
+                                 [--seeder-leaves S]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
             and with libtorrent's sequential download, and prints the figures side by side.
               --load X             the player reads at X times the swarm's capacity (seeders x rate);
@@ -75,6 +79,8 @@ while let a = args.popFirst() {
               --ahead-seconds S    the player reads at most S seconds ahead of playback (default 10)
               --stalls-only        only the player runs (no start and seek figures)
               --no-baseline        Matinee alone, to compare two builds of it quickly
+              --seeder-leaves S    one seeder is killed S seconds into playback, for both clients
+                                   (the swarm then has 1 - 1/N of its capacity: pick --load below that)
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
             """)
         exit(0)
@@ -153,7 +159,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     let (p, url) = try await cli.play(dir.path + "/film.torrent", args, environment: ["MATINEE_DISK_IO": diskIO])
     defer { p.kill() }
     do {
-        return try await measure(url: url, t0: t0, measureStalls: measureStalls)
+        return try await measure(url: url, t0: t0, measureStalls: measureStalls, seeders: seeders)
     } catch {
         // What matinee said, for a failure seen only in a long run.
         throw TestFailure(
@@ -162,7 +168,17 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     }
 }
 
-@MainActor func measure(url: String, t0: Double, measureStalls: Bool) async throws -> Figures {
+/// Kills the first seeder `config.seederLeavesAt` seconds after `start`, if asked.
+@MainActor func scheduleSeederLeaving(_ seeders: [LibtorrentSeeder], playbackStartedAt start: Double) {
+    guard let after = config.seederLeavesAt, let first = seeders.first else { return }
+    Task { @MainActor in
+        try? await Task.sleep(for: .milliseconds(Int(max(0, start + after - now()) * 1000)))
+        log("  a seeder leaves (\(String(format: "%.1f", now() - start)) s into playback)")
+        first.process.kill(SIGKILL)
+    }
+}
+
+@MainActor func measure(url: String, t0: Double, measureStalls: Bool, seeders: [LibtorrentSeeder]) async throws -> Figures {
     var f = Figures()
     if !measureStalls {
         let first = try await HTTP.request(url, headers: ["Range": "bytes=0-\((4 << 20) - 1)"], timeout: 300)
@@ -197,6 +213,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
         if model == nil, have >= initialBytes {
             f.start = t - t0
             model = PlaybackModel(rate: rate, clockStart: t)
+            scheduleSeederLeaving(seeders, playbackStartedAt: t)
         } else if model != nil {
             model!.arrived(bytes: Double(previous), at: t)
         }
@@ -221,6 +238,13 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
             let t = o["t"] as? Double, let prefix = o["prefix"] as? Int
         else { return nil }
         return (t, prefix)
+    }
+    if config.seederLeavesAt != nil {
+        let startPieces = (initialBytes + piece - 1) / piece
+        let started = try await p.waitForLine(timeout: .seconds(600)) { line in
+            parse(line).flatMap { $0.prefix >= startPieces ? $0.t : nil }
+        }
+        scheduleSeederLeaving(seeders, playbackStartedAt: started)
     }
     _ = try await p.waitForLine(timeout: .seconds(600)) { line in parse(line).flatMap { $0.prefix >= pieces ? true : nil } }
     let timeline = p.lines.compactMap(parse)
@@ -248,18 +272,42 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     return f
 }
 
+/// The practical floor for a start: a libtorrent leecher that wants only
+/// the first 4 MiB (and nothing else), from launch until they are in.
+@MainActor func floorRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Double {
+    let n = ((4 << 20) + piece - 1) / piece
+    var args = [
+        Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/film.torrent", "--save", dir.sub("floor-\(round)"),
+        "--only-first", String(n),
+    ]
+    for s in seeders { args += ["--peer", s.peer] }
+    let t0 = now()
+    let p = try TestProcess("/usr/bin/python3", args, name: "floor leecher")
+    defer { p.kill() }
+    let t = try await p.waitForLine(timeout: .seconds(300)) { line -> Double? in
+        guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+            let t = o["t"] as? Double, let prefix = o["prefix"] as? Int, prefix >= n
+        else { return nil }
+        return t
+    }
+    return t - t0
+}
+
 // MARK: Run
 
 var ours: [Figures] = []
 var theirs: [Figures] = []
 var stallsOurs: [Figures] = []
 var mmapOurs: [Figures] = []
+var floors: [Double] = []
 for round in 0..<config.rounds {
     // Fresh seeders per run, so every client starts from the same swarm state.
     if !config.stallsOnly {
         log("round \(round + 1): matinee (start and seeks)")
         let s = try await startSeeders()
         ours.append(try await matineeRun(seeders: s, round: round, measureStalls: false))
+        log("round \(round + 1): the floor (a libtorrent leecher wanting only the first 4 MiB)")
+        floors.append(try await floorRun(seeders: try await startSeeders(), round: round))
     }
     log("round \(round + 1): matinee (player at a fixed bitrate)")
     do {
@@ -307,6 +355,12 @@ if !config.stallsOnly {
     for (i, pct) in [25, 50, 75].enumerated() {
         print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, theirs.map { $0.seeks[i] }))
     }
+}
+if !floors.isEmpty {
+    let capacitySeconds = Double(4 << 20) / Double((config.seeders * config.seederKiBps) << 10)
+    print(
+        "| first 4 MiB: the floor (a libtorrent leecher wanting only them) (s) | \(spread(floors)) | bytes / capacity \(String(format: "%.2f", capacitySeconds)) | matinee / floor \(String(format: "%.2fx", median(ours.map(\.start)) / median(floors))) |"
+    )
 }
 print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) }, theirs.map { Double($0.stalls) }))
 print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), theirs.map(\.stallSeconds)))

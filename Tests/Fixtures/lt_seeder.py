@@ -3,8 +3,10 @@
 
 seed:   lt_seeder.py seed --data PATH [--torrent-out F | --torrent-in F]
             [--listen 127.0.0.1:PORT] [--tracker URL] [--upload-limit BYTES/S]
-leech:  lt_seeder.py leech --torrent-in F --save DIR --peer HOST:PORT
-            (the benchmark's baseline: plain sequential download)
+leech:  lt_seeder.py leech --torrent-in F --save DIR --peer HOST:PORT [--only-first N]
+            (the benchmark's baseline: plain sequential download; with
+            --only-first, a leecher that wants only the first N pieces,
+            the practical floor for a start)
 
 Prints one JSON line on stdout when ready, then runs until killed.
 """
@@ -45,6 +47,7 @@ def main():
     ap.add_argument("--upload-limit", type=int, default=0)
     ap.add_argument("--piece-size", type=int, default=0)
     ap.add_argument("--encryption", choices=list(ENC), default="enabled")
+    ap.add_argument("--only-first", type=int, default=0)
     a = ap.parse_args()
 
     s = session(a.listen, a.encryption)
@@ -76,8 +79,11 @@ def main():
         p.save_path = a.save
         p.flags &= ~lt.torrent_flags.auto_managed
         p.flags &= ~lt.torrent_flags.paused
+        if a.only_first:
+            p.piece_priorities = [4 if i < a.only_first else 0 for i in range(ti.num_pieces())]
         h = s.add_torrent(p)
-        h.set_flags(lt.torrent_flags.sequential_download)
+        if not a.only_first:
+            h.set_flags(lt.torrent_flags.sequential_download)
     if a.upload_limit:
         h.set_upload_limit(a.upload_limit)
     for peer in a.peer:
