@@ -3,7 +3,8 @@ public import GRDB
 import TorrentKit
 
 /// The local index of every channel's catalog: SQLite through GRDB, with
-/// FTS5 over titles, original titles and synopses. All access goes through
+/// FTS5 over titles, original titles, synopses and search tags (kind, year,
+/// genres; see `SearchTags`). All access goes through
 /// GRDB's own queue (async), never on a caller's thread.
 public final class CatalogStore: Sendable {
     private let db: DatabaseQueue
