@@ -37,6 +37,8 @@ struct Config {
     var baseline = true
     /// One seeder is killed this many seconds into playback (nil: none).
     var seederLeavesAt: Double?
+    /// Also time the whole file, read as fast as it comes, and Matinee's peak memory.
+    var wholeFile = false
 }
 
 var config = Config()
@@ -64,13 +66,14 @@ while let a = args.popFirst() {
     case "--stalls-only": config.stallsOnly = true
     case "--no-baseline": config.baseline = false
     case "--seeder-leaves": config.seederLeavesAt = seconds()
+    case "--whole-file": config.wholeFile = true
     case "-h", "--help":
         print(
             """
             usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N]
                                  [--bitrate-kibps N | --load X] [--initial-seconds S] [--ahead-seconds S]
                                  [--rounds N] [--compare-disk-io] [--stalls-only] [--no-baseline]
-                                 [--seeder-leaves S]
+                                 [--seeder-leaves S] [--whole-file]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
             and with libtorrent's sequential download, and prints the figures side by side.
               --load X             the player reads at X times the swarm's capacity (seeders x rate);
@@ -79,6 +82,8 @@ while let a = args.popFirst() {
               --ahead-seconds S    the player reads at most S seconds ahead of playback (default 10)
               --stalls-only        only the player runs (no start and seek figures)
               --no-baseline        Matinee alone, to compare two builds of it quickly
+              --whole-file         also the whole file read as fast as it comes (baseline: until
+                                   sequential download has it all) and Matinee's peak memory
               --seeder-leaves S    one seeder is killed S seconds into playback, for both clients
                                    (the swarm then has 1 - 1/N of its capacity: pick --load below that)
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
@@ -104,6 +109,9 @@ func now() -> Double {
 
 struct Figures {
     var start = 0.0
+    /// Seconds until the whole file was read (--whole-file), and peak RSS in MiB.
+    var whole = 0.0
+    var peakMiB = 0.0
     var seeks: [Double] = []
     var stalls = 0
     var stallSeconds = 0.0
@@ -250,6 +258,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     let timeline = p.lines.compactMap(parse)
     func time(untilPrefix n: Int) -> Double { timeline.first { $0.prefix >= n }?.t ?? .infinity }
     var f = Figures()
+    f.whole = time(untilPrefix: pieces) - t0
     let fourMiB = time(untilPrefix: (4 << 20) / piece)
     f.start = fourMiB - t0
     let startAt = time(untilPrefix: (initialBytes + piece - 1) / piece)
@@ -269,6 +278,28 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     }
     f.stalls = model.stalls
     f.stallSeconds = model.stalled
+    return f
+}
+
+/// Matinee serving the whole file to one request read as fast as it comes:
+/// seconds from launch, and the process's peak resident memory (VmHWM).
+@MainActor func wholeFileRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
+    let cli = MatineeCLI(home: dir.sub("home-whole-\(round)"))
+    let t0 = now()
+    var args = ["--download-dir", dir.sub("dl-whole-\(round)")]
+    for s in seeders { args += ["--peer", s.peer] }
+    let (p, url) = try await cli.play(dir.path + "/film.torrent", args)
+    defer { p.kill() }
+    let r = try await HTTP.request(url, headers: ["Range": "bytes=0-"], timeout: 600)
+    guard r.body.count == size else { throw TestFailure("short whole-file read: \(r.body.count) of \(size)") }
+    var f = Figures()
+    f.whole = now() - t0
+    let status = (try? String(contentsOfFile: "/proc/\(p.process.processIdentifier)/status", encoding: .utf8)) ?? ""
+    if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+    {
+        f.peakMiB = kib / 1024
+    }
     return f
 }
 
@@ -300,6 +331,7 @@ var theirs: [Figures] = []
 var stallsOurs: [Figures] = []
 var mmapOurs: [Figures] = []
 var floors: [Double] = []
+var wholeOurs: [Figures] = []
 for round in 0..<config.rounds {
     // Fresh seeders per run, so every client starts from the same swarm state.
     if !config.stallsOnly {
@@ -313,6 +345,10 @@ for round in 0..<config.rounds {
     do {
         let s = try await startSeeders()
         stallsOurs.append(try await matineeRun(seeders: s, round: round, measureStalls: true))
+    }
+    if config.wholeFile {
+        log("round \(round + 1): matinee (the whole file)")
+        wholeOurs.append(try await wholeFileRun(seeders: try await startSeeders(), round: round))
     }
     if config.compareDiskIO {
         log("round \(round + 1): matinee on libtorrent's mmap disk I/O (start and seeks)")
@@ -361,6 +397,10 @@ if !floors.isEmpty {
     print(
         "| first 4 MiB: the floor (a libtorrent leecher wanting only them) (s) | \(spread(floors)) | bytes / capacity \(String(format: "%.2f", capacitySeconds)) | matinee / floor \(String(format: "%.2fx", median(ours.map(\.start)) / median(floors))) |"
     )
+}
+if config.wholeFile {
+    print(row("whole file, read as fast as it comes (s)", wholeOurs.map(\.whole), theirs.map(\.whole)))
+    print("| matinee's peak memory while serving it (VmHWM, MiB) | \(spread(wholeOurs.map(\.peakMiB))) | - | - |")
 }
 print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) }, theirs.map { Double($0.stalls) }))
 print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), theirs.map(\.stallSeconds)))
