@@ -39,6 +39,8 @@ struct Config {
     var seederLeavesAt: Double?
     /// Also time the whole file, read as fast as it comes, and Matinee's peak memory.
     var wholeFile = false
+    /// qBittorrent-nox as a contender (with the baseline).
+    var qbittorrent = true
 }
 
 var config = Config()
@@ -67,21 +69,26 @@ while let a = args.popFirst() {
     case "--no-baseline": config.baseline = false
     case "--seeder-leaves": config.seederLeavesAt = seconds()
     case "--whole-file": config.wholeFile = true
+    case "--no-qbittorrent": config.qbittorrent = false
     case "-h", "--help":
         print(
             """
             usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N]
                                  [--bitrate-kibps N | --load X] [--initial-seconds S] [--ahead-seconds S]
                                  [--rounds N] [--compare-disk-io] [--stalls-only] [--no-baseline]
-                                 [--seeder-leaves S] [--whole-file]
-            Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee
-            and with libtorrent's sequential download, and prints the figures side by side.
+                                 [--seeder-leaves S] [--whole-file] [--no-qbittorrent]
+            Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee,
+            libtorrent's sequential download and qBittorrent's (sequential, first and last pieces first,
+            driven through its Web API), and prints the figures side by side. Start and seek runs also
+            time a fresh process asked for 1 MiB at 25/50/75% against a libtorrent leecher with deadlines
+            on those pieces and the floor: a libtorrent leecher that wants only them.
               --load X             the player reads at X times the swarm's capacity (seeders x rate);
                                    0.8 and 1.0 are the hard end, where stalls show
               --initial-seconds S  playback starts once S seconds of it are in (default 2)
               --ahead-seconds S    the player reads at most S seconds ahead of playback (default 10)
               --stalls-only        only the player runs (no start and seek figures)
               --no-baseline        Matinee alone, to compare two builds of it quickly
+              --no-qbittorrent     leave qBittorrent out (it needs qbittorrent-nox installed)
               --whole-file         also the whole file read as fast as it comes (baseline: until
                                    sequential download has it all) and Matinee's peak memory
               --seeder-leaves S    one seeder is killed S seconds into playback, for both clients
@@ -233,29 +240,12 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
 
 // MARK: Baseline
 
-@MainActor func baselineRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
-    var args = [Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/film.torrent", "--save", dir.sub("base-\(round)")]
-    for s in seeders { args += ["--peer", s.peer] }
-    let t0 = now()
-    let p = try TestProcess("/usr/bin/python3", args, name: "sequential leecher")
-    defer { p.kill() }
+/// The figures of a client that downloads in order without being asked
+/// (libtorrent's sequential mode, qBittorrent's), from its timeline of
+/// (time, pieces complete from the start): start and stalls as a player would
+/// see them reading what is in, seeks served when the download gets there.
+@MainActor func figures(timeline: [(t: Double, prefix: Int)], t0: Double) -> Figures {
     let pieces = (size + piece - 1) / piece
-    // The leecher prints {"t": monotonic, "prefix": contiguous pieces} as they complete.
-    @Sendable func parse(_ line: String) -> (t: Double, prefix: Int)? {
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-            let t = o["t"] as? Double, let prefix = o["prefix"] as? Int
-        else { return nil }
-        return (t, prefix)
-    }
-    if config.seederLeavesAt != nil {
-        let startPieces = (initialBytes + piece - 1) / piece
-        let started = try await p.waitForLine(timeout: .seconds(600)) { line in
-            parse(line).flatMap { $0.prefix >= startPieces ? $0.t : nil }
-        }
-        scheduleSeederLeaving(seeders, playbackStartedAt: started)
-    }
-    _ = try await p.waitForLine(timeout: .seconds(600)) { line in parse(line).flatMap { $0.prefix >= pieces ? true : nil } }
-    let timeline = p.lines.compactMap(parse)
     func time(untilPrefix n: Int) -> Double { timeline.first { $0.prefix >= n }?.t ?? .infinity }
     var f = Figures()
     f.whole = time(untilPrefix: pieces) - t0
@@ -281,6 +271,135 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     return f
 }
 
+/// One line of lt_seeder.py leech: its time, contiguous pieces from the
+/// start, and pieces of its wanted range in.
+@Sendable func leechLine(_ line: String) -> (t: Double, prefix: Int, wanted: Int)? {
+    guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
+        let t = o["t"] as? Double, let prefix = o["prefix"] as? Int
+    else { return nil }
+    return (t, prefix, o["wanted"] as? Int ?? 0)
+}
+
+@MainActor func baselineRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
+    var args = [Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/film.torrent", "--save", dir.sub("base-\(round)")]
+    for s in seeders { args += ["--peer", s.peer] }
+    let t0 = now()
+    let p = try TestProcess("/usr/bin/python3", args, name: "sequential leecher")
+    defer { p.kill() }
+    let pieces = (size + piece - 1) / piece
+    if config.seederLeavesAt != nil {
+        let startPieces = (initialBytes + piece - 1) / piece
+        let started = try await p.waitForLine(timeout: .seconds(600)) { line in
+            leechLine(line).flatMap { $0.prefix >= startPieces ? $0.t : nil }
+        }
+        scheduleSeederLeaving(seeders, playbackStartedAt: started)
+    }
+    _ = try await p.waitForLine(timeout: .seconds(600)) { line in leechLine(line).flatMap { $0.prefix >= pieces ? true : nil } }
+    return figures(timeline: p.lines.compactMap(leechLine).map { ($0.t, $0.prefix) }, t0: t0)
+}
+
+// MARK: qBittorrent
+
+/// qbittorrent-nox with sequential download and first/last piece priority,
+/// driven through its Web API: the torrent added, the seeders given as
+/// peers, its piece states polled every 50 ms into a timeline. Its peak
+/// memory (VmHWM) is read once the file is in.
+@MainActor func qbittorrentRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
+    let profile = dir.sub("qbt-\(round)")
+    let webPort = Ports.free()
+    try FileManager.default.createDirectory(atPath: profile + "/qBittorrent/config", withIntermediateDirectories: true)
+    // Loopback peers only: no DHT, PeX or LSD; TCP only, like the others; and
+    // more than one connection per IP, or it keeps one of the four seeders.
+    try """
+    [LegalNotice]
+    Accepted=true
+
+    [Preferences]
+    WebUI\\Port=\(webPort)
+    WebUI\\Address=127.0.0.1
+    WebUI\\LocalHostAuth=false
+    WebUI\\CSRFProtection=false
+    WebUI\\HostHeaderValidation=false
+
+    [BitTorrent]
+    Session\\DHTEnabled=false
+    Session\\PeXEnabled=false
+    Session\\LSDEnabled=false
+    Session\\BTProtocol=TCP
+    Session\\Port=\(Ports.free())
+    Session\\QueueingSystemEnabled=false
+    Session\\MultiConnectionsPerIp=true
+    """.write(toFile: profile + "/qBittorrent/config/qBittorrent.conf", atomically: true, encoding: .utf8)
+    let api = "http://127.0.0.1:\(webPort)/api/v2"
+    let t0 = now()
+    let p = try TestProcess("/usr/bin/qbittorrent-nox", ["--profile=" + profile], name: "qbittorrent-nox")
+    defer { p.kill() }
+    var up = false
+    for _ in 0..<400 where !up {
+        up = (try? await HTTP.request(api + "/app/webapiVersion", timeout: 2))?.status == 200
+        if !up { try await Task.sleep(for: .milliseconds(25)) }
+    }
+    guard up else { throw TestFailure("qbittorrent-nox's Web API did not come up: \(p.stderr.suffix(2000))") }
+    // multipart/form-data: the .torrent and the options.
+    let boundary = "matinee-bench-boundary"
+    var body = [UInt8]()
+    func field(_ name: String, _ value: String) {
+        body += Array("--\(boundary)\r\nContent-Disposition: form-data; name=\"\(name)\"\r\n\r\n\(value)\r\n".utf8)
+    }
+    body += Array(
+        "--\(boundary)\r\nContent-Disposition: form-data; name=\"torrents\"; filename=\"film.torrent\"\r\nContent-Type: application/x-bittorrent\r\n\r\n"
+            .utf8)
+    body += Array(try Data(contentsOf: URL(fileURLWithPath: dir.path + "/film.torrent")))
+    body += Array("\r\n".utf8)
+    field("savepath", dir.sub("qbt-dl-\(round)"))
+    field("sequentialDownload", "true")
+    field("firstLastPiecePrio", "true")
+    body += Array("--\(boundary)--\r\n".utf8)
+    let added = try await HTTP.request(
+        api + "/torrents/add", method: "POST", headers: ["Content-Type": "multipart/form-data; boundary=\(boundary)"], body: body)
+    guard added.status == 200 else { throw TestFailure("qBittorrent refused the torrent: \(added.status)") }
+    var hash = ""
+    for _ in 0..<200 where hash.isEmpty {
+        let info = try await HTTP.request(api + "/torrents/info")
+        hash = ((try? JSONSerialization.jsonObject(with: Data(info.body))) as? [[String: Any]])?.first?["hash"] as? String ?? ""
+        if hash.isEmpty { try await Task.sleep(for: .milliseconds(10)) }
+    }
+    let peers = seeders.map(\.peer).joined(separator: "|")
+    _ = try await HTTP.request(
+        api + "/torrents/addPeers", method: "POST", headers: ["Content-Type": "application/x-www-form-urlencoded"],
+        body: Array("hashes=\(hash)&peers=\(peers)".utf8))
+    let pieces = (size + piece - 1) / piece
+    let startPieces = (initialBytes + piece - 1) / piece
+    var timeline: [(t: Double, prefix: Int)] = []
+    var prefix = 0
+    let deadline = now() + 600
+    while prefix < pieces {
+        guard now() < deadline else { throw TestFailure("qBittorrent did not finish in 600 s (\(prefix) of \(pieces) pieces)") }
+        let r = try await HTTP.request(api + "/torrents/pieceStates?hash=\(hash)")
+        let states = ((try? JSONSerialization.jsonObject(with: Data(r.body))) as? [Int]) ?? []
+        let t = now()
+        let next = states.firstIndex { $0 != 2 } ?? states.count
+        if next > prefix {
+            if prefix < startPieces, next >= startPieces { scheduleSeederLeaving(seeders, playbackStartedAt: t) }
+            prefix = next
+            timeline.append((t, prefix))
+        }
+        try await Task.sleep(for: .milliseconds(50))
+    }
+    var f = figures(timeline: timeline, t0: t0)
+    f.peakMiB = peakMiB(pid: p.process.processIdentifier)
+    return f
+}
+
+/// A process's peak resident memory (VmHWM), in MiB.
+func peakMiB(pid: Int32) -> Double {
+    let status = (try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8)) ?? ""
+    guard let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
+    else { return .nan }
+    return kib / 1024
+}
+
 /// Matinee serving the whole file to one request read as fast as it comes:
 /// seconds from launch, and the process's peak resident memory (VmHWM).
 @MainActor func wholeFileRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
@@ -294,44 +413,62 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     guard r.body.count == size else { throw TestFailure("short whole-file read: \(r.body.count) of \(size)") }
     var f = Figures()
     f.whole = now() - t0
-    let status = (try? String(contentsOfFile: "/proc/\(p.process.processIdentifier)/status", encoding: .utf8)) ?? ""
-    if let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
-        let kib = Double(line.split(separator: " ").dropFirst().first ?? "")
-    {
-        f.peakMiB = kib / 1024
-    }
+    f.peakMiB = peakMiB(pid: p.process.processIdentifier)
     return f
 }
 
-/// The practical floor for a start: a libtorrent leecher that wants only
-/// the first 4 MiB (and nothing else), from launch until they are in.
-@MainActor func floorRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Double {
-    let n = ((4 << 20) + piece - 1) / piece
+/// A libtorrent leecher started fresh for the pieces covering `bytes`:
+/// `only` wants those pieces and nothing else (the practical floor, for a
+/// start or a seek); `deadline` wants the whole file with deadlines on them,
+/// as a libtorrent streaming client sets them for a seek. Seconds from
+/// launch until they are all in.
+@MainActor func rangeRun(seeders: [LibtorrentSeeder], label: String, bytes: Range<Int>, mode: String) async throws -> Double {
+    let first = bytes.lowerBound / piece
+    let n = (bytes.upperBound - 1) / piece - first + 1
     var args = [
-        Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/film.torrent", "--save", dir.sub("floor-\(round)"),
-        "--only-first", String(n),
+        Fixtures.seederScript, "leech", "--torrent-in", dir.path + "/film.torrent", "--save", dir.sub("\(mode)-\(label)"),
+        "--\(mode)", "\(first):\(n)",
     ]
     for s in seeders { args += ["--peer", s.peer] }
     let t0 = now()
-    let p = try TestProcess("/usr/bin/python3", args, name: "floor leecher")
+    let p = try TestProcess("/usr/bin/python3", args, name: "\(mode) leecher")
     defer { p.kill() }
-    let t = try await p.waitForLine(timeout: .seconds(300)) { line -> Double? in
-        guard let o = (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any],
-            let t = o["t"] as? Double, let prefix = o["prefix"] as? Int, prefix >= n
-        else { return nil }
-        return t
-    }
+    let t = try await p.waitForLine(timeout: .seconds(300)) { line in leechLine(line).flatMap { $0.wanted >= n ? $0.t : nil } }
     return t - t0
+}
+
+/// Matinee launched fresh and asked at once for `bytes`: seconds from
+/// launch until they are read.
+@MainActor func matineeFreshRead(seeders: [LibtorrentSeeder], label: String, bytes: Range<Int>) async throws -> Double {
+    let cli = MatineeCLI(home: dir.sub("home-\(label)"))
+    let t0 = now()
+    var args = ["--download-dir", dir.sub("dl-\(label)")]
+    for s in seeders { args += ["--peer", s.peer] }
+    let (p, url) = try await cli.play(dir.path + "/film.torrent", args)
+    defer { p.kill() }
+    let r = try await HTTP.request(url, headers: ["Range": "bytes=\(bytes.lowerBound)-\(bytes.upperBound - 1)"], timeout: 300)
+    guard r.body.count == bytes.count else { throw TestFailure("short read at \(bytes.lowerBound): \(r.body.count) bytes") }
+    return now() - t0
 }
 
 // MARK: Run
 
 var ours: [Figures] = []
 var theirs: [Figures] = []
+var qbts: [Figures] = []
 var stallsOurs: [Figures] = []
 var mmapOurs: [Figures] = []
 var floors: [Double] = []
 var wholeOurs: [Figures] = []
+let seekPercents = [25, 50, 75]
+/// Per seek percentage: Matinee fresh, libtorrent with deadlines, the floor.
+var freshSeeks = [[Double]](repeating: [], count: seekPercents.count)
+var deadlineSeeks = [[Double]](repeating: [], count: seekPercents.count)
+var floorSeeks = [[Double]](repeating: [], count: seekPercents.count)
+if config.qbittorrent, !FileManager.default.isExecutableFile(atPath: "/usr/bin/qbittorrent-nox") {
+    log("qbittorrent-nox is not installed: apt-get install qbittorrent-nox, or pass --no-qbittorrent")
+    exit(2)
+}
 for round in 0..<config.rounds {
     // Fresh seeders per run, so every client starts from the same swarm state.
     if !config.stallsOnly {
@@ -339,7 +476,17 @@ for round in 0..<config.rounds {
         let s = try await startSeeders()
         ours.append(try await matineeRun(seeders: s, round: round, measureStalls: false))
         log("round \(round + 1): the floor (a libtorrent leecher wanting only the first 4 MiB)")
-        floors.append(try await floorRun(seeders: try await startSeeders(), round: round))
+        floors.append(try await rangeRun(seeders: try await startSeeders(), label: "start-\(round)", bytes: 0..<(4 << 20), mode: "only"))
+        for (i, pct) in seekPercents.enumerated() {
+            let offset = size / 100 * pct
+            let bytes = offset..<min(size, offset + (1 << 20))
+            log("round \(round + 1): a fresh seek to \(pct)%: matinee, libtorrent with deadlines, the floor")
+            freshSeeks[i].append(try await matineeFreshRead(seeders: try await startSeeders(), label: "seek\(pct)-\(round)", bytes: bytes))
+            deadlineSeeks[i].append(
+                try await rangeRun(seeders: try await startSeeders(), label: "seek\(pct)-\(round)", bytes: bytes, mode: "deadline"))
+            floorSeeks[i].append(
+                try await rangeRun(seeders: try await startSeeders(), label: "seek\(pct)-\(round)", bytes: bytes, mode: "only"))
+        }
     }
     log("round \(round + 1): matinee (player at a fixed bitrate)")
     do {
@@ -357,8 +504,11 @@ for round in 0..<config.rounds {
     }
     if config.baseline {
         log("round \(round + 1): libtorrent sequential baseline")
-        let s = try await startSeeders()
-        theirs.append(try await baselineRun(seeders: s, round: round))
+        theirs.append(try await baselineRun(seeders: try await startSeeders(), round: round))
+        if config.qbittorrent {
+            log("round \(round + 1): qBittorrent (sequential download, first and last pieces first)")
+            qbts.append(try await qbittorrentRun(seeders: try await startSeeders(), round: round))
+        }
     }
 }
 
@@ -369,46 +519,64 @@ func median(_ xs: [Double]) -> Double {
 
 /// "median (min-max)" over the rounds.
 func spread(_ xs: [Double]) -> String {
+    if xs.isEmpty { return "-" }
     let m = String(format: "%.2f", median(xs))
     guard xs.count > 1, let lo = xs.min(), let hi = xs.max() else { return m }
     return m + String(format: " (%.2f-%.2f)", lo, hi)
 }
 
-/// A table row: both medians with their range, and b / a of the medians.
-func row(_ name: String, _ a: [Double], _ b: [Double]) -> String {
+/// b / a of the medians.
+func ratio(_ a: [Double], _ b: [Double]) -> String {
+    if a.isEmpty || b.isEmpty { return "-" }
     let (ma, mb) = (median(a), median(b))
-    let ratio = ma == 0 && mb == 0 ? "-" : ma > 0 ? String(format: "%.1fx", mb / ma) : "inf"
-    return "| \(name) | \(spread(a)) | \(spread(b)) | \(ratio) |"
+    return ma == 0 && mb == 0 ? "-" : ma > 0 ? String(format: "%.2fx", mb / ma) : "inf"
+}
+
+/// A table row: Matinee's figures, each contender's, and each contender's
+/// median over Matinee's.
+func row(_ name: String, _ a: [Double], _ others: [[Double]]) -> String {
+    "| \(name) | \(spread(a)) | " + others.map(spread).joined(separator: " | ") + " | "
+        + others.map { ratio(a, $0) }.joined(separator: " / ") + " |"
 }
 
 print(
     """
-    | metric (median of \(config.rounds), min-max) | matinee | libtorrent sequential | baseline / matinee |
-    |---|---|---|---|
+    | metric (median of \(config.rounds), min-max) | matinee | libtorrent sequential | qBittorrent sequential + first/last | libtorrent / matinee, qBittorrent / matinee |
+    |---|---|---|---|---|
     """)
 if !config.stallsOnly {
-    print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), theirs.map(\.start)))
-    for (i, pct) in [25, 50, 75].enumerated() {
-        print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, theirs.map { $0.seeks[i] }))
+    print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), [theirs.map(\.start), qbts.map(\.start)]))
+    for (i, pct) in seekPercents.enumerated() {
+        print(
+            row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, [theirs.map { $0.seeks[i] }, qbts.map { $0.seeks[i] }]))
     }
 }
-if !floors.isEmpty {
-    let capacitySeconds = Double(4 << 20) / Double((config.seeders * config.seederKiBps) << 10)
-    print(
-        "| first 4 MiB: the floor (a libtorrent leecher wanting only them) (s) | \(spread(floors)) | bytes / capacity \(String(format: "%.2f", capacitySeconds)) | matinee / floor \(String(format: "%.2fx", median(ours.map(\.start)) / median(floors))) |"
-    )
-}
 if config.wholeFile {
-    print(row("whole file, read as fast as it comes (s)", wholeOurs.map(\.whole), theirs.map(\.whole)))
-    print("| matinee's peak memory while serving it (VmHWM, MiB) | \(spread(wholeOurs.map(\.peakMiB))) | - | - |")
+    print(row("whole file, read as fast as it comes (s)", wholeOurs.map(\.whole), [theirs.map(\.whole), qbts.map(\.whole)]))
+    print(row("peak memory (VmHWM, MiB; matinee serving the whole file)", wholeOurs.map(\.peakMiB), [[], qbts.map(\.peakMiB)]))
 }
-print(row("stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) }, theirs.map { Double($0.stalls) }))
-print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), theirs.map(\.stallSeconds)))
-let content = Double(size) / Double(config.bitrateKiBps << 10)
 print(
     row(
-        "share of playback stalled (%)", stallsOurs.map { 100 * $0.stallSeconds / content }, theirs.map { 100 * $0.stallSeconds / content })
-)
+        "stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) },
+        [theirs.map { Double($0.stalls) }, qbts.map { Double($0.stalls) }]))
+print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), [theirs.map(\.stallSeconds), qbts.map(\.stallSeconds)]))
+let content = Double(size) / Double(config.bitrateKiBps << 10)
+func share(_ fs: [Figures]) -> [Double] { fs.map { 100 * $0.stallSeconds / content } }
+print(row("share of playback stalled (%)", share(stallsOurs), [share(theirs), share(qbts)]))
+if !config.stallsOnly {
+    let capacitySeconds = Double(4 << 20) / Double((config.seeders * config.seederKiBps) << 10)
+    print(
+        """
+
+        | from launch (median of \(config.rounds), min-max) | matinee | libtorrent with deadlines on those pieces | the floor: a libtorrent leecher wanting only them | deadlines / matinee, floor / matinee |
+        |---|---|---|---|---|
+        """)
+    print(
+        row("first 4 MiB at offset 0 (s); bytes / capacity \(String(format: "%.2f", capacitySeconds)) s", ours.map(\.start), [[], floors]))
+    for (i, pct) in seekPercents.enumerated() {
+        print(row("first 1 MiB at \(pct)%, fresh process (s)", freshSeeks[i], [deadlineSeeks[i], floorSeeks[i]]))
+    }
+}
 print("")
 let capacity = config.seeders * config.seederKiBps
 print(
@@ -422,8 +590,8 @@ if config.compareDiskIO {
         | metric (median of \(config.rounds), min-max) | matinee, POSIX disk I/O | matinee, mmap disk I/O | mmap / POSIX |
         |---|---|---|---|
         """)
-    print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), mmapOurs.map(\.start)))
-    for (i, pct) in [25, 50, 75].enumerated() {
-        print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, mmapOurs.map { $0.seeks[i] }))
+    print(row("first 4 MiB at offset 0 (s)", ours.map(\.start), [mmapOurs.map(\.start)]))
+    for (i, pct) in seekPercents.enumerated() {
+        print(row("first byte after seek to \(pct)% (s)", ours.map { $0.seeks[i] }, [mmapOurs.map { $0.seeks[i] }]))
     }
 }

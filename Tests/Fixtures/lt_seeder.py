@@ -3,10 +3,13 @@
 
 seed:   lt_seeder.py seed --data PATH [--torrent-out F | --torrent-in F]
             [--listen 127.0.0.1:PORT] [--tracker URL] [--upload-limit BYTES/S]
-leech:  lt_seeder.py leech --torrent-in F --save DIR --peer HOST:PORT [--only-first N]
+leech:  lt_seeder.py leech --torrent-in F --save DIR --peer HOST:PORT
+            [--only-first N | --only FIRST:COUNT | --deadline FIRST:COUNT]
             (the benchmark's baseline: plain sequential download; with
-            --only-first, a leecher that wants only the first N pieces,
-            the practical floor for a start)
+            --only-first or --only, a leecher that wants only those pieces,
+            the practical floor for a start or a seek; with --deadline, one
+            that wants the whole file with deadlines on those pieces, as a
+            libtorrent streaming client would set them after a seek)
 
 Prints one JSON line on stdout when ready, then runs until killed.
 """
@@ -48,6 +51,8 @@ def main():
     ap.add_argument("--piece-size", type=int, default=0)
     ap.add_argument("--encryption", choices=list(ENC), default="enabled")
     ap.add_argument("--only-first", type=int, default=0)
+    ap.add_argument("--only", default="")
+    ap.add_argument("--deadline", default="")
     a = ap.parse_args()
 
     s = session(a.listen, a.encryption)
@@ -80,9 +85,18 @@ def main():
         p.flags &= ~lt.torrent_flags.auto_managed
         p.flags &= ~lt.torrent_flags.paused
         if a.only_first:
-            p.piece_priorities = [4 if i < a.only_first else 0 for i in range(ti.num_pieces())]
+            a.only = "0:%d" % a.only_first
+        wanted = range(0)
+        if a.only or a.deadline:
+            first, count = (int(x) for x in (a.only or a.deadline).split(":"))
+            wanted = range(first, min(first + count, ti.num_pieces()))
+        if a.only:
+            p.piece_priorities = [4 if i in wanted else 0 for i in range(ti.num_pieces())]
         h = s.add_torrent(p)
-        if not a.only_first:
+        if a.deadline:
+            for n, i in enumerate(wanted):
+                h.set_piece_deadline(i, 100 * n)
+        elif not a.only:
             h.set_flags(lt.torrent_flags.sequential_download)
     if a.upload_limit:
         h.set_upload_limit(a.upload_limit)
@@ -110,7 +124,8 @@ def main():
             have = [i for i, b in enumerate(st.pieces) if b]
             if have != last:
                 print(json.dumps({"t": time.monotonic(), "have": len(have),
-                                  "prefix": next((i for i, b in enumerate(st.pieces) if not b), len(st.pieces))}), flush=True)
+                                  "prefix": next((i for i, b in enumerate(st.pieces) if not b), len(st.pieces)),
+                                  "wanted": sum(1 for i in wanted if st.pieces[i])}), flush=True)
                 last = have
             time.sleep(0.02)
         else:
