@@ -47,14 +47,14 @@ public final class FileStream: Sendable {
 
     public var size: Int64 { file.size }
 
-    /// Makes the head and tail of the file urgent (called once, when selected).
+    /// Wants the head and tail of the file soon (called once, when selected).
     func start() {
         let pieces = torrent.pieces
         apply(state.withLock { $0.planner.start(have: pieces.contains) })
     }
 
     /// The start-up phase: until the head and tail and each reader's first
-    /// 4 MiB are verified, only deadline pieces are wanted, so they get all the
+    /// 4 MiB are verified, only those pieces are wanted, so they get all the
     /// bandwidth (with the whole file wanted, libtorrent's normal picking took
     /// most of it and the first 4 MiB arrived last of 55 pieces; see
     /// docs/benchmarks.md). Returns true once, when the phase ends.
@@ -101,25 +101,30 @@ public final class FileStream: Sendable {
     /// buffer ahead of a reader grows without the reader moving.
     func refresh() {
         let pieces = torrent.pieces
-        apply(state.withLock { $0.planner.replan(have: pieces.contains) })
+        let rate = torrent.latestStatus.downloadRate
+        apply(
+            state.withLock {
+                $0.planner.setDownloadRate(rate)
+                return $0.planner.replan(have: pieces.contains)
+            })
     }
 
     /// Pieces that carry a deadline now (for status and tests).
     public var deadlinePieces: Set<Int> { state.withLock { $0.planner.deadlines } }
     /// Pieces behind the first reader held at priority 0.
     public var heldPieces: Set<Int> { state.withLock { $0.planner.held } }
+    /// Pieces wanted soon without a deadline, with their priority.
+    public var soonPieces: [Int: Int] { state.withLock { $0.planner.soon } }
     public var readerOffsets: [Int64] { state.withLock { Array($0.planner.readers.values) } }
 
+    /// Carries out the planner's decisions (it knows the phase: during
+    /// start-up a piece that leaves every window goes to 0, not to normal).
     private func apply(_ actions: [StreamWindowPlanner.Action]) {
-        let startingUp = isStartingUp
         for a in actions {
             switch a {
             case let .setDeadline(p, ms): torrent.setDeadline(piece: p, milliseconds: ms)
-            // During start-up a piece that leaves every window is not wanted yet.
-            case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: startingUp ? 0 : prio)
-            // During start-up only deadlines are wanted (the planner holds
-            // nothing back until it is told start-up is over).
-            case let .setPriority(p, prio): if !startingUp { torrent.setPiecePriority(p, prio) }
+            case let .clearDeadline(p, prio): torrent.clearDeadline(piece: p, priority: prio)
+            case let .setPriority(p, prio): torrent.setPiecePriority(p, prio)
             }
         }
     }

@@ -97,15 +97,21 @@ public struct StartupPhase<C: Clock>: Sendable where C.Duration == Duration {
 }
 
 /// Piece priorities for a torrent being streamed: the files past start-up at
-/// normal priority, deadline pieces urgent, everything else not wanted.
+/// normal priority, pieces wanted soon above that, deadline pieces urgent,
+/// everything else not wanted.
 public enum PiecePriorities {
     public static let urgent = 7
 
-    public static func plan(pieceCount: Int, wholeFiles: [PieceMap], deadlines: [Int], held: [Int] = []) -> [Int] {
+    public static func plan(
+        pieceCount: Int, wholeFiles: [PieceMap], deadlines: [Int], held: [Int] = [], soon: [Int: Int] = [:]
+    )
+        -> [Int]
+    {
         var priorities = Array(repeating: 0, count: pieceCount)
         for m in wholeFiles {
             if let ps = m.pieces { for p in ps where p < pieceCount { priorities[p] = StreamWindowPlanner.normalPriority } }
         }
+        for (p, prio) in soon where p >= 0 && p < pieceCount { priorities[p] = max(priorities[p], prio) }
         for p in held where p >= 0 && p < pieceCount { priorities[p] = 0 }
         for p in deadlines where p >= 0 && p < pieceCount { priorities[p] = urgent }
         return priorities

@@ -3,12 +3,21 @@
 /// should plan for, and returns what to tell the engine; `FileStream`
 /// carries the actions out.
 ///
-/// - At the start, the file's first and last pieces are urgent: containers
-///   keep their headers and indexes there.
+/// - At the start, the file's first and last pieces are wanted soon, ahead of
+///   everything but the readers' deadlines: containers keep their headers
+///   and indexes there. They get no deadline: a player that needs them opens
+///   a reader there, and a deadline on a guess takes bandwidth from the
+///   pieces a reader waits for.
 /// - During start-up, ahead of every reader lies a window, sized in seconds
-///   of playback (`windowSeconds` x the rate) and clamped to a piece count,
-///   whose missing pieces get deadlines that grow with their distance from
-///   the reader.
+///   of playback (`windowSeconds` x the rate) and clamped to a piece count.
+///   Its first `urgentPieces` (`urgentBytes`, or what the swarm was measured
+///   delivering in `urgentSeconds`) get deadlines that grow with their
+///   distance from the reader; the rest of it is wanted soon, at
+///   `soonPriority`, without one. libtorrent's normal picker takes pieces of
+///   one priority in random order and its time-critical pass runs once a
+///   second, so deadlines on the whole window spread a start's first
+///   requests over all of it (and over the tail), and the bytes the reader
+///   waits for came last of 20 pieces (docs/streaming.md).
 /// - Once playing (start-up over, the torrent in sequential mode, where
 ///   libtorrent takes the deadline pieces first and then the rest in index
 ///   order), only a reader that starts somewhere new (a seek) gets
@@ -41,6 +50,12 @@ public struct StreamWindowPlanner: Sendable {
         public var headBytes: Int64 = 1 << 20
         public var tailBytes: Int64 = 1 << 20
         public var maxEndPieces = 8
+        /// During start-up, a reader's window has deadlines on its first this
+        /// many bytes, or on what the swarm delivers in `urgentSeconds` at the
+        /// measured download rate if that is more (at least one piece, at
+        /// most the window); the rest of the window is wanted soon.
+        public var urgentBytes: Int64 = 1 << 20
+        public var urgentSeconds: Double = 1
         /// The bitrate assumed until one is known: 8 Mbit/s, a typical HD film.
         public var defaultBytesPerSecond = 1_000_000
         public init() {}
@@ -55,6 +70,11 @@ public struct StreamWindowPlanner: Sendable {
 
     /// The priority libtorrent gives a wanted piece with no deadline.
     public static let normalPriority = 4
+    /// Wanted soon, with no deadline: the rest of a start-up window and the
+    /// head of the file; the tail gets `laterPriority`. Deadline pieces are
+    /// at 7, so the picker takes these only once those are all requested.
+    public static let soonPriority = 6
+    public static let laterPriority = 5
 
     public let map: PieceMap
     public let configuration: Configuration
@@ -67,6 +87,10 @@ public struct StreamWindowPlanner: Sendable {
     public private(set) var deadlines: Set<Int> = []
     /// Pieces behind the first reader held at priority 0.
     public private(set) var held: Set<Int> = []
+    /// Pieces wanted soon without a deadline, with their priority.
+    public private(set) var soon: [Int: Int] = [:]
+    /// The torrent's download rate, bytes/s, as last measured.
+    public private(set) var downloadRate = 0
     /// Start-up is over: the whole file is wanted, in sequential mode.
     public private(set) var playing = false
     private var holding = false
@@ -76,7 +100,7 @@ public struct StreamWindowPlanner: Sendable {
     /// Where the last readers were when they went away: a reader opening
     /// there reads on rather than seeks.
     private var recentEnds: [Int64] = []
-    private var pinned: [Int: Int] = [:]  // head/tail piece -> deadline ms, until verified
+    private var pinned: [Int: Int] = [:]  // head/tail piece -> priority, until verified
 
     public init(map: PieceMap, configuration: Configuration = Configuration(), bytesPerSecond: Int? = nil) {
         self.map = map
@@ -99,12 +123,22 @@ public struct StreamWindowPlanner: Sendable {
         return min(configuration.maxPieces, max(configuration.minPieces, n))
     }
 
+    /// Pieces at the start of a start-up window that get deadlines.
+    public var urgentPieces: Int {
+        let bytes = max(configuration.urgentBytes, Int64(Double(downloadRate) * configuration.urgentSeconds))
+        let n = bytes / map.pieceLength + (bytes % map.pieceLength == 0 ? 0 : 1)
+        return Int(max(1, min(Int64(windowPieces), n)))
+    }
+
+    /// The torrent's download rate was measured (takes effect at the next replan).
+    public mutating func setDownloadRate(_ bytesPerSecond: Int) { downloadRate = max(0, bytesPerSecond) }
+
     /// Pieces of playback `bufferSeconds` stands for.
     public var bufferPieces: Int {
         max(1, Int(configuration.bufferSeconds * Double(bytesPerSecond) / Double(map.pieceLength)))
     }
 
-    /// Makes the head and tail of the file urgent.
+    /// Wants the head and tail of the file soon.
     public mutating func start(have: (Int) -> Bool) -> [Action] {
         guard let ps = map.pieces else { return [] }
         let cap = max(1, configuration.maxEndPieces) - 1
@@ -113,12 +147,11 @@ public struct StreamWindowPlanner: Sendable {
         let tailStart = max(0, map.fileSize - configuration.tailBytes)
         var tail = map.pieces(covering: tailStart..<map.fileSize) ?? ps.upperBound...ps.upperBound
         tail = max(tail.lowerBound, tail.upperBound - cap)...tail.upperBound
-        let step = millisecondsPerPiece
-        for (k, p) in head.enumerated() { pinned[p] = k * step }
         // The index at the end is read right after the header, but after the
         // first window's worth of pieces from the start, which the player
         // needs first.
-        for (k, p) in tail.enumerated() where pinned[p] == nil { pinned[p] = (max(head.count, windowPieces) + k) * step }
+        for p in tail { pinned[p] = Self.laterPriority }
+        for p in head { pinned[p] = Self.soonPriority }
         return replan(have: have)
     }
 
@@ -178,14 +211,16 @@ public struct StreamWindowPlanner: Sendable {
         return replan(have: have)
     }
 
-    /// What the deadlines should be now, as changes to the current ones.
+    /// What the deadlines and priorities should be now, as changes to the current ones.
     public mutating func replan(have: (Int) -> Bool) -> [Action] {
         var wanted: [Int: Int] = [:]
-        for (p, ms) in pinned {
-            if have(p) { pinned[p] = nil } else { wanted[p] = ms }
+        var soonNow: [Int: Int] = [:]
+        for (p, prio) in pinned {
+            if have(p) { pinned[p] = nil } else { soonNow[p] = prio }
         }
         let step = millisecondsPerPiece
         let n = windowPieces
+        let urgent = urgentPieces
         if let last = map.pieces?.upperBound {
             for (id, offset) in readers {
                 let first = map.piece(at: offset)
@@ -194,32 +229,45 @@ public struct StreamWindowPlanner: Sendable {
                     let p = first + k
                     if p > last { break }
                     if have(p) { continue }
-                    let ms = k * step
-                    wanted[p] = min(wanted[p] ?? Int.max, ms)
+                    if playing || k < urgent {
+                        wanted[p] = min(wanted[p] ?? Int.max, k * step)
+                    } else {
+                        soonNow[p] = max(soonNow[p] ?? 0, Self.soonPriority)
+                    }
                 }
             }
         }
+        for p in wanted.keys { soonNow[p] = nil }
         let hold = holdBack(have: have, wanted: wanted)
+        for p in hold { soonNow[p] = nil }
+        // Without a deadline or a reason to want it soon: not wanted during
+        // start-up (only what the readers need is), normal once playing.
+        let rest = playing ? Self.normalPriority : 0
+        func priority(_ p: Int, held: Set<Int>, soon: [Int: Int]) -> Int { held.contains(p) ? 0 : soon[p] ?? rest }
         var actions = [Action]()
+        var cleared = Set<Int>()
         for p in deadlines.sorted() where wanted[p] == nil {
             deadlines.remove(p)
-            // A verified piece needs nothing; an abandoned one goes back to normal.
-            if !have(p) { actions.append(.clearDeadline(piece: p, priority: hold.contains(p) ? 0 : Self.normalPriority)) }
+            // A verified piece needs nothing; an abandoned one goes to what it is now.
+            if !have(p) {
+                cleared.insert(p)
+                actions.append(.clearDeadline(piece: p, priority: priority(p, held: hold, soon: soonNow)))
+            }
         }
         for (p, ms) in wanted.sorted(by: { $0.value == $1.value ? $0.key < $1.key : $0.value < $1.value })
         where !deadlines.contains(p) {
             deadlines.insert(p)
             actions.append(.setDeadline(piece: p, milliseconds: ms))
         }
-        // A piece that left the window for the held part got its 0 above.
-        for p in held.subtracting(hold).sorted() where !have(p) && wanted[p] == nil {
-            actions.append(.setPriority(piece: p, priority: Self.normalPriority))
-        }
-        let cleared = Set(actions.compactMap { if case let .clearDeadline(p, _) = $0 { return p } else { return nil } })
-        for p in hold.subtracting(held).sorted() where !cleared.contains(p) {
-            actions.append(.setPriority(piece: p, priority: 0))
+        // The pieces with no deadline whose priority changed: held, let go,
+        // wanted soon, or no longer.
+        let touched = held.union(hold).union(soon.keys).union(soonNow.keys)
+        for p in touched.sorted() where !have(p) && wanted[p] == nil && !cleared.contains(p) {
+            let now = priority(p, held: hold, soon: soonNow)
+            if now != priority(p, held: held, soon: soon) { actions.append(.setPriority(piece: p, priority: now)) }
         }
         held = hold
+        soon = soonNow
         return actions
     }
 

@@ -40,8 +40,8 @@ final class StreamedTorrent: Sendable {
         }
         guard isNew else { return stream }
         // The file is wanted (so its data goes to the file itself, not to
-        // libtorrent's part file), but during start-up only the pieces with
-        // deadlines are: see FileStream.finishStartupIfReady.
+        // libtorrent's part file), but during start-up only the pieces the
+        // planner wants are: see FileStream.finishStartupIfReady.
         setFilePriorities(including: fileIndex, files: meta.files.count)
         stream.start()
         await torrent.wake(freshHandshakes: true)
@@ -94,11 +94,12 @@ final class StreamedTorrent: Sendable {
         }
         guard known else { return }
         setFilePriorities(including: nil, files: stream.metadata.files.count)
+        // The planner first, so the priorities set next are its playing ones.
+        stream.startPlaying()
         applyPiecePriorities()
         // Past start-up: the deadlines first, then the file in index order
         // (what lies behind the first reader held while its buffer is short).
         torrent.setSequential(true)
-        stream.startPlaying()
     }
 
     private func setFilePriorities(including extra: Int?, files: Int) {
@@ -122,6 +123,7 @@ final class StreamedTorrent: Sendable {
         torrent.setPiecePriorities(
             PiecePriorities.plan(
                 pieceCount: meta.pieceCount, wholeFiles: files, deadlines: streams.flatMap(\.deadlinePieces),
-                held: streams.flatMap(\.heldPieces)))
+                held: streams.flatMap(\.heldPieces),
+                soon: streams.reduce(into: [:]) { all, s in all.merge(s.soonPieces, uniquingKeysWith: max) }))
     }
 }

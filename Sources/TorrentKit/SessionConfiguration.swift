@@ -101,6 +101,11 @@ public struct SessionConfiguration: Sendable {
             // seconds times (failures + 1); libtorrent's 60 s stalls a stream
             // whose only seeder dropped the connection once.
             ("min_reconnect_time", .int(3)),
+            // Until a torrent has this many pieces libtorrent picks at random
+            // across the whole torrent, ignoring priorities (piece_picker.cpp):
+            // a stream's first requests went to the tail and to the far end of
+            // the window instead of the bytes a reader waits for.
+            ("initial_picker_threshold", .int(0)),
         ]
         let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled
         s += [("out_enc_policy", .int(policy)), ("in_enc_policy", .int(policy))]

@@ -36,6 +36,9 @@ struct PlannerTests {
         c.windowSeconds = windowSeconds
         c.minPieces = 2
         c.maxPieces = 20
+        // Deadlines on the whole start-up window: these tests are about the
+        // window; `startupGradient` tests the split of it.
+        c.urgentBytes = 1 << 40
         return StreamWindowPlanner(
             map: PieceMap(pieceLength: 1 << 20, pieceCount: 100, fileOffset: 0, fileSize: 100 << 20),
             configuration: c, bytesPerSecond: 1 << 20)
@@ -47,19 +50,76 @@ struct PlannerTests {
         return d
     }
 
-    @Test("start makes the head and the tail urgent, head first")
+    func priorities(_ actions: [StreamWindowPlanner.Action]) -> [Int: Int] {
+        var d = [Int: Int]()
+        for case let .setPriority(p, prio) in actions { d[p] = prio }
+        return d
+    }
+
+    @Test("start wants the head and the tail soon, the head first, without deadlines")
     func headAndTail() {
         var p = planner()
-        let d = deadlines(p.start(have: { _ in false }))
-        #expect(Set(d.keys) == [0, 99])
-        #expect(d[0]! < d[99]!)
+        let actions = p.start(have: { _ in false })
+        #expect(deadlines(actions).isEmpty)
+        #expect(priorities(actions) == [0: StreamWindowPlanner.soonPriority, 99: StreamWindowPlanner.laterPriority])
+        #expect(p.soon == priorities(actions))
+        // A reader at the head: the head piece is its deadline now, the tail still soon.
+        let open = p.moveReader(1, to: 0, have: { _ in false })
+        #expect(deadlines(open)[0] == 0)
+        #expect(p.soon == [99: StreamWindowPlanner.laterPriority])
+        // Verified pins are no longer wanted soon.
+        _ = p.removeReader(1, have: { _ in false })
+        #expect(p.replan(have: { $0 == 0 || $0 == 99 }).isEmpty)
+        #expect(p.soon.isEmpty && p.pinsVerified(have: { $0 == 0 || $0 == 99 }))
     }
 
     @Test("with small pieces the head and tail pins are capped in pieces")
     func endPinsCapped() {
         var p = StreamWindowPlanner(map: PieceMap(pieceLength: 16 << 10, pieceCount: 1000, fileOffset: 0, fileSize: 1000 * (16 << 10)))
-        let d = deadlines(p.start(have: { _ in false }))
+        let d = priorities(p.start(have: { _ in false }))
         #expect(Set(d.keys) == Set(0..<8).union(992..<1000))
+    }
+
+    @Test(
+        "during start-up a reader's first bytes get deadlines, the rest of its window is wanted soon; the swarm's rate widens the first part"
+    )
+    func startupGradient() {
+        // 256 KiB pieces, a 48 MiB file; the default 1 MiB of deadlines.
+        var c = StreamWindowPlanner.Configuration()
+        c.maxPieces = 16
+        var p = StreamWindowPlanner(
+            map: PieceMap(pieceLength: 256 << 10, pieceCount: 192, fileOffset: 0, fileSize: 48 << 20), configuration: c,
+            bytesPerSecond: 1 << 20)
+        _ = p.start(have: { _ in false })
+        #expect(p.windowPieces == 16)
+        #expect(p.urgentPieces == 4)
+        // A seek-like first read at 24 MiB: 96...99 urgent, 0 first; 100...111 soon, as is the head; the tail after.
+        let open = p.moveReader(1, to: 24 << 20, have: { _ in false })
+        #expect(deadlines(open) == [96: 0, 97: 250, 98: 500, 99: 750])
+        #expect(Set(p.soon.filter { $0.value == StreamWindowPlanner.soonPriority }.keys) == Set(100..<112).union(0..<4))
+        #expect(Set(p.soon.filter { $0.value == StreamWindowPlanner.laterPriority }.keys) == Set(188..<192))
+        // Only the pieces that changed get an action: the window's rest here (the head and tail had theirs at start).
+        #expect(Set(priorities(open).keys) == Set(100..<112))
+        // 96 and 97 in and read: the deadlines move with the reader, on the 1 MiB from where it is.
+        _ = p.moveReader(1, to: (24 << 20) + (512 << 10), have: { $0 == 96 || $0 == 97 })
+        #expect(p.deadlines == [98, 99, 100, 101])
+        #expect(p.soon[100] == nil && p.soon[102] == StreamWindowPlanner.soonPriority)
+        // The swarm measured at 3 MiB/s: 3 MiB of deadlines (12 pieces) from the next replan on.
+        p.setDownloadRate(3 << 20)
+        #expect(p.urgentPieces == 12)
+        let wider = p.replan(have: { $0 == 96 || $0 == 97 })
+        #expect(p.deadlines == Set(98..<110))
+        #expect(Set(deadlines(wider).keys) == Set(102..<110))
+        // The reader goes away: its window is not wanted any more during start-up (0), the pins still are.
+        let gone = p.removeReader(1, have: { $0 == 96 || $0 == 97 })
+        #expect(gone.contains(.clearDeadline(piece: 98, priority: 0)))
+        #expect(priorities(gone) == [110: 0, 111: 0, 112: 0, 113: 0])
+        #expect(p.deadlines.isEmpty)
+        #expect(Set(p.soon.keys) == Set(0..<4).union(188..<192))
+        // Playing: what is not wanted soon and has no deadline is normal, not 0.
+        _ = p.startPlaying(have: { _ in false })
+        let seek = p.moveReader(2, to: 10 << 20, have: { _ in false })
+        #expect(Set(deadlines(seek).keys) == Set(40..<56), "while playing a seek's first 4 MiB all get deadlines")
     }
 
     @Test("the window is sized in seconds of playback and follows the reader")
@@ -72,15 +132,18 @@ struct PlannerTests {
         #expect(first[11]! > first[10]!)
         // Moving within the same piece changes nothing.
         #expect(p.moveReader(1, to: (10 << 20) + 5, have: { _ in false }).isEmpty)
-        // A seek: the new window gets deadlines, the old one is released to normal priority.
+        // A seek: the new window gets deadlines, the old one is released (to 0
+        // during start-up, where only what readers need is wanted; to normal
+        // priority once playing).
         let seek = p.moveReader(1, to: 50 << 20, have: { _ in false })
         #expect(Set(deadlines(seek).keys) == Set(50..<55))
-        let cleared = seek.compactMap { a -> Int? in
-            if case let .clearDeadline(piece, priority) = a, priority == StreamWindowPlanner.normalPriority { return piece }
-            return nil
+        func cleared(_ actions: [StreamWindowPlanner.Action], to priority: Int) -> Set<Int> {
+            Set(actions.compactMap { if case let .clearDeadline(piece, prio) = $0, prio == priority { return piece } else { return nil } })
         }
-        #expect(Set(cleared) == Set(10..<15))
+        #expect(cleared(seek, to: 0) == Set(10..<15))
         #expect(p.deadlines == Set(50..<55))
+        _ = p.startPlaying(have: { _ in false })
+        #expect(cleared(p.removeReader(1, have: { _ in false }), to: StreamWindowPlanner.normalPriority) == Set(50..<54))
     }
 
     @Test("verified pieces get no deadline and are not cleared")
@@ -91,8 +154,8 @@ struct PlannerTests {
         #expect(Set(d.keys) == [10, 13, 14])
         let leave = p.moveReader(1, to: 80 << 20, have: { $0 == 10 || $0 == 11 || $0 == 12 })
         // 10 became verified meanwhile: nothing to clear for it.
-        #expect(!leave.contains(.clearDeadline(piece: 10, priority: StreamWindowPlanner.normalPriority)))
-        #expect(leave.contains(.clearDeadline(piece: 13, priority: StreamWindowPlanner.normalPriority)))
+        #expect(!leave.contains { if case .clearDeadline(10, _) = $0 { true } else { false } })
+        #expect(leave.contains(.clearDeadline(piece: 13, priority: 0)))
     }
 
     @Test("several readers each have a window; closing one releases only its own")
@@ -126,6 +189,7 @@ struct PlannerTests {
         c.windowSeconds = 2
         c.minPieces = 2
         c.bufferSeconds = 10  // 10 pieces at 1 MiB/s; wanted again at 20
+        c.urgentBytes = 1 << 40
         var p = StreamWindowPlanner(
             map: PieceMap(pieceLength: 1 << 20, pieceCount: 100, fileOffset: 0, fileSize: 100 << 20), configuration: c,
             bytesPerSecond: 1 << 20)

@@ -71,7 +71,7 @@ struct StreamPolicyTests {
         #expect(slow.check(ready: true, now: clock.now) == nil)
     }
 
-    @Test("piece priorities: deadline pieces urgent, whole files normal, the rest not wanted")
+    @Test("piece priorities: deadline pieces urgent, then pieces wanted soon, whole files normal, the rest not wanted")
     func priorities() {
         // Two files of 4 pieces each; the second is wanted whole, the first
         // has a deadline on its piece 1 only; a stray index is ignored.
@@ -79,5 +79,8 @@ struct StreamPolicyTests {
         let p = PiecePriorities.plan(pieceCount: 8, wholeFiles: [second], deadlines: [1, 5, 42])
         let n = StreamWindowPlanner.normalPriority
         #expect(p == [0, 7, 0, 0, n, 7, n, n])
+        // Pieces wanted soon rank above normal and below deadlines, in either file.
+        let soon = PiecePriorities.plan(pieceCount: 8, wholeFiles: [second], deadlines: [1], soon: [1: 6, 2: 6, 7: 5])
+        #expect(soon == [0, 7, 6, 0, n, n, n, 5])
     }
 }
