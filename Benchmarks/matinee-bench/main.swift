@@ -41,6 +41,9 @@ struct Config {
     var wholeFile = false
     /// qBittorrent-nox as a contender (with the baseline).
     var qbittorrent = true
+    /// Seconds of a variable-bitrate H.264 video made with ffmpeg, streamed
+    /// instead of random bytes (nil: random bytes at a fixed rate).
+    var vbrSeconds: Double?
 }
 
 var config = Config()
@@ -70,13 +73,14 @@ while let a = args.popFirst() {
     case "--seeder-leaves": config.seederLeavesAt = seconds()
     case "--whole-file": config.wholeFile = true
     case "--no-qbittorrent": config.qbittorrent = false
+    case "--vbr": config.vbrSeconds = seconds()
     case "-h", "--help":
         print(
             """
             usage: matinee-bench [--file-mib N] [--piece-kib N] [--seeders N] [--seeder-kibps N]
                                  [--bitrate-kibps N | --load X] [--initial-seconds S] [--ahead-seconds S]
                                  [--rounds N] [--compare-disk-io] [--stalls-only] [--no-baseline]
-                                 [--seeder-leaves S] [--whole-file] [--no-qbittorrent]
+                                 [--seeder-leaves S] [--whole-file] [--no-qbittorrent] [--vbr S]
             Streams one file from N upload-capped python3-libtorrent seeders on loopback, with Matinee,
             libtorrent's sequential download and qBittorrent's (sequential, first and last pieces first,
             driven through its Web API), and prints the figures side by side. Start and seek runs also
@@ -93,6 +97,10 @@ while let a = args.popFirst() {
                                    sequential download has it all) and Matinee's peak memory
               --seeder-leaves S    one seeder is killed S seconds into playback, for both clients
                                    (the swarm then has 1 - 1/N of its capacity: pick --load below that)
+              --vbr S              stream S seconds of variable-bitrate H.264 in MPEG-TS made with ffmpeg
+                                   (calm, busy and noisy stretches) instead of random bytes: the player
+                                   needs each byte at the time of the packet it belongs to (ffprobe's
+                                   packet table), and --load sizes the seeders from its average bitrate
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
             """)
         exit(0)
@@ -101,10 +109,6 @@ while let a = args.popFirst() {
         exit(2)
     }
 }
-
-if let load = config.load { config.bitrateKiBps = max(1, Int(load * Double(config.seeders * config.seederKiBps))) }
-/// Bytes in before playback starts.
-let initialBytes = max(1 << 20, Int(config.initialSeconds * Double(config.bitrateKiBps << 10)))
 
 func log(_ s: String) { FileHandle.standardError.write(Data((s + "\n").utf8)) }
 
@@ -124,19 +128,45 @@ struct Figures {
     var stallSeconds = 0.0
 }
 
-/// Plays bytes arriving as (time, cumulative bytes) against a clock that
-/// consumes `rate` bytes/s from `startAt`; returns the stalls.
+/// When playback needs each byte of the file: at a fixed rate, or from a
+/// video's packet table (the time of the packet a byte belongs to).
+struct PlaybackTimes {
+    /// Bytes per second: fixed, or the video's average.
+    var rate: Double
+    /// (byte offset, seconds) of each packet, in file order; empty: fixed rate.
+    var packets: [(pos: Double, t: Double)] = []
+
+    /// Seconds into playback at which byte `b` is needed.
+    func time(atByte b: Double) -> Double {
+        guard !packets.isEmpty else { return b / rate }
+        var (lo, hi) = (0, packets.count - 1)
+        while lo < hi {
+            let mid = (lo + hi + 1) / 2
+            if packets[mid].pos <= b { lo = mid } else { hi = mid - 1 }
+        }
+        return packets[lo].t
+    }
+
+    /// The first byte needed after `s` seconds of playback.
+    func byte(atTime s: Double) -> Int {
+        guard !packets.isEmpty else { return Int(s * rate) }
+        return Int(packets.first { $0.t >= s }?.pos ?? packets.last!.pos)
+    }
+}
+
+/// Plays bytes arriving as (time, cumulative bytes) against a clock started
+/// at `clockStart`, each byte needed at its time in `times`; counts the stalls.
 struct PlaybackModel {
-    let rate: Double
     var clockStart: Double
     var stalled = 0.0
     var stalls = 0
 
     /// Data up to `bytes` became readable at time `t`, having been short until then.
     mutating func arrived(bytes previous: Double, at t: Double) {
-        let needAt = clockStart + stalled + previous / rate
+        let at = playback.time(atByte: previous)
+        let needAt = clockStart + stalled + at
         if t > needAt + 0.05 {
-            log(String(format: "  stall at %.1f s of playback (byte %.0f MiB): %.2f s", previous / rate, previous / 1048576, t - needAt))
+            log(String(format: "  stall at %.1f s of playback (byte %.0f MiB): %.2f s", at, previous / 1048576, t - needAt))
             stalls += 1
             stalled += t - needAt
         }
@@ -144,12 +174,75 @@ struct PlaybackModel {
 }
 
 let dir = TempDir("matinee-bench")
-let size = config.fileMiB << 20
 let piece = config.pieceKiB << 10
+let dataFile = dir.path + (config.vbrSeconds == nil ? "/data/film.bin" : "/data/film.ts")
+let size: Int
+let playback: PlaybackTimes
+if let seconds = config.vbrSeconds {
+    log("Making \(seconds) s of variable-bitrate H.264 with ffmpeg")
+    let made = try await makeVBRVideo(seconds: seconds, at: dataFile)
+    size = made.size
+    playback = made.times
+    config.fileMiB = size >> 20
+    if let load = config.load { config.seederKiBps = max(1, Int(playback.rate / load / Double(config.seeders)) >> 10) }
+    config.bitrateKiBps = Int(playback.rate) >> 10
+    var rates: [Double] = []
+    for k in 0..<Int(seconds / 4) {
+        let bytes = playback.byte(atTime: Double(k + 1) * 4) - playback.byte(atTime: Double(k) * 4)
+        rates.append(Double(bytes) * 2 / 1e6)  // bits per second over 4 s, in Mbit/s
+    }
+    log(
+        "  \(size >> 20) MiB, \(String(format: "%.1f", playback.rate * 8 / 1e6)) Mbit/s on average; every 4 s: "
+            + rates.map { String(format: "%.0f", $0) }.joined(separator: " ") + " Mbit/s")
+} else {
+    if let load = config.load { config.bitrateKiBps = max(1, Int(load * Double(config.seeders * config.seederKiBps))) }
+    size = config.fileMiB << 20
+    playback = PlaybackTimes(rate: Double(config.bitrateKiBps << 10))
+    try Fixtures.writeRandomFile(dataFile, size: size, seed: 99)
+}
+/// Bytes in before playback starts.
+let initialBytes = max(1 << 20, playback.byte(atTime: config.initialSeconds))
 log(
-    "Making a \(config.fileMiB) MiB file, \(config.pieceKiB) KiB pieces; \(config.seeders) seeders at \(config.seederKiBps) KiB/s each; reader at \(config.bitrateKiBps) KiB/s"
+    "A \(config.fileMiB) MiB file, \(config.pieceKiB) KiB pieces; \(config.seeders) seeders at \(config.seederKiBps) KiB/s each; reader at \(config.bitrateKiBps) KiB/s"
 )
-try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
+
+/// A variable-bitrate H.264 MPEG-TS (no B-frames, so packets come in
+/// presentation order): stretches of a calm test pattern, the same with
+/// heavy and with light noise, each 8 s, repeated; and its packet table.
+func makeVBRVideo(seconds: Double, at path: String) async throws -> (size: Int, times: PlaybackTimes) {
+    try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+    let looks = ["", ",noise=alls=40:allf=t+u", ",noise=alls=12:allf=t"]
+    let stretches = max(1, Int((seconds / 8).rounded(.up)))
+    var args = ["-hide_banner", "-loglevel", "error", "-y"]
+    for k in 0..<stretches { args += ["-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=8\(looks[k % looks.count])"] }
+    args += [
+        "-filter_complex", (0..<stretches).map { "[\($0)]" }.joined() + "concat=n=\(stretches):v=1:a=0", "-t", String(seconds),
+        "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-bf", "0", "-g", "60", "-f", "mpegts", path,
+    ]
+    let ffmpeg = try TestProcess("/usr/bin/ffmpeg", args, name: "ffmpeg")
+    guard try await ffmpeg.waitForExit(timeout: .seconds(600)) == 0 else {
+        throw TestFailure("ffmpeg failed: \(ffmpeg.stderr.suffix(2000))")
+    }
+    let probe = try TestProcess(
+        "/usr/bin/ffprobe", ["-v", "error", "-select_streams", "v:0", "-show_entries", "packet=dts_time,pos", "-of", "csv=p=0", path],
+        name: "ffprobe")
+    _ = try await probe.waitForExit(timeout: .seconds(120))
+    var packets: [(pos: Double, t: Double)] = []
+    for line in probe.lines {
+        let f = line.split(separator: ",")
+        guard f.count >= 2, let t = Double(f[0]), let pos = Double(f[1]) else { continue }
+        packets.append((pos, t))
+    }
+    guard let t0 = packets.first?.t, let tEnd = packets.last?.t, tEnd > t0 else { throw TestFailure("ffprobe found no packets") }
+    packets.sort { $0.pos < $1.pos }
+    var latest = 0.0
+    packets = packets.map { p in
+        latest = max(latest, p.t - t0)
+        return (p.pos, latest)
+    }
+    let size = (try FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+    return (size, PlaybackTimes(rate: Double(size) / (tEnd - t0), packets: packets))
+}
 
 @MainActor func startSeeders() async throws -> [LibtorrentSeeder] {
     var seeders = [LibtorrentSeeder]()
@@ -157,10 +250,17 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
     for i in 0..<config.seeders {
         seeders.append(
             try await LibtorrentSeeder.start(
-                data: dir.path + "/data/film.bin", torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
+                data: dataFile, torrentOut: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? torrent : nil,
                 torrentIn: i == 0 && !FileManager.default.fileExists(atPath: torrent) ? nil : torrent,
                 uploadLimit: config.seederKiBps << 10, pieceSize: piece))
     }
+    // A seeder's rate limiter hands out quota on its own half-second ticks,
+    // counted from its start: a client started at a fixed time after fresh
+    // seeders meets them at the same phase of those ticks in every round,
+    // which moved one client's start by up to 0.9 s against another's. A
+    // random wait, the same for every client, gives each a random phase, as
+    // in a swarm of long-running peers; the medians over rounds compare them.
+    try await Task.sleep(for: .milliseconds(Int.random(in: 0..<1000)))
     return seeders
 }
 
@@ -209,15 +309,13 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
         return f
     }
     // A player: 1 MiB requests in order, never more than bufferSeconds ahead.
-    let rate = Double(config.bitrateKiBps << 10)
     let chunk = 1 << 20
     var have = 0
     var model: PlaybackModel?
     while have < size {
         let end = min(size, have + chunk) - 1
         if let m = model {
-            let played = (now() - m.clockStart - m.stalled) * rate
-            let ahead = (Double(have) - played) / rate
+            let ahead = playback.time(atByte: Double(have)) - (now() - m.clockStart - m.stalled)
             if ahead > config.bufferSeconds { try await Task.sleep(for: .milliseconds(Int((ahead - config.bufferSeconds) * 1000))) }
         }
         let r = try await HTTP.request(url, headers: ["Range": "bytes=\(have)-\(end)"], timeout: 300)
@@ -227,7 +325,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
         have = end + 1
         if model == nil, have >= initialBytes {
             f.start = t - t0
-            model = PlaybackModel(rate: rate, clockStart: t)
+            model = PlaybackModel(clockStart: t)
             scheduleSeederLeaving(seeders, playbackStartedAt: t)
         } else if model != nil {
             model!.arrived(bytes: Double(previous), at: t)
@@ -257,7 +355,7 @@ try Fixtures.writeRandomFile(dir.path + "/data/film.bin", size: size, seed: 99)
         let need = (size / 100 * pct) / piece + 1
         f.seeks.append(max(0, time(untilPrefix: need) - fourMiB))
     }
-    var model = PlaybackModel(rate: Double(config.bitrateKiBps << 10), clockStart: startAt)
+    var model = PlaybackModel(clockStart: startAt)
     var previous = Double(min(size, (initialBytes + piece - 1) / piece * piece))
     for e in timeline where e.t > startAt {
         let bytes = Double(min(size, e.prefix * piece))
@@ -560,7 +658,7 @@ print(
         "stalls at \(config.bitrateKiBps) KiB/s (count)", stallsOurs.map { Double($0.stalls) },
         [theirs.map { Double($0.stalls) }, qbts.map { Double($0.stalls) }]))
 print(row("time stalled (s)", stallsOurs.map(\.stallSeconds), [theirs.map(\.stallSeconds), qbts.map(\.stallSeconds)]))
-let content = Double(size) / Double(config.bitrateKiBps << 10)
+let content = playback.time(atByte: Double(size))
 func share(_ fs: [Figures]) -> [Double] { fs.map { 100 * $0.stallSeconds / content } }
 print(row("share of playback stalled (%)", share(stallsOurs), [share(theirs), share(qbts)]))
 if !config.stallsOnly {
