@@ -106,6 +106,13 @@ public struct SessionConfiguration: Sendable {
             // a stream's first requests went to the tail and to the far end of
             // the window instead of the bytes a reader waits for.
             ("initial_picker_threshold", .int(0)),
+            // A peer that could send a piece within this many seconds is given
+            // runs of whole pieces (up to 8 MiB), unless deadlines are set
+            // (request_blocks.cpp). In sequential mode that had each of four
+            // seeders fetching its own run of 8 pieces, so the piece a player
+            // needed next came at a quarter of the swarm's rate; 0 turns it
+            // off, and every peer takes the next free blocks in order.
+            ("whole_pieces_threshold", .int(0)),
         ]
         let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled
         s += [("out_enc_policy", .int(policy)), ("in_enc_policy", .int(policy))]
