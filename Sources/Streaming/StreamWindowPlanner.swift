@@ -12,8 +12,8 @@
 ///   of playback (`windowSeconds` x the rate) and clamped to a piece count.
 ///   Its first `urgentPieces` (`urgentBytes`, or what the swarm was measured
 ///   delivering in `urgentSeconds`) get deadlines that grow with their
-///   distance from the reader; the rest of it is wanted soon, at
-///   `soonPriority`, without one. libtorrent's normal picker takes pieces of
+///   distance from the reader; the rest of it is wanted soon without one,
+///   in priority bands that follow playback order (`soonPriority`). libtorrent's normal picker takes pieces of
 ///   one priority in random order and its time-critical pass runs once a
 ///   second, so deadlines on the whole window spread a start's first
 ///   requests over all of it (and over the tail), and the bytes the reader
@@ -56,6 +56,10 @@ public struct StreamWindowPlanner: Sendable {
         /// most the window); the rest of the window is wanted soon.
         public var urgentBytes: Int64 = 1 << 20
         public var urgentSeconds: Double = 1
+        /// Past its deadlines, the rest of a start-up reader's first this
+        /// many bytes (what the start-up phase waits for) is wanted at
+        /// `soonPriority`, the rest of its window at `laterPriority`.
+        public var soonBytes: Int64 = 4 << 20
         /// The bitrate assumed until one is known: 8 Mbit/s, a typical HD film.
         public var defaultBytesPerSecond = 1_000_000
         public init() {}
@@ -70,11 +74,15 @@ public struct StreamWindowPlanner: Sendable {
 
     /// The priority libtorrent gives a wanted piece with no deadline.
     public static let normalPriority = 4
-    /// Wanted soon, with no deadline: the rest of a start-up window and the
-    /// head of the file; the tail gets `laterPriority`. Deadline pieces are
-    /// at 7, so the picker takes these only once those are all requested.
+    /// Wanted soon, with no deadline, in bands below the deadlines' 7: the
+    /// picker takes a band only once every block above it is requested, and
+    /// the pieces of one band in a shuffled order, so the bands follow
+    /// playback order. 6: the rest of a start-up reader's first
+    /// `soonBytes`; 5: the rest of its window, and the head of the file; 4:
+    /// the tail.
     public static let soonPriority = 6
     public static let laterPriority = 5
+    public static let tailPriority = 4
 
     public let map: PieceMap
     public let configuration: Configuration
@@ -150,8 +158,8 @@ public struct StreamWindowPlanner: Sendable {
         // The index at the end is read right after the header, but after the
         // first window's worth of pieces from the start, which the player
         // needs first.
-        for p in tail { pinned[p] = Self.laterPriority }
-        for p in head { pinned[p] = Self.soonPriority }
+        for p in tail { pinned[p] = Self.tailPriority }
+        for p in head { pinned[p] = Self.laterPriority }
         return replan(have: have)
     }
 
@@ -225,6 +233,7 @@ public struct StreamWindowPlanner: Sendable {
             for (id, offset) in readers {
                 let first = map.piece(at: offset)
                 let through = playing ? min(urgentThrough[id] ?? first - 1, first + configuration.maxPieces - 1) : first + n - 1
+                let soonEnd = map.piece(at: min(map.fileSize - 1, offset + configuration.soonBytes - 1))
                 for k in 0..<max(0, through - first + 1) {
                     let p = first + k
                     if p > last { break }
@@ -232,7 +241,7 @@ public struct StreamWindowPlanner: Sendable {
                     if playing || k < urgent {
                         wanted[p] = min(wanted[p] ?? Int.max, k * step)
                     } else {
-                        soonNow[p] = max(soonNow[p] ?? 0, Self.soonPriority)
+                        soonNow[p] = max(soonNow[p] ?? 0, p <= soonEnd ? Self.soonPriority : Self.laterPriority)
                     }
                 }
             }

@@ -61,12 +61,12 @@ struct PlannerTests {
         var p = planner()
         let actions = p.start(have: { _ in false })
         #expect(deadlines(actions).isEmpty)
-        #expect(priorities(actions) == [0: StreamWindowPlanner.soonPriority, 99: StreamWindowPlanner.laterPriority])
+        #expect(priorities(actions) == [0: StreamWindowPlanner.laterPriority, 99: StreamWindowPlanner.tailPriority])
         #expect(p.soon == priorities(actions))
         // A reader at the head: the head piece is its deadline now, the tail still soon.
         let open = p.moveReader(1, to: 0, have: { _ in false })
         #expect(deadlines(open)[0] == 0)
-        #expect(p.soon == [99: StreamWindowPlanner.laterPriority])
+        #expect(p.soon == [99: StreamWindowPlanner.tailPriority])
         // Verified pins are no longer wanted soon.
         _ = p.removeReader(1, have: { _ in false })
         #expect(p.replan(have: { $0 == 0 || $0 == 99 }).isEmpty)
@@ -81,29 +81,35 @@ struct PlannerTests {
     }
 
     @Test(
-        "during start-up a reader's first bytes get deadlines, the rest of its window is wanted soon; the swarm's rate widens the first part"
+        "during start-up a reader's first bytes get deadlines, the rest of its window is wanted in bands; the swarm's rate widens the first part"
     )
     func startupGradient() {
-        // 256 KiB pieces, a 48 MiB file; the default 1 MiB of deadlines.
+        // 256 KiB pieces, a 48 MiB file; the default 1 MiB of deadlines; the
+        // rest of the first 2 MiB at 6, of the window at 5.
         var c = StreamWindowPlanner.Configuration()
         c.maxPieces = 16
+        c.soonBytes = 2 << 20
         var p = StreamWindowPlanner(
             map: PieceMap(pieceLength: 256 << 10, pieceCount: 192, fileOffset: 0, fileSize: 48 << 20), configuration: c,
             bytesPerSecond: 1 << 20)
         _ = p.start(have: { _ in false })
         #expect(p.windowPieces == 16)
         #expect(p.urgentPieces == 4)
-        // A seek-like first read at 24 MiB: 96...99 urgent, 0 first; 100...111 soon, as is the head; the tail after.
+        // A seek-like first read at 24 MiB: 96...99 urgent, 0 first; 100...103
+        // at 6; 104...111 at 5, as is the head; the tail at 4.
         let open = p.moveReader(1, to: 24 << 20, have: { _ in false })
         #expect(deadlines(open) == [96: 0, 97: 250, 98: 500, 99: 750])
-        #expect(Set(p.soon.filter { $0.value == StreamWindowPlanner.soonPriority }.keys) == Set(100..<112).union(0..<4))
-        #expect(Set(p.soon.filter { $0.value == StreamWindowPlanner.laterPriority }.keys) == Set(188..<192))
+        func band(_ priority: Int) -> Set<Int> { Set(p.soon.filter { $0.value == priority }.keys) }
+        #expect(band(StreamWindowPlanner.soonPriority) == Set(100..<104))
+        #expect(band(StreamWindowPlanner.laterPriority) == Set(104..<112).union(0..<4))
+        #expect(band(StreamWindowPlanner.tailPriority) == Set(188..<192))
+        #expect(priorities(open)[100] == StreamWindowPlanner.soonPriority && priorities(open)[104] == StreamWindowPlanner.laterPriority)
         // Only the pieces that changed get an action: the window's rest here (the head and tail had theirs at start).
         #expect(Set(priorities(open).keys) == Set(100..<112))
         // 96 and 97 in and read: the deadlines move with the reader, on the 1 MiB from where it is.
         _ = p.moveReader(1, to: (24 << 20) + (512 << 10), have: { $0 == 96 || $0 == 97 })
         #expect(p.deadlines == [98, 99, 100, 101])
-        #expect(p.soon[100] == nil && p.soon[102] == StreamWindowPlanner.soonPriority)
+        #expect(p.soon[100] == nil && p.soon[102] == StreamWindowPlanner.soonPriority && p.soon[106] == StreamWindowPlanner.laterPriority)
         // The swarm measured at 3 MiB/s: 3 MiB of deadlines (12 pieces) from the next replan on.
         p.setDownloadRate(3 << 20)
         #expect(p.urgentPieces == 12)
