@@ -98,7 +98,7 @@ while let a = args.popFirst() {
               --seeder-leaves S    one seeder is killed S seconds into playback, for both clients
                                    (the swarm then has 1 - 1/N of its capacity: pick --load below that)
               --vbr S              stream S seconds of variable-bitrate H.264 in MPEG-TS made with ffmpeg
-                                   (calm, busy and noisy stretches) instead of random bytes: the player
+                                   (calm and noisy 4 s stretches) instead of random bytes: the player
                                    needs each byte at the time of the packet it belongs to (ffprobe's
                                    packet table), and --load sizes the seeders from its average bitrate
             Needs a built matinee (MATINEE_BIN, or .build/release or .build/debug).
@@ -207,14 +207,15 @@ log(
 )
 
 /// A variable-bitrate H.264 MPEG-TS (no B-frames, so packets come in
-/// presentation order): stretches of a calm test pattern, the same with
-/// heavy and with light noise, each 8 s, repeated; and its packet table.
+/// presentation order): 4 s stretches of a calm test pattern (about 8
+/// Mbit/s), the same with noise (about 20) and with lighter noise (about
+/// 8), repeated, so peaks of 1.7x the average last 4 s; and its packet table.
 func makeVBRVideo(seconds: Double, at path: String) async throws -> (size: Int, times: PlaybackTimes) {
     try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-    let looks = ["", ",noise=alls=40:allf=t+u", ",noise=alls=12:allf=t"]
-    let stretches = max(1, Int((seconds / 8).rounded(.up)))
+    let looks = ["", ",noise=alls=8:allf=t", ",noise=alls=6:allf=t"]
+    let stretches = max(1, Int((seconds / 4).rounded(.up)))
     var args = ["-hide_banner", "-loglevel", "error", "-y"]
-    for k in 0..<stretches { args += ["-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=8\(looks[k % looks.count])"] }
+    for k in 0..<stretches { args += ["-f", "lavfi", "-i", "testsrc2=s=1280x720:r=30:d=4\(looks[k % looks.count])"] }
     args += [
         "-filter_complex", (0..<stretches).map { "[\($0)]" }.joined() + "concat=n=\(stretches):v=1:a=0", "-t", String(seconds),
         "-c:v", "libx264", "-preset", "ultrafast", "-crf", "23", "-bf", "0", "-g", "60", "-f", "mpegts", path,
