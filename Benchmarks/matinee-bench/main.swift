@@ -179,6 +179,10 @@ let dataFile = dir.path + (config.vbrSeconds == nil ? "/data/film.bin" : "/data/
 let size: Int
 let playback: PlaybackTimes
 if let seconds = config.vbrSeconds {
+    guard seconds >= 4, FileManager.default.isExecutableFile(atPath: "/usr/bin/ffmpeg") else {
+        log("--vbr needs at least 4 seconds and ffmpeg (apt-get install ffmpeg)")
+        exit(2)
+    }
     log("Making \(seconds) s of variable-bitrate H.264 with ffmpeg")
     let made = try await makeVBRVideo(seconds: seconds, at: dataFile)
     size = made.size
@@ -267,12 +271,24 @@ func makeVBRVideo(seconds: Double, at path: String) async throws -> (size: Int, 
 
 // MARK: Matinee
 
-@MainActor func matineeRun(seeders: [LibtorrentSeeder], round: Int, measureStalls: Bool, diskIO: String = "posix") async throws -> Figures {
-    let cli = MatineeCLI(home: dir.sub("home-\(round)-\(measureStalls)-\(diskIO)"))
+/// A fresh `matinee play` of the film on the seeders, with a home and a
+/// download folder of its own: the process, its stream URL, and when it was launched.
+@MainActor func launchMatinee(
+    _ label: String, seeders: [LibtorrentSeeder], environment: [String: String] = [:]
+) async throws -> (
+    p: TestProcess, url: String, t0: Double
+) {
+    let cli = MatineeCLI(home: dir.sub("home-\(label)"))
     let t0 = now()
-    var args = ["--download-dir", dir.sub("dl-\(round)-\(measureStalls)-\(diskIO)")]
+    var args = ["--download-dir", dir.sub("dl-\(label)")]
     for s in seeders { args += ["--peer", s.peer] }
-    let (p, url) = try await cli.play(dir.path + "/film.torrent", args, environment: ["MATINEE_DISK_IO": diskIO])
+    let (p, url) = try await cli.play(dir.path + "/film.torrent", args, environment: environment)
+    return (p, url, t0)
+}
+
+@MainActor func matineeRun(seeders: [LibtorrentSeeder], round: Int, measureStalls: Bool, diskIO: String = "posix") async throws -> Figures {
+    let (p, url, t0) = try await launchMatinee(
+        "\(round)-\(measureStalls)-\(diskIO)", seeders: seeders, environment: ["MATINEE_DISK_IO": diskIO])
     defer { p.kill() }
     do {
         return try await measure(url: url, t0: t0, measureStalls: measureStalls, seeders: seeders)
@@ -502,11 +518,7 @@ func peakMiB(pid: Int32) -> Double {
 /// Matinee serving the whole file to one request read as fast as it comes:
 /// seconds from launch, and the process's peak resident memory (VmHWM).
 @MainActor func wholeFileRun(seeders: [LibtorrentSeeder], round: Int) async throws -> Figures {
-    let cli = MatineeCLI(home: dir.sub("home-whole-\(round)"))
-    let t0 = now()
-    var args = ["--download-dir", dir.sub("dl-whole-\(round)")]
-    for s in seeders { args += ["--peer", s.peer] }
-    let (p, url) = try await cli.play(dir.path + "/film.torrent", args)
+    let (p, url, t0) = try await launchMatinee("whole-\(round)", seeders: seeders)
     defer { p.kill() }
     let r = try await HTTP.request(url, headers: ["Range": "bytes=0-"], timeout: 600)
     guard r.body.count == size else { throw TestFailure("short whole-file read: \(r.body.count) of \(size)") }
@@ -539,11 +551,7 @@ func peakMiB(pid: Int32) -> Double {
 /// Matinee launched fresh and asked at once for `bytes`: seconds from
 /// launch until they are read.
 @MainActor func matineeFreshRead(seeders: [LibtorrentSeeder], label: String, bytes: Range<Int>) async throws -> Double {
-    let cli = MatineeCLI(home: dir.sub("home-\(label)"))
-    let t0 = now()
-    var args = ["--download-dir", dir.sub("dl-\(label)")]
-    for s in seeders { args += ["--peer", s.peer] }
-    let (p, url) = try await cli.play(dir.path + "/film.torrent", args)
+    let (p, url, t0) = try await launchMatinee(label, seeders: seeders)
     defer { p.kill() }
     let r = try await HTTP.request(url, headers: ["Range": "bytes=\(bytes.lowerBound)-\(bytes.upperBound - 1)"], timeout: 300)
     guard r.body.count == bytes.count else { throw TestFailure("short read at \(bytes.lowerBound): \(r.body.count) bytes") }

@@ -13,11 +13,11 @@
 ///   Its first `urgentPieces` (`urgentBytes`, or what the swarm was measured
 ///   delivering in `urgentSeconds`) get deadlines that grow with their
 ///   distance from the reader; the rest of it is wanted soon without one,
-///   in priority bands that follow playback order (`soonPriority`). libtorrent's normal picker takes pieces of
-///   one priority in random order and its time-critical pass runs once a
-///   second, so deadlines on the whole window spread a start's first
-///   requests over all of it (and over the tail), and the bytes the reader
-///   waits for came last of 20 pieces (docs/streaming.md).
+///   in priority bands that follow playback order (`soonPriority`).
+///   libtorrent's normal picker takes pieces of one priority in random order
+///   and its time-critical pass runs once a second, so deadlines on the
+///   whole window, head and tail spread a start's first requests over all of
+///   them: a fresh seek's first went to the tail (docs/streaming.md).
 /// - Once playing (start-up over, the torrent in sequential mode, where
 ///   libtorrent takes the deadline pieces first and then the rest in index
 ///   order), only a reader that starts somewhere new (a seek) gets
@@ -155,9 +155,9 @@ public struct StreamWindowPlanner: Sendable {
         let tailStart = max(0, map.fileSize - configuration.tailBytes)
         var tail = map.pieces(covering: tailStart..<map.fileSize) ?? ps.upperBound...ps.upperBound
         tail = max(tail.lowerBound, tail.upperBound - cap)...tail.upperBound
-        // The index at the end is read right after the header, but after the
-        // first window's worth of pieces from the start, which the player
-        // needs first.
+        // The index at the end is read right after the header, but below the
+        // window, which the player needs first; the head below the readers'
+        // own bands, since a reader elsewhere (a resumed position) waits now.
         for p in tail { pinned[p] = Self.tailPriority }
         for p in head { pinned[p] = Self.laterPriority }
         return replan(have: have)
