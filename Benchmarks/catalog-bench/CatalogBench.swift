@@ -13,13 +13,45 @@ import GRDB
 @main
 enum CatalogBench {
     static func main() async throws {
-        let args = CommandLine.arguments
-        func option(_ name: String, _ fallback: Int) -> Int {
-            guard let i = args.firstIndex(of: name), i + 1 < args.count, let v = Int(args[i + 1]) else { return fallback }
+        var titleCount = 100_000
+        var runs = 200
+        var keep = false
+        var reuse: String?
+        var rest = CommandLine.arguments.dropFirst()
+        func fail(_ message: String) -> Never {
+            FileHandle.standardError.write(Data("catalog-bench: \(message); see --help\n".utf8))
+            exit(2)
+        }
+        func number(_ name: String) -> Int {
+            guard let v = rest.popFirst().flatMap({ Int($0) }), v > 0 else { fail("\(name) needs a whole number above 0") }
             return v
         }
-        let titleCount = option("--titles", 100_000)
-        let runs = option("--runs", 200)
+        while let a = rest.popFirst() {
+            switch a {
+            case "--titles": titleCount = number(a)
+            case "--runs": runs = number(a)
+            case "--keep": keep = true
+            case "--database":
+                guard let d = rest.popFirst() else { fail("--database needs the folder a --keep run printed") }
+                reuse = d
+            case "-h", "--help":
+                print(
+                    """
+                    usage: catalog-bench [--titles N] [--runs N] [--keep] [--database DIR]
+                    Imports a synthetic catalog of N made-up titles (channels of 20,000, the per-catalog
+                    limit) into Matinee's SQLite index, then times typical searches (one word, a 3-letter
+                    prefix while typing, two words, a rare word, a word with a genre and a kind), each a
+                    page of 50, with Matinee's FTS5 search and a plain LIKE scan over the same rows.
+                      --titles N      how many titles (default 100000)
+                      --runs N        searches timed per query shape (default 200); p50 and p99 printed
+                      --keep          leave the database and print its folder, for sqlite3 or --database
+                      --database DIR  search the database a --keep run left (same --titles), no import
+                    Build it in release mode: swift build -c release --product catalog-bench
+                    """)
+                exit(0)
+            default: fail("unknown argument \(a)")
+            }
+        }
 
         // A deterministic vocabulary: made-up words, so results do not depend on
         // anyone's real catalog.
@@ -46,10 +78,9 @@ enum CatalogBench {
             }
             titles.append(t)
         }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("catalog-bench-\(getpid())").path
+        let dir = reuse ?? FileManager.default.temporaryDirectory.appendingPathComponent("catalog-bench-\(getpid())").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        // --keep: leave the database for a look with sqlite3 (EXPLAIN QUERY PLAN, .timer on).
-        let keep = args.contains("--keep")
+        if reuse != nil { keep = true }
         defer { if keep { print("kept \(dir)/catalog.sqlite") } else { try? FileManager.default.removeItem(atPath: dir) } }
         let store = try CatalogStore(path: dir + "/catalog.sqlite")
 
@@ -57,7 +88,7 @@ enum CatalogBench {
         var importTime = Duration.zero
         var validateTime = Duration.zero
         var channelCount = 0
-        for start in stride(from: 0, to: titles.count, by: 20_000) {
+        for start in stride(from: 0, to: reuse == nil ? titles.count : 0, by: 20_000) {
             let key = String(format: "%064x", start + 1)
             let doc = CatalogDocument(
                 channel: .init(key: key, name: "Synthetic \(start / 20_000 + 1)"), sequence: 1, issued: Date(),
@@ -95,9 +126,13 @@ enum CatalogBench {
         }
         func ms(_ d: Duration) -> Double { Double(d.components.seconds) * 1000 + Double(d.components.attoseconds) / 1e15 }
 
-        print(
-            "\(titleCount) titles in \(channelCount) channels: import \(String(format: "%.2f", ms(importTime) / 1000)) s, validation \(String(format: "%.2f", ms(validateTime) / 1000)) s"
-        )
+        if reuse != nil {
+            print("searching the database in \(dir), no import")
+        } else {
+            print(
+                "\(titleCount) titles in \(channelCount) channels: import \(String(format: "%.2f", ms(importTime) / 1000)) s, validation \(String(format: "%.2f", ms(validateTime) / 1000)) s"
+            )
+        }
         print("the words searched: \(common) (common), \(String(common.prefix(3))) (its prefix), \(other), \(rare) (rare)")
         print("")
         print("| query | hits | FTS5 p50 (ms) | FTS5 p99 (ms) | LIKE p50 (ms) | LIKE p99 (ms) | LIKE / FTS5 (p50) |")

@@ -595,7 +595,7 @@ for round in 0..<config.rounds {
                 try await rangeRun(seeders: try await startSeeders(), label: "seek\(pct)-\(round)", bytes: bytes, mode: "only"))
         }
     }
-    log("round \(round + 1): matinee (player at a fixed bitrate)")
+    log("round \(round + 1): matinee (player \(config.vbrSeconds == nil ? "at a fixed bitrate" : "at the video's packet times"))")
     do {
         let s = try await startSeeders()
         stallsOurs.append(try await matineeRun(seeders: s, round: round, measureStalls: true))

@@ -91,11 +91,14 @@ public final class CatalogStore: Sendable {
         }
     }
 
-    /// Tags for the titles that have none: all of them when the column is
-    /// new, and those an older version imported after a rollback (every
-    /// title has at least its kind).
+    /// Tags for the titles that have none or an older form of them: all of
+    /// them when the column is new, those an older version imported after a
+    /// rollback (every title has at least its kind), and those tagged before
+    /// the kind-year and kind-genre words (every title has its kind-year word,
+    /// "kmoviey" when the year is not known). A full scan of `title` at open.
     private static func fillMissingTags(_ db: Database) throws {
-        let rows = try Row.fetchAll(db, sql: "SELECT id, kind, year FROM title WHERE tags = ''")
+        let rows = try Row.fetchAll(
+            db, sql: "SELECT id, kind, year FROM title WHERE tags = '' OR tags NOT LIKE '%k' || kind || 'y%'")
         guard !rows.isEmpty else { return }
         var genres: [Int64: [String]] = [:]
         for r in try Row.fetchAll(db, sql: "SELECT titleRow, name FROM genre") { genres[r["titleRow"], default: []].append(r["name"]) }
@@ -394,9 +397,9 @@ public final class CatalogStore: Sendable {
             if let words = Self.ftsPattern(q.words) {
                 // Kind, year and genre are words of the `tags` column; only
                 // a channel needs the rows themselves.
-                let tags = SearchTags.query(kind: q.kind, year: q.year, genre: q.genre)
+                let tags = SearchTags.clause(kind: q.kind, year: q.year, genre: q.genre)
                 func pattern(_ columns: String, initial: Bool = false) -> String {
-                    "{\(columns)} : (\(initial ? "^" : "")\(words))" + (tags.map { " AND {tags} : (\($0))" } ?? "")
+                    "{\(columns)} : (\(initial ? "^" : "")\(words))" + tags
                 }
                 var from = "title_fts"
                 var channelArgs: [any DatabaseValueConvertible] = []
@@ -579,25 +582,58 @@ public final class CatalogStore: Sendable {
 }
 
 /// Kind, year and genres as words of the full-text index (the `tags`
-/// column): "kmovie", "y2010", "gsciencefiction". A genre is folded to
+/// column): "kmovie", "y2010", "gsciencefiction", and the pairs a filtered
+/// search asks for together, "kmoviey2010" and "kmoviegsciencefiction", so
+/// that kind and genre are one short doclist to intersect with the words,
+/// not the kind's (most of the catalog) and the genre's. A genre is folded to
 /// lower-case letters and digits, so "Science Fiction", "science-fiction"
 /// and "Science fiction" are one genre.
 enum SearchTags {
     static func of(kind: CatalogDocument.Kind, year: Int?, genres: [String]) -> String {
-        var words = ["k" + kind.rawValue]
+        let k = "k" + kind.rawValue
+        var words = [k]
         if let year { words.append("y\(year)") }
-        for g in genres { if let w = genre(g), !words.contains(w) { words.append(w) } }
+        var genreWords: [String] = []
+        for g in genres { if let w = genre(g), !genreWords.contains(w) { genreWords.append(w) } }
+        words += genreWords
+        // Always there, "kmoviey" with no year: what marks tags of this form.
+        words.append(k + "y" + (year.map(String.init) ?? ""))
+        words += genreWords.map { k + $0 }
         return words.joined(separator: " ")
     }
 
-    /// The FTS5 words (all required) for the filters asked, or nil for none.
-    static func query(kind: CatalogDocument.Kind?, year: Int?, genre name: String?) -> String? {
-        var words: [String] = []
-        if let kind { words.append("k" + kind.rawValue) }
-        if let year { words.append("y\(year)") }
+    /// What the filters add to an FTS5 query ("" for none): the words, all
+    /// required, of the fewest titles. A film is "not a series": the kind
+    /// has only those two values, and excluding the small doclist is cheaper
+    /// than intersecting with the large one.
+    static func clause(kind: CatalogDocument.Kind?, year: Int?, genre name: String?) -> String {
         // A genre with no letters or digits matches nothing: no tag is "g" alone.
-        if let name { words.append(genre(name) ?? "g") }
-        return words.isEmpty ? nil : words.map { "\"\($0)\"" }.joined(separator: " ")
+        let g = name.map { genre($0) ?? "g" }
+        var words: [String] = []
+        var notSeries = false
+        switch (kind, g) {
+        case let (kind?, g?):
+            words.append("k" + kind.rawValue + g)
+            if let year { words.append("y\(year)") }
+        case let (kind?, nil):
+            if let year {
+                words.append("k\(kind.rawValue)y\(year)")
+            } else {
+                // Exhaustive on purpose: a new kind must decide here.
+                switch kind {
+                case .movie: notSeries = true
+                case .series: words.append("k" + kind.rawValue)
+                }
+            }
+        case let (nil, g?):
+            words.append(g)
+            if let year { words.append("y\(year)") }
+        case (nil, nil):
+            if let year { words.append("y\(year)") }
+        }
+        var out = words.isEmpty ? "" : " AND {tags} : (" + words.map { "\"\($0)\"" }.joined(separator: " ") + ")"
+        if notSeries { out += " NOT {tags} : (\"k\(CatalogDocument.Kind.series.rawValue)\")" }
+        return out
     }
 
     static func genre(_ name: String) -> String? {

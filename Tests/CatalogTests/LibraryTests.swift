@@ -219,6 +219,22 @@ struct StoreTests {
         #expect(try await store.search(q).map(\.title) == ["Quiet Film 4"])
         q.genre = "--"
         #expect(try await store.search(q).isEmpty, "a genre of no letters matches nothing")
+        // Kind with genre, kind with year (one tag each), and the other kind.
+        q = CatalogStore.Query(words: "lighthouse")
+        q.kind = .movie
+        q.genre = "Science Fiction"
+        #expect(try await store.search(q).map(\.title) == ["Quiet Film 4"])
+        q.kind = .series
+        #expect(try await store.search(q).isEmpty)
+        q.genre = nil
+        q.year = 1999
+        #expect(try await store.search(q).isEmpty)
+        q.kind = .movie
+        #expect(try await store.search(q).map(\.title) == ["Quiet Film 4"])
+        q.year = nil
+        q.limit = 100
+        let films = try await store.search(q)
+        #expect(films.count == 31 && films.allSatisfy { $0.kind == .movie }, "a film is whatever is not a series")
         // The filters' words are not searchable as words.
         #expect(try await store.search(.init(words: "kmovie")).isEmpty)
         #expect(try await store.search(.init(words: "gsciencefiction")).isEmpty)

@@ -50,4 +50,25 @@ struct SchemaCompatibilityTests {
         let store = try CatalogStore(path: path)
         #expect(try await store.search(q).map(\.title) == ["Sintel"])
     }
+
+    @Test("titles tagged in the older form (no kind-genre words) are tagged again when this version opens the database")
+    func olderTagsAreRedone() async throws {
+        let dir = TempDir("schema")
+        let path = dir.path + "/catalog.sqlite"
+        let key = (0..<32).map { UInt8($0) }
+        do {
+            let store = try CatalogStore(path: path)
+            try await store.addChannel(key: Hex.encode(key), name: "Open Films", address: "")
+            try await store.importCatalog(sampleCatalog(key: key), channelKey: Hex.encode(key), catalogInfoHash: nil, files: nil)
+        }
+        // What the version before kind-genre words wrote: kind, year, genres.
+        try await DatabaseQueue(path: path).write { db in
+            try db.execute(sql: "UPDATE title SET tags = 'k' || kind || coalesce(' y' || year, '') || ' gfantasy'")
+        }
+        var q = CatalogStore.Query(words: "dragon")
+        q.genre = "Fantasy"
+        q.kind = .movie
+        let store = try CatalogStore(path: path)
+        #expect(try await store.search(q).map(\.title) == ["Sintel"])
+    }
 }
