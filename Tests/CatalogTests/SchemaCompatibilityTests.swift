@@ -36,13 +36,7 @@ struct SchemaCompatibilityTests {
     @Test("titles an older version imported (no search tags) get them when this version opens the database")
     func olderImportsGetTags() async throws {
         let dir = TempDir("schema")
-        let path = dir.path + "/catalog.sqlite"
-        let key = (0..<32).map { UInt8($0) }
-        do {
-            let store = try CatalogStore(path: path)
-            try await store.addChannel(key: Hex.encode(key), name: "Open Films", address: "")
-            try await store.importCatalog(sampleCatalog(key: key), channelKey: Hex.encode(key), catalogInfoHash: nil, files: nil)
-        }
+        let path = try await Self.sampleDatabase(in: dir)
         // What an import by the version before tags leaves: the column's default.
         try await DatabaseQueue(path: path).write { db in try db.execute(sql: "UPDATE title SET tags = ''") }
         var q = CatalogStore.Query(words: "dragon")
@@ -54,13 +48,7 @@ struct SchemaCompatibilityTests {
     @Test("titles tagged in the older form (no kind-genre words) are tagged again when this version opens the database")
     func olderTagsAreRedone() async throws {
         let dir = TempDir("schema")
-        let path = dir.path + "/catalog.sqlite"
-        let key = (0..<32).map { UInt8($0) }
-        do {
-            let store = try CatalogStore(path: path)
-            try await store.addChannel(key: Hex.encode(key), name: "Open Films", address: "")
-            try await store.importCatalog(sampleCatalog(key: key), channelKey: Hex.encode(key), catalogInfoHash: nil, files: nil)
-        }
+        let path = try await Self.sampleDatabase(in: dir)
         // What the version before kind-genre words wrote: kind, year, genres.
         try await DatabaseQueue(path: path).write { db in
             try db.execute(sql: "UPDATE title SET tags = 'k' || kind || coalesce(' y' || year, '') || ' gfantasy'")
@@ -70,5 +58,15 @@ struct SchemaCompatibilityTests {
         q.kind = .movie
         let store = try CatalogStore(path: path)
         #expect(try await store.search(q).map(\.title) == ["Sintel"])
+    }
+
+    /// A database with the sample catalog imported by this version, closed.
+    static func sampleDatabase(in dir: TempDir) async throws -> String {
+        let path = dir.path + "/catalog.sqlite"
+        let key = (0..<32).map { UInt8($0) }
+        let store = try CatalogStore(path: path)
+        try await store.addChannel(key: Hex.encode(key), name: "Open Films", address: "")
+        try await store.importCatalog(sampleCatalog(key: key), channelKey: Hex.encode(key), catalogInfoHash: nil, files: nil)
+        return path
     }
 }
