@@ -240,14 +240,6 @@ struct StoreTests {
         #expect(try await store.search(.init(words: "gsciencefiction")).isEmpty)
     }
 
-    @Test("a page's documents decode in one pass; one that does not decode is left out alone")
-    func pageDecoding() throws {
-        let good = String(decoding: try JSONEncoder().encode(CatalogDocument.Title(id: "a", kind: .movie, title: "A")), as: UTF8.self)
-        #expect(CatalogStore.decodeDocuments([good, good]).map { $0?.title } == ["A", "A"])
-        #expect(CatalogStore.decodeDocuments([good, "{\"id\": 3}", good]).map { $0?.title } == ["A", nil, "A"])
-        #expect(CatalogStore.decodeDocuments([]).isEmpty)
-    }
-
     @Test("the same title from two channels is one group; refs stay unique")
     func grouping() async throws {
         let dir = TempDir()
