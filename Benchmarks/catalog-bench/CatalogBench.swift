@@ -43,7 +43,8 @@ enum CatalogBench {
                     prefix while typing, two words, a rare word, a word with a genre and a kind), each a
                     page of 50, with Matinee's FTS5 search and a plain LIKE scan over the same rows.
                       --titles N      how many titles (default 100000)
-                      --runs N        searches timed per query shape (default 200); p50 and p99 printed
+                      --runs N        rounds (default 200): each times one search of every shape, in turn,
+                                      and every 10th the LIKE scan too; p50 and p99 printed
                       --keep          leave the database and print its folder, for sqlite3 or --database
                       --database DIR  search the database a --keep run left (same --titles), no import
                     Build it in release mode: swift build -c release --product catalog-bench
@@ -137,32 +138,37 @@ enum CatalogBench {
         print("")
         print("| query | hits | FTS5 p50 (ms) | FTS5 p99 (ms) | LIKE p50 (ms) | LIKE p99 (ms) | LIKE / FTS5 (p50) |")
         print("|---|---|---|---|---|---|---|")
-        for (name, query, word) in queries {
-            var q = query
-            q.limit = 50  // a page of results, as the UI shows
-            var fts: [Double] = []
-            var hits = 0
-            for _ in 0..<runs {
-                let d = try await clock.measure { hits = try await store.search(q).count }
-                fts.append(ms(d))
-            }
-            var like: [Double] = []
-            for _ in 0..<max(5, runs / 10) {
-                let d = try await clock.measure {
+        // Rounds interleave the shapes and the baseline, so that a burst of
+        // load from elsewhere on a shared machine falls on all of them alike
+        // rather than on whichever shape was running.
+        var fts = Array(repeating: [Double](), count: queries.count)
+        var like = Array(repeating: [Double](), count: queries.count)
+        var hits = Array(repeating: 0, count: queries.count)
+        let likeEvery = runs >= 50 ? 10 : 1
+        for round in 0..<runs {
+            for (n, (_, query, word)) in queries.enumerated() {
+                var q = query
+                q.limit = 50  // a page of results, as the UI shows
+                let d = try await clock.measure { hits[n] = try await store.search(q).count }
+                fts[n].append(ms(d))
+                guard round % likeEvery == 0 else { continue }
+                let l = try await clock.measure {
                     _ = try await naive.read { db in
                         try Row.fetchAll(
                             db, sql: "SELECT id, document FROM title WHERE title LIKE ? OR synopsis LIKE ? ORDER BY title LIMIT 50",
                             arguments: ["%\(word)%", "%\(word)%"])
                     }
                 }
-                like.append(ms(d))
+                like[n].append(ms(l))
             }
-            let f50 = percentile(fts, 0.5), f99 = percentile(fts, 0.99), l50 = percentile(like, 0.5), l99 = percentile(like, 0.99)
+        }
+        for (n, (name, _, _)) in queries.enumerated() {
+            let f50 = percentile(fts[n], 0.5), f99 = percentile(fts[n], 0.99)
+            let l50 = percentile(like[n], 0.5), l99 = percentile(like[n], 0.99)
             print(
-                "| \(name) | \(hits) | \(String(format: "%.2f", f50)) | \(String(format: "%.2f", f99)) | \(String(format: "%.2f", l50)) | \(String(format: "%.2f", l99)) | \(String(format: "%.1fx", l50 / max(f50, 0.001))) |"
+                "| \(name) | \(hits[n]) | \(String(format: "%.2f", f50)) | \(String(format: "%.2f", f99)) | \(String(format: "%.2f", l50)) | \(String(format: "%.2f", l99)) | \(String(format: "%.1fx", l50 / max(f50, 0.001))) |"
             )
         }
-
     }
 }
 

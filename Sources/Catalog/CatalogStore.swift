@@ -1,5 +1,6 @@
 public import Foundation
 public import GRDB
+import Synchronization
 import TorrentKit
 
 /// The local index of every channel's catalog: SQLite through GRDB, with
@@ -8,6 +9,8 @@ import TorrentKit
 /// GRDB's own queue (async), never on a caller's thread.
 public final class CatalogStore: Sendable {
     private let db: DatabaseQueue
+    /// The last channel list's display names (see `displayNames`).
+    private let names = Mutex<(channels: [ChannelNames.Naming], names: [String: String])?>(nil)
 
     /// A channel as stored.
     public struct Channel: Sendable, Equatable, Codable, FetchableRecord, PersistableRecord {
@@ -82,6 +85,11 @@ public final class CatalogStore: Sendable {
         var config = Configuration()
         config.foreignKeysEnabled = true
         config.busyMode = .timeout(10)
+        // 8 MiB of page cache (SQLite's default is 2): the pages a search
+        // reads (doclists, the candidates' rows) stay in it across searches
+        // of different words; with 2 MiB a third of a search's time went to
+        // reading pages again (docs/benchmarks.md).
+        config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -8192") }
         do {
             db = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(db)
@@ -198,6 +206,30 @@ public final class CatalogStore: Sendable {
                 t.column("synopsis")
                 t.column("tags")
             }
+        }
+        m.registerMigration("v6-prefix-index") { db in
+            // Prefix indexes for 2 and 3 letters, what search as you type
+            // asks for first: without them FTS5 merges the doclists of every
+            // word that starts so (a 3-letter prefix 1.2-3.2 ms per tier
+            // query at 100,000 titles, 2 letters 31 ms; with them 0.07-0.3
+            // ms). Costs about 1 s more to index 100,000 titles and 40% more
+            // index (docs/benchmarks.md). The same columns and triggers, so
+            // an older version after a rollback uses it as it was.
+            try db.dropFTS5SynchronizationTriggers(forTable: "title_fts")
+            try db.drop(table: "title_fts")
+            try db.create(virtualTable: "title_fts", using: FTS5()) { t in
+                t.synchronize(withTable: "title")
+                t.tokenizer = .unicode61()
+                t.prefixes = [2, 3]
+                t.column("title")
+                t.column("originalTitle")
+                t.column("synopsis")
+                t.column("tags")
+            }
+        }
+        m.registerMigration("v7-group-index") { db in
+            // A search reads every channel's entry of the works on its page by group key.
+            try db.create(index: "title_groupKey", on: "title", columns: ["groupKey"])
         }
         return m
     }
@@ -409,9 +441,31 @@ public final class CatalogStore: Sendable {
 
     /// Titles that are the same work: same kind, folded title and year.
     static func groupKey(_ t: CatalogDocument.Title) -> String {
-        let folded = t.title.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil)
-            .lowercased().filter { $0.isLetter || $0.isNumber }
-        return "\(t.kind.rawValue)|\(folded)|\(t.year.map(String.init) ?? "")"
+        "\(t.kind.rawValue)|\(fold(t.title))|\(t.year.map(String.init) ?? "")"
+    }
+
+    /// Without diacritics, lower case, letters and digits only: what makes
+    /// "Amélie" and "amelie!" one. ASCII text (most titles) takes a path of
+    /// its own that gives the same result: Foundation's folding was a third
+    /// of an import's own time.
+    static func fold(_ text: String) -> String {
+        if text.utf8.allSatisfy({ $0 < 0x80 }) {
+            var out: [UInt8] = []
+            out.reserveCapacity(text.utf8.count)
+            for b in text.utf8 {
+                switch b {
+                case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "0")...UInt8(ascii: "9"): out.append(b)
+                case UInt8(ascii: "A")...UInt8(ascii: "Z"): out.append(b + 32)
+                default: break
+                }
+            }
+            return String(decoding: out, as: UTF8.self)
+        }
+        return foldUnicode(text)
+    }
+
+    static func foldUnicode(_ text: String) -> String {
+        text.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased().filter { $0.isLetter || $0.isNumber }
     }
 
     // MARK: Search
@@ -423,107 +477,149 @@ public final class CatalogStore: Sendable {
     /// read whole.
     public func search(_ q: Query) async throws -> [TitleGroup] {
         try await db.read { db in
-            let want = q.limit * 4
+            // Candidates: twice a page of them at first, more only when the
+            // same work in several channels leaves fewer works than a page
+            // (four times a page every time read a third tier of synopsis
+            // matches for most words). Each comes with its work's group key; statements are
+            // prepared once per shape of query (a statement prepared per
+            // search, and a second one for the group keys of 200 ids, were a
+            // third of a search at 100,000 titles: docs/benchmarks.md).
             var ids: [Int64] = []
+            var keys: [Int64: String] = [:]
+            func candidates(_ sql: String, _ arguments: StatementArguments) throws -> [(Int64, String)] {
+                let rows = try Row.fetchCursor(try db.cachedStatement(sql: sql), arguments: arguments)
+                var out: [(Int64, String)] = []
+                while let r = try rows.next() { out.append((r[0], r[1])) }
+                return out
+            }
+            func take(_ found: [(Int64, String)]) {
+                for (id, key) in found where ids.count < want && keys.updateValue(key, forKey: id) == nil { ids.append(id) }
+            }
+            var want = q.limit * 2
             let (filter, filterArgs) = Self.filters(q)
-            if let words = Self.ftsPattern(q.words) {
-                // Kind, year and genre are words of the `tags` column; only
-                // a channel needs the rows themselves.
-                let tags = SearchTags.clause(kind: q.kind, year: q.year, genre: q.genre)
-                func pattern(_ columns: String, initial: Bool = false) -> String {
-                    "{\(columns)} : (\(initial ? "^" : "")\(words))" + tags
-                }
-                var from = "title_fts"
-                var channelArgs: [any DatabaseValueConvertible] = []
-                if q.channel != nil || q.sort != .relevance { from += " JOIN title ON title.id = title_fts.rowid" }
-                if q.channel != nil { from += " JOIN channel ON channel.key = title.channelKey" }
-                from += " WHERE title_fts MATCH ?"
-                if let ch = q.channel {
-                    from += " AND (channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)"
-                    channelArgs = [ch, ch.lowercased() + "%"]
-                }
-                if q.sort == .relevance {
-                    // Three tiers, each in catalog order and cut off at what
-                    // is needed: titles that begin with the words, titles
-                    // that have them, then synopses. No bm25: its document
-                    // frequencies scan every matching row, which alone took
-                    // longer than the 5 ms goal for a short prefix at
-                    // 100,000 titles (docs/benchmarks.md).
-                    var seen = Set<Int64>()
-                    let tiers = [
-                        pattern("title originalTitle", initial: true), pattern("title originalTitle"),
-                        pattern("title originalTitle synopsis"),
-                    ]
-                    for p in tiers {
-                        let more = try Int64.fetchAll(
-                            db, sql: "SELECT title_fts.rowid FROM \(from) LIMIT ?",
-                            arguments: StatementArguments([p] + channelArgs + [want + seen.count]))
-                        for id in more where ids.count < want && seen.insert(id).inserted { ids.append(id) }
-                        if ids.count >= want { break }
+            let words = Self.ftsPattern(q.words)
+            func gather() throws {
+                if let words {
+                    // Kind, year and genre are words of the `tags` column; only
+                    // a channel needs the channel's row.
+                    let tags = SearchTags.clause(kind: q.kind, year: q.year, genre: q.genre)
+                    func pattern(_ columns: String, initial: Bool = false) -> String {
+                        "{\(columns)} : (\(initial ? "^" : "")\(words))" + tags
+                    }
+                    var from = "title_fts JOIN title ON title.id = title_fts.rowid"
+                    var channelArgs: [any DatabaseValueConvertible] = []
+                    if q.channel != nil { from += " JOIN channel ON channel.key = title.channelKey" }
+                    from += " WHERE title_fts MATCH ?"
+                    if let ch = q.channel {
+                        from += " AND (channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)"
+                        channelArgs = [ch, ch.lowercased() + "%"]
+                    }
+                    if q.sort == .relevance {
+                        // Three tiers, each in catalog order and cut off at what
+                        // is needed: titles that begin with the words, titles
+                        // that have them, then synopses. No bm25: its document
+                        // frequencies scan every matching row, which alone took
+                        // longer than the 5 ms goal for a short prefix at
+                        // 100,000 titles (docs/benchmarks.md).
+                        let tiers = [
+                            pattern("title originalTitle", initial: true), pattern("title originalTitle"),
+                            pattern("title originalTitle synopsis"),
+                        ]
+                        for p in tiers {
+                            take(
+                                try candidates(
+                                    "SELECT title.id, title.groupKey FROM \(from) LIMIT ?",
+                                    StatementArguments([p] + channelArgs + [want + ids.count])))
+                            if ids.count >= want { break }
+                        }
+                    } else {
+                        take(
+                            try candidates(
+                                "SELECT title.id, title.groupKey FROM \(from)\(Self.order(q.sort)) LIMIT ?",
+                                StatementArguments([pattern("title originalTitle synopsis")] + channelArgs + [want])))
                     }
                 } else {
-                    ids = try Int64.fetchAll(
-                        db,
-                        sql: "SELECT title.id FROM \(from)\(Self.order(q.sort)) LIMIT ?",
-                        arguments: StatementArguments([pattern("title originalTitle synopsis")] + channelArgs + [want]))
+                    take(
+                        try candidates(
+                            """
+                            SELECT title.id, title.groupKey FROM title \(q.channel == nil ? "" : "JOIN channel ON channel.key = title.channelKey")
+                            \(filter.isEmpty ? "" : "WHERE " + filter)\(Self.order(q.sort == .relevance ? .title : q.sort)) LIMIT ?
+                            """,
+                            StatementArguments(filterArgs + [want])))
                 }
-            } else {
-                ids = try Int64.fetchAll(
-                    db,
-                    sql: """
-                        SELECT title.id FROM title \(q.channel == nil ? "" : "JOIN channel ON channel.key = title.channelKey")
-                        \(filter.isEmpty ? "" : "WHERE " + filter)\(Self.order(q.sort == .relevance ? .title : q.sort)) LIMIT ?
-                        """,
-                    arguments: StatementArguments(filterArgs + [want]))
             }
-            guard !ids.isEmpty else { return [] }
-            // Group by work (cheap columns only), keep the first `limit` works.
-            let keys = Dictionary(
-                uniqueKeysWithValues: try Row.fetchAll(
-                    db, sql: "SELECT id, groupKey FROM title WHERE id IN (\(Self.marks(ids.count)))", arguments: StatementArguments(ids)
-                ).map { ($0["id"] as Int64, $0["groupKey"] as String) })
+            // The first `limit` works among the candidates, in their order.
             var order: [String] = []
-            var members: [String: [Int64]] = [:]
-            for id in ids {
-                guard let g = keys[id] else { continue }
-                if members[g] == nil {
-                    guard order.count < q.limit else { continue }
-                    order.append(g)
+            while true {
+                ids = []
+                keys = [:]
+                try gather()
+                order = []
+                var seen = Set<String>()
+                for id in ids where order.count < q.limit {
+                    if let g = keys[id], seen.insert(g).inserted { order.append(g) }
                 }
-                members[g, default: []].append(id)
+                if order.count >= q.limit || ids.count < want || want >= q.limit * 16 { break }
+                want *= 2
             }
+            guard !order.isEmpty else { return [] }
+            // Every channel's entry of those works (the candidates are cut
+            // off, so they may hold only some), in the channel filter if any.
+            var members: [String: [Int64]] = [:]
+            var memberSQL = "SELECT title.id, title.groupKey FROM title"
+            var memberArgs: StatementArguments = [Self.jsonArray(order.map(StoredTitle.jsonString))]
+            if let ch = q.channel {
+                memberSQL += " JOIN channel ON channel.key = title.channelKey"
+                memberSQL += " WHERE (channel.name = ? COLLATE NOCASE OR channel.key LIKE ?) AND"
+                memberArgs = [ch, ch.lowercased() + "%"] + memberArgs
+            } else {
+                memberSQL += " WHERE"
+            }
+            memberSQL += " title.groupKey IN (SELECT value FROM json_each(?)) ORDER BY title.id"
+            for (id, g) in try candidates(memberSQL, memberArgs) { members[g, default: []].append(id) }
             let chosen = order.flatMap { members[$0] ?? [] }
             guard !chosen.isEmpty else { return [] }
-            let rows = Dictionary(
-                uniqueKeysWithValues: try Row.fetchAll(
-                    db,
+            struct PageRow {
+                var channelKey: String, channelName: String, titleId: String, document: CatalogDocument.Title?
+                var posterFile: String?, backdropFile: String?, added: String
+            }
+            var rows: [Int64: PageRow] = [:]
+            // Rows read through cursors by column index: rows copied out and
+            // columns looked up by name were a tenth of a search. The ids go
+            // as one JSON array, so the statement is the same every time.
+            let pageRows = try Row.fetchCursor(
+                try db.cachedStatement(
                     sql: """
-                        SELECT title.id, title.channelKey, channel.name AS channelName, title.titleId, title.document,
+                        SELECT title.id, title.channelKey, channel.name, title.titleId, title.document,
                                title.posterFile, title.backdropFile, title.added
-                        FROM title JOIN channel ON channel.key = title.channelKey WHERE title.id IN (\(Self.marks(chosen.count)))
-                        """, arguments: StatementArguments(chosen)
-                ).map { ($0["id"] as Int64, $0) })
+                        FROM title JOIN channel ON channel.key = title.channelKey
+                        WHERE title.id IN (SELECT value FROM json_each(?))
+                        """), arguments: [Self.jsonArray(chosen.map(String.init))])
+            while let r = try pageRows.next() {
+                rows[r[0]] = PageRow(
+                    channelKey: r[1], channelName: r[2], titleId: r[3], document: Self.decodeDocument(r[4]), posterFile: r[5],
+                    backdropFile: r[6], added: r[7])
+            }
             // Ids that more than one channel uses need the channel prefix.
-            let titleIds = Set(rows.values.map { $0["titleId"] as String })
+            let titleIds = Set(rows.values.map(\.titleId))
             let ambiguous = Set(
                 try String.fetchAll(
-                    db,
-                    sql: "SELECT titleId FROM title WHERE titleId IN (\(Self.marks(titleIds.count))) GROUP BY titleId HAVING COUNT(*) > 1",
-                    arguments: StatementArguments(Array(titleIds))))
-            let names = ChannelNames.display(try Channel.fetchAll(db))
-            let docs = Self.decodeDocuments(chosen.map { rows[$0]?["document"] ?? "" })
-            let decoded = Dictionary(uniqueKeysWithValues: zip(chosen, docs))
+                    try db.cachedStatement(
+                        sql:
+                            "SELECT titleId FROM title WHERE titleId IN (SELECT value FROM json_each(?)) GROUP BY titleId HAVING COUNT(*) > 1"
+                    ),
+                    arguments: [Self.jsonArray(titleIds.map(StoredTitle.jsonString))]))
+            let names = try displayNames(db)
             var groups: [TitleGroup] = []
             for g in order {
                 var group: TitleGroup?
                 for id in members[g] ?? [] {
-                    guard let r = rows[id], let doc = decoded[id] ?? nil else { continue }
-                    let key: String = r["channelKey"]
-                    let titleId: String = r["titleId"]
+                    guard let r = rows[id], let doc = r.document else { continue }
+                    let key = r.channelKey
                     let entry = Entry(
-                        ref: ambiguous.contains(titleId) ? "\(key.prefix(8))/\(titleId)" : titleId, channelKey: key,
-                        channelName: names[key] ?? r["channelName"], document: doc, posterFile: r["posterFile"],
-                        backdropFile: r["backdropFile"], addedAt: r["added"])
+                        ref: ambiguous.contains(r.titleId) ? "\(key.prefix(8))/\(r.titleId)" : r.titleId, channelKey: key,
+                        channelName: names[key] ?? r.channelName, document: doc, posterFile: r.posterFile,
+                        backdropFile: r.backdropFile, addedAt: r.added)
                     if group == nil { group = TitleGroup(title: doc.title, year: doc.year, kind: doc.kind, entries: []) }
                     group!.entries.append(entry)
                 }
@@ -533,13 +629,25 @@ public final class CatalogStore: Sendable {
         }
     }
 
-    /// The stored documents of a page (see `StoredTitle`); JSONDecoder for
-    /// one in a form the hand-written reader does not know. A document that
-    /// does not decode at all (written by some other version) is nil.
-    static func decodeDocuments(_ texts: [String]) -> [CatalogDocument.Title?] {
-        texts.map(decodeDocument)
+    /// Channel names as shown (`ChannelNames.display`) of the channels as
+    /// they are now: worked out again only when a channel's name, address
+    /// or key differs from the last time (Unicode folding of every name at
+    /// every search was a twentieth of it).
+    private func displayNames(_ db: Database) throws -> [String: String] {
+        var now: [ChannelNames.Naming] = []
+        let cursor = try Row.fetchCursor(db, sql: "SELECT key, name, address, isLocal FROM channel ORDER BY key")
+        while let r = try cursor.next() { now.append(ChannelNames.Naming(key: r[0], name: r[1], address: r[2], isLocal: r[3])) }
+        return names.withLock { cache in
+            if let cache, cache.channels == now { return cache.names }
+            let fresh = ChannelNames.display(now)
+            cache = (now, fresh)
+            return fresh
+        }
     }
 
+    /// The stored document of a title (see `StoredTitle`); JSONDecoder for
+    /// one in a form the hand-written reader does not know. A document that
+    /// does not decode at all (written by some other version) is nil.
     static func decodeDocument(_ text: String) -> CatalogDocument.Title? {
         if let t = try? StoredTitle.decode(text) { return t }
         return try? JSONDecoder().decode(CatalogDocument.Title.self, from: Data(text.utf8))
@@ -576,7 +684,8 @@ public final class CatalogStore: Sendable {
         }
     }
 
-    private static func marks(_ n: Int) -> String { Array(repeating: "?", count: max(1, n)).joined(separator: ",") }
+    /// A JSON array of values already in JSON form, for `json_each`.
+    private static func jsonArray(_ items: [String]) -> String { "[" + items.joined(separator: ",") + "]" }
 
     /// A title by the ref `search` prints ("sintel-2010" or "3b6a27bc/sintel-2010").
     public func title(ref: String) async throws -> Entry? {
@@ -603,11 +712,12 @@ public final class CatalogStore: Sendable {
     }
 
     /// Words -> an FTS5 query: each word a prefix match, all required.
-    /// Quotes keep user text from being read as FTS5 syntax.
+    /// Each word is letters and digits only (a quote is neither), quoted so
+    /// that no user text is read as FTS5 syntax.
     static func ftsPattern(_ words: String) -> String? {
-        let tokens = words.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).map(String.init).filter { !$0.isEmpty }
+        let tokens = words.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { !$0.isEmpty }
         guard !tokens.isEmpty else { return nil }
-        return tokens.prefix(16).map { "\"\($0.replacingOccurrences(of: "\"", with: ""))\"*" }.joined(separator: " ")
+        return tokens.prefix(16).map { "\"\($0)\"*" }.joined(separator: " ")
     }
 }
 
@@ -667,8 +777,7 @@ enum SearchTags {
     }
 
     static func genre(_ name: String) -> String? {
-        let folded = name.folding(options: [.diacriticInsensitive, .caseInsensitive], locale: nil).lowercased()
-            .filter { $0.isLetter || $0.isNumber }
+        let folded = CatalogStore.fold(name)
         return folded.isEmpty ? nil : "g" + folded
     }
 }

@@ -18,6 +18,13 @@ enum StoredTitle {
         return String(decoding: w.out, as: UTF8.self)
     }
 
+    /// `s` as a JSON string, quotes included.
+    static func jsonString(_ s: String) -> String {
+        var w = Writer()
+        w.string(s)
+        return String(decoding: w.out, as: UTF8.self)
+    }
+
     static func decode(_ text: String) throws -> CatalogDocument.Title {
         var text = text
         return try text.withUTF8 { bytes in
@@ -66,24 +73,31 @@ enum StoredTitle {
             out.append(UInt8(ascii: "]"))
         }
 
-        private mutating func string(_ s: String) {
+        mutating func string(_ s: String) {
             out.append(UInt8(ascii: "\""))
-            for b in s.utf8 {
-                switch b {
-                case UInt8(ascii: "\""): out.append(contentsOf: [UInt8(ascii: "\\"), b])
-                case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), b])
-                case UInt8(ascii: "/"): out.append(contentsOf: [UInt8(ascii: "\\"), b])
-                case 0x08: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "b")])
-                case 0x09: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "t")])
-                case 0x0A: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "n")])
-                case 0x0C: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "f")])
-                case 0x0D: out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "r")])
-                case 0..<0x20:
-                    let hex = Array("0123456789abcdef".utf8)
-                    out.append(contentsOf: Array("\\u00".utf8))
-                    out.append(contentsOf: [hex[Int(b >> 4)], hex[Int(b & 15)]])
-                default: out.append(b)
+            var s = s
+            s.withUTF8 { bytes in
+                // Runs of bytes that need no escape are copied whole.
+                var run = 0
+                for (i, b) in bytes.enumerated() {
+                    let escape: [UInt8]
+                    switch b {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"): escape = [UInt8(ascii: "\\"), b]
+                    case 0x08: escape = [UInt8(ascii: "\\"), UInt8(ascii: "b")]
+                    case 0x09: escape = [UInt8(ascii: "\\"), UInt8(ascii: "t")]
+                    case 0x0A: escape = [UInt8(ascii: "\\"), UInt8(ascii: "n")]
+                    case 0x0C: escape = [UInt8(ascii: "\\"), UInt8(ascii: "f")]
+                    case 0x0D: escape = [UInt8(ascii: "\\"), UInt8(ascii: "r")]
+                    case 0..<0x20:
+                        let hex = Array("0123456789abcdef".utf8)
+                        escape = Array("\\u00".utf8) + [hex[Int(b >> 4)], hex[Int(b & 15)]]
+                    default: continue
+                    }
+                    out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run..<i]))
+                    out.append(contentsOf: escape)
+                    run = i + 1
                 }
+                out.append(contentsOf: UnsafeBufferPointer(rebasing: bytes[run...]))
             }
             out.append(UInt8(ascii: "\""))
         }
@@ -208,7 +222,9 @@ enum StoredTitle {
             return true
         }
 
-        /// Calls `body` with each key, the reader at its value; a key twice is refused.
+        /// Calls `body` with each key, the reader at its value. Keys must
+        /// come in the order `.sortedKeys` writes them (which also refuses
+        /// a key twice); any other order is left to the fallback.
         private mutating func object(_ body: (inout Reader, String) throws -> Void) throws {
             try expect(UInt8(ascii: "{"))
             space()
@@ -216,10 +232,11 @@ enum StoredTitle {
                 at += 1
                 return
             }
-            var seen: Set<String> = []
+            var last = ""
             while true {
                 let k = try string()
-                guard seen.insert(k).inserted else { throw Unreadable() }
+                guard last.isEmpty || last < k else { throw Unreadable() }
+                last = k
                 try expect(UInt8(ascii: ":"))
                 try body(&self, k)
                 space()
@@ -251,15 +268,14 @@ enum StoredTitle {
         private mutating func string() throws -> String {
             try expect(UInt8(ascii: "\""))
             let start = at
-            // The common case: no escapes, one slice of valid UTF-8.
+            // The common case: no escapes, one slice. The text is valid
+            // UTF-8 (a Swift string), and a slice between two ASCII quotes
+            // of it is too, so it needs no second check.
             while at < bytes.count, bytes[at] != UInt8(ascii: "\""), bytes[at] != UInt8(ascii: "\\"), bytes[at] >= 0x20 { at += 1 }
             guard at < bytes.count else { throw Unreadable() }
             if bytes[at] == UInt8(ascii: "\"") {
                 at += 1
-                guard let s = String(validating: UnsafeBufferPointer(rebasing: bytes[start..<at - 1]), as: UTF8.self) else {
-                    throw Unreadable()
-                }
-                return s
+                return String(decoding: UnsafeBufferPointer(rebasing: bytes[start..<at - 1]), as: UTF8.self)
             }
             var out = Array(bytes[start..<at])
             while true {
@@ -268,8 +284,7 @@ enum StoredTitle {
                 at += 1
                 switch b {
                 case UInt8(ascii: "\""):
-                    guard let s = String(validating: out, as: UTF8.self) else { throw Unreadable() }
-                    return s
+                    return String(decoding: out, as: UTF8.self)
                 case UInt8(ascii: "\\"):
                     guard at < bytes.count else { throw Unreadable() }
                     let e = bytes[at]

@@ -60,6 +60,34 @@ struct SchemaCompatibilityTests {
         #expect(try await store.search(q).map(\.title) == ["Sintel"])
     }
 
+    @Test("a full-text index of the version before prefix indexes is rebuilt with them when this version opens the database")
+    func olderIndexGetsPrefixes() async throws {
+        let dir = TempDir("schema")
+        let path = try await Self.sampleDatabase(in: dir)
+        // What the version before wrote: the same table without `prefix`, filled, and no record of this migration.
+        try await DatabaseQueue(path: path).write { db in
+            try db.dropFTS5SynchronizationTriggers(forTable: "title_fts")
+            try db.drop(table: "title_fts")
+            try db.create(virtualTable: "title_fts", using: FTS5()) { t in
+                t.synchronize(withTable: "title")
+                t.tokenizer = .unicode61()
+                for c in ["title", "originalTitle", "synopsis", "tags"] { t.column(c) }
+            }
+            try db.execute(sql: "DELETE FROM grdb_migrations WHERE identifier = 'v6-prefix-index'")
+        }
+        let store = try CatalogStore(path: path)
+        let sql = try await DatabaseQueue(path: path).read {
+            try String.fetchOne($0, sql: "SELECT sql FROM sqlite_master WHERE name = 'title_fts'")
+        }
+        #expect(sql?.contains("prefix") == true)
+        #expect(try await store.search(.init(words: "si")).map(\.title) == ["Sintel"], "two letters")
+        #expect(try await store.search(.init(words: "dra")).map(\.title) == ["Sintel"], "three letters, in the synopsis")
+        #expect(try await store.search(.init(words: "exam")).map(\.title) == ["Example Show"])
+        try await DatabaseQueue(path: path).write {
+            try $0.execute(sql: "INSERT INTO title_fts (title_fts, rank) VALUES ('integrity-check', 1)")
+        }
+    }
+
     /// A database with the sample catalog imported by this version, closed.
     static func sampleDatabase(in dir: TempDir) async throws -> String {
         let path = dir.path + "/catalog.sqlite"

@@ -102,12 +102,15 @@ struct StoredTitleTests {
             let stored = StoredTitle.encode(t)
             #expect(try StoredTitle.decode(stored) == t)
             #expect(try JSONDecoder().decode(CatalogDocument.Title.self, from: Data(stored.utf8)) == t)
-            // What JSONEncoder wrote in other forms (unsorted, pretty, slashes as they are).
-            for options: JSONEncoder.OutputFormatting in [[], [.prettyPrinted], [.withoutEscapingSlashes, .sortedKeys]] {
+            // What JSONEncoder wrote in other sorted forms (pretty, slashes as they are).
+            for options: JSONEncoder.OutputFormatting in [[.prettyPrinted, .sortedKeys], [.withoutEscapingSlashes, .sortedKeys]] {
                 let e = JSONEncoder()
                 e.outputFormatting = options
                 #expect(try StoredTitle.decode(String(decoding: try e.encode(t), as: UTF8.self)) == t)
             }
+            // Keys in any other order are left to JSONDecoder.
+            let unsorted = String(decoding: try JSONEncoder().encode(t), as: UTF8.self)
+            #expect(CatalogStore.decodeDocument(unsorted) == t)
         }
     }
 
@@ -124,6 +127,7 @@ struct StoredTitleTests {
             (#"{"id":"a","kind":"movie","title":"A","year":2e3}"#, "an exponent"),
             (#"{"id":"a","kind":"movie","title":"A","newField":{"x":[1,2]}}"#, "a key a newer version added"),
             (#"{"id":"a","kind":"movie","title":"A","title":"B"}"#, "a key twice"),
+            (#"{"kind":"movie","id":"a","title":"A"}"#, "keys out of order"),
         ]
         for (text, why) in forms {
             #expect(throws: StoredTitle.Unreadable.self, "\(why ?? "")") { try StoredTitle.decode(text) }
@@ -140,7 +144,7 @@ struct StoredTitleTests {
             #expect(CatalogStore.decodeDocument(bad) == nil, "\(bad)")
         }
         let good = StoredTitle.encode(CatalogDocument.Title(id: "a", kind: .movie, title: "A"))
-        #expect(CatalogStore.decodeDocuments([good, "{\"id\": 3}", good]).map { $0?.title } == ["A", nil, "A"])
+        #expect([good, "{\"id\": 3}", good].map { CatalogStore.decodeDocument($0)?.title } == ["A", nil, "A"])
     }
 
     @Test("random titles: the same bytes as JSONEncoder and the same title back as JSONDecoder gives")
@@ -230,5 +234,56 @@ struct ImportIndexTests {
         q.words = "walrus"
         #expect(try await store.search(q).isEmpty)
         try await db.write { try $0.execute(sql: "INSERT INTO title_fts (title_fts, rank) VALUES ('integrity-check', 1)") }
+    }
+}
+
+@Suite("Search pages")
+struct SearchPageTests {
+    @Test("a page of works is full when many channels list the same works (more candidates are read than at first)")
+    func fullPageOfSharedWorks() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        let titles = (0..<40).map { n -> CatalogDocument.Title in
+            var t = CatalogDocument.Title(id: "w\(n)", kind: .movie, title: "Lighthouse \(n)")
+            t.year = 2000 + n
+            return t
+        }
+        for c in 0..<5 {
+            let key = String(repeating: String(format: "%02x", c + 1), count: 32)
+            try await store.addChannel(key: key, name: "Channel \(c)", address: "")
+            let doc = CatalogDocument(
+                channel: .init(key: key, name: "Channel \(c)"), sequence: 1, issued: Date(), expires: Date().addingTimeInterval(86400),
+                titles: titles)
+            try await store.importCatalog(doc, channelKey: key, catalogInfoHash: nil, files: nil)
+        }
+        var q = CatalogStore.Query(words: "lighthouse")
+        q.limit = 20
+        let page = try await store.search(q)
+        // 5 channels x 20 works: the first 40 candidates hold only 8 works.
+        #expect(page.count == 20)
+        #expect(page.allSatisfy { $0.entries.count == 5 }, "every channel's entry is in its work's group")
+        #expect(Set(page.map(\.title)).count == 20)
+        q.limit = 500
+        #expect(try await store.search(q).count == 40, "all the works, and no more")
+    }
+}
+
+@Suite("Folding titles and genres")
+struct FoldingTests {
+    @Test("the ASCII path folds as Foundation does: every ASCII character, random ASCII text; other text takes Foundation's")
+    func asciiPathAgrees() {
+        for u in 0..<0x80 {
+            let s = String(Character(Unicode.Scalar(UInt8(u))))
+            #expect(CatalogStore.fold(s) == CatalogStore.foldUnicode(s), "U+\(String(u, radix: 16))")
+        }
+        var rng = SystemRandomNumberGenerator()
+        for _ in 0..<500 {
+            let s = String(
+                decoding: (0..<Int.random(in: 0...24, using: &rng)).map { _ in UInt8.random(in: 0..<0x80, using: &rng) }, as: UTF8.self)
+            #expect(CatalogStore.fold(s) == CatalogStore.foldUnicode(s), "\(s.debugDescription)")
+        }
+        #expect(CatalogStore.fold("Amélie, Ñandú & Co. 2") == "amelienanduco2")
+        #expect(CatalogStore.fold("The Matrix: Reloaded!") == "thematrixreloaded")
+        #expect(SearchTags.genre("Science-Fiction") == "gsciencefiction" && SearchTags.genre("Ciencia ficción") == "gcienciaficcion")
     }
 }
