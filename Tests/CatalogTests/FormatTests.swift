@@ -124,6 +124,9 @@ struct DocumentTests {
         ("bad id", { $0.titles[0].id = "Sintel 2010" }),
         ("empty title", { $0.titles[0].title = "" }),
         ("huge synopsis", { $0.titles[0].synopsis = String(repeating: "x", count: 10_001) }),
+        ("title of 301 characters, non-ASCII", { $0.titles[0].title = String(repeating: "é", count: 301) }),
+        ("DEL in a title", { $0.titles[0].title = "Sin\u{7f}tel" }),
+        ("C1 control in a synopsis", { $0.titles[0].synopsis = "A \u{85}lonely young woman" }),
         ("control character", { $0.titles[0].title = "Sin\u{1b}[31mtel" }),
         ("right-to-left override", { $0.titles[0].title = "Sintel \u{202E}4pm.exe" }),
         ("bidi isolate in a genre", { $0.titles[0].genres = ["Anim\u{2067}ation"] }),
@@ -139,6 +142,21 @@ struct DocumentTests {
         ("movie with seasons", { $0.titles[0].seasons = $0.titles[1].seasons }),
         ("series without seasons", { $0.titles[1].seasons = [] }),
     ]
+
+    @Test("lengths are counted in characters, not bytes: 300 two-byte or combined characters are a title")
+    func lengthsInCharacters() throws {
+        for title in [String(repeating: "é", count: 300), String(repeating: "e\u{301}", count: 300), String(repeating: "👩‍👧", count: 300)] {
+            var doc = sampleCatalog(key: pk)
+            doc.titles[0].title = title
+            #expect(title.utf8.count > 300)
+            try CatalogDocument.decode(try doc.encoded()).validate(key: pk, sequence: 5)
+        }
+        var doc = sampleCatalog(key: pk)
+        doc.titles[0].title = String(repeating: "x", count: 300)
+        try doc.validate(key: pk, sequence: 5)
+        doc.titles[0].title += "x"
+        #expect(throws: CatalogError.self) { try doc.validate(key: pk, sequence: 5) }
+    }
 
     @Test("joiners that scripts and emoji need are text, not hidden format characters")
     func joinersAllowed() throws {
