@@ -564,19 +564,32 @@ public final class CatalogStore: Sendable {
             }
             guard !order.isEmpty else { return [] }
             // Every channel's entry of those works (the candidates are cut
-            // off, so they may hold only some), in the channel filter if any.
+            // off, so they may hold only some) that the filters let through:
+            // kind and year are in the group key; a channel and a genre are
+            // asked for here. In each group the candidates come first, in
+            // their order (relevance or the sort asked for), then the rest.
             var members: [String: [Int64]] = [:]
+            let works = Set(order)
+            for id in ids { if let g = keys[id], works.contains(g) { members[g, default: []].append(id) } }
             var memberSQL = "SELECT title.id, title.groupKey FROM title"
-            var memberArgs: StatementArguments = [Self.jsonArray(order.map(StoredTitle.jsonString))]
+            var conditions: [String] = []
+            var memberArgs: StatementArguments = []
             if let ch = q.channel {
                 memberSQL += " JOIN channel ON channel.key = title.channelKey"
-                memberSQL += " WHERE (channel.name = ? COLLATE NOCASE OR channel.key LIKE ?) AND"
-                memberArgs = [ch, ch.lowercased() + "%"] + memberArgs
-            } else {
-                memberSQL += " WHERE"
+                conditions.append("(channel.name = ? COLLATE NOCASE OR channel.key LIKE ?)")
+                memberArgs += [ch, ch.lowercased() + "%"]
             }
-            memberSQL += " title.groupKey IN (SELECT value FROM json_each(?)) ORDER BY title.id"
-            for (id, g) in try candidates(memberSQL, memberArgs) { members[g, default: []].append(id) }
+            if let g = q.genre {
+                // The genre as a word of the tags, as the search itself matched it.
+                conditions.append("instr(' ' || title.tags || ' ', ?) > 0")
+                memberArgs += [" " + (SearchTags.genre(g) ?? "g") + " "]
+            }
+            conditions.append("title.groupKey IN (SELECT value FROM json_each(?))")
+            memberArgs += [Self.jsonArray(order.map(StoredTitle.jsonString))]
+            memberSQL += " WHERE " + conditions.joined(separator: " AND ") + " ORDER BY title.id"
+            for (id, g) in try candidates(memberSQL, memberArgs) where members[g]?.contains(id) != true {
+                members[g, default: []].append(id)
+            }
             let chosen = order.flatMap { members[$0] ?? [] }
             guard !chosen.isEmpty else { return [] }
             struct PageRow {
@@ -712,12 +725,16 @@ public final class CatalogStore: Sendable {
     }
 
     /// Words -> an FTS5 query: each word a prefix match, all required.
-    /// Each word is letters and digits only (a quote is neither), quoted so
-    /// that no user text is read as FTS5 syntax.
+    /// Each word is quoted, with no quote inside, so that no user text is
+    /// read as FTS5 syntax.
     static func ftsPattern(_ words: String) -> String? {
         let tokens = words.split(whereSeparator: { !$0.isLetter && !$0.isNumber }).filter { !$0.isEmpty }
         guard !tokens.isEmpty else { return nil }
-        return tokens.prefix(16).map { "\"\($0)\"*" }.joined(separator: " ")
+        // A character that is a letter can still hold a quote (a prepended
+        // mark joins the scalar after it into one character), so quotes are
+        // taken out scalar by scalar.
+        return tokens.prefix(16).map { "\"\(String(String.UnicodeScalarView($0.unicodeScalars.filter { $0 != "\"" })))\"*" }
+            .joined(separator: " ")
     }
 }
 

@@ -299,9 +299,11 @@ enum StoredTitle {
                     case UInt8(ascii: "u"):
                         var scalar = try hex4()
                         if (0xD800..<0xDC00).contains(scalar) {
-                            try expect(UInt8(ascii: "\\"))
-                            guard at < bytes.count, bytes[at] == UInt8(ascii: "u") else { throw Unreadable() }
-                            at += 1
+                            // The low half right after, with nothing between.
+                            guard at + 1 < bytes.count, bytes[at] == UInt8(ascii: "\\"), bytes[at + 1] == UInt8(ascii: "u") else {
+                                throw Unreadable()
+                            }
+                            at += 2
                             let low = try hex4()
                             guard (0xDC00..<0xE000).contains(low) else { throw Unreadable() }
                             scalar = 0x10000 + ((scalar - 0xD800) << 10) + (low - 0xDC00)

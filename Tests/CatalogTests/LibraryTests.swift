@@ -157,6 +157,9 @@ struct StoreTests {
         #expect(try await store.search(.init(words: "dragon")).map(\.title) == ["Sintel"])
         #expect(try await store.search(.init(words: "script")).first?.title == "<script>alert(1)</script> Evil")
         #expect(try await store.search(.init(words: "\"AND OR NEAR(")).isEmpty)
+        // A letter that joins the quote after it into one character.
+        #expect(try await store.search(.init(words: "\u{0D4E}\"")).isEmpty)
+        #expect(try await store.search(.init(words: "sint\u{0D4E}\") OR {tags} : (\"kmovie")).isEmpty)
         var q = CatalogStore.Query()
         q.kind = .series
         #expect(try await store.search(q).map(\.title) == ["Example Show"])

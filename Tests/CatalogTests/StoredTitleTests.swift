@@ -128,10 +128,11 @@ struct StoredTitleTests {
             (#"{"id":"a","kind":"movie","title":"A","newField":{"x":[1,2]}}"#, "a key a newer version added"),
             (#"{"id":"a","kind":"movie","title":"A","title":"B"}"#, "a key twice"),
             (#"{"kind":"movie","id":"a","title":"A"}"#, "keys out of order"),
+            (#"{"id":"a","kind":"movie","title":"\ud83d \ude00"}"#, "a surrogate pair with a space between"),
         ]
         for (text, why) in forms {
             #expect(throws: StoredTitle.Unreadable.self, "\(why ?? "")") { try StoredTitle.decode(text) }
-            let expected = try JSONDecoder().decode(CatalogDocument.Title.self, from: Data(text.utf8))
+            let expected = try? JSONDecoder().decode(CatalogDocument.Title.self, from: Data(text.utf8))
             #expect(CatalogStore.decodeDocument(text) == expected, "\(why ?? "")")
         }
         for bad in [
@@ -265,6 +266,55 @@ struct SearchPageTests {
         #expect(Set(page.map(\.title)).count == 20)
         q.limit = 500
         #expect(try await store.search(q).count == 40, "all the works, and no more")
+    }
+
+    /// Two channels listing one work, with their own spelling, date and genre.
+    private func twoChannels() async throws -> (CatalogStore, TempDir) {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        for (c, (spelling, added, genre)) in [
+            ("Lighthouse", "2020-01-01T00:00:00Z", "Horror"), ("LIGHTHOUSE", "2025-01-01T00:00:00Z", "Comedy"),
+        ]
+        .enumerated() {
+            let key = String(repeating: String(format: "%02x", c + 1), count: 32)
+            try await store.addChannel(key: key, name: "Channel \(c)", address: "")
+            var t = CatalogDocument.Title(id: "lighthouse", kind: .movie, title: spelling)
+            t.year = 2019
+            t.added = added
+            t.genres = [genre]
+            let doc = CatalogDocument(
+                channel: .init(key: key, name: "Channel \(c)"), sequence: 1, issued: Date(), expires: Date().addingTimeInterval(86400),
+                titles: [t])
+            try await store.importCatalog(doc, channelKey: key, catalogInfoHash: nil, files: nil)
+        }
+        return (store, dir)
+    }
+
+    @Test("in a group the entries come in the order asked for (newest first), and the first names the group")
+    func groupOrder() async throws {
+        let (store, dir) = try await twoChannels()
+        _ = dir
+        var q = CatalogStore.Query(words: "lighthouse")
+        q.sort = .added
+        let page = try await store.search(q)
+        #expect(page.count == 1 && page[0].entries.map(\.channelName) == ["Channel 1", "Channel 0"])
+        #expect(page[0].title == "LIGHTHOUSE")
+        q.sort = .relevance
+        #expect(try await store.search(q).first?.entries.count == 2)
+    }
+
+    @Test("a genre filter holds for every entry of a group, not only the ones that matched first")
+    func groupGenre() async throws {
+        let (store, dir) = try await twoChannels()
+        _ = dir
+        var q = CatalogStore.Query(words: "lighthouse")
+        q.genre = "horror"
+        #expect(try await store.search(q).first?.entries.map(\.channelName) == ["Channel 0"])
+        q.genre = "Comedy"
+        #expect(try await store.search(q).first?.entries.map(\.channelName) == ["Channel 1"])
+        q.genre = nil
+        q.channel = "Channel 1"
+        #expect(try await store.search(q).first?.entries.map(\.channelName) == ["Channel 1"])
     }
 }
 
