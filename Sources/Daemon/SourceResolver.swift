@@ -33,7 +33,7 @@ public enum SourceResolver {
         if t.lowercased().hasPrefix("magnet:") {
             let id: TorrentID
             do { id = try Magnet.torrentID(of: t) } catch let e as EngineError { throw DaemonError(e.message, badInput: true) }
-            return ResolvedSource(source: .magnet(t), id: id, metadata: nil)
+            return ResolvedSource(source: .magnet(Magnet.normalized(t)), id: id, metadata: nil)
         }
         if let id = TorrentID(string: t), !FileManager.default.fileExists(atPath: t) {
             return ResolvedSource(source: .magnet("magnet:?xt=urn:btih:\(id.hex)"), id: id, metadata: nil)

@@ -30,7 +30,7 @@ public enum ByteRangeRequest: Equatable, Sendable {
         let last = spec[spec.index(after: dash)...]
         if first.isEmpty {
             // suffix: the last n bytes
-            guard let n = Int64(last), n >= 0, last.allSatisfy(\.isASCIIDigit) else {
+            guard let n = Self.number(last) else {
                 self = .whole
                 return
             }
@@ -41,13 +41,13 @@ public enum ByteRangeRequest: Equatable, Sendable {
             }
             return
         }
-        guard let a = Int64(first), first.allSatisfy(\.isASCIIDigit) else {
+        guard let a = Self.number(first) else {
             self = .whole
             return
         }
         var b = size - 1
         if !last.isEmpty {
-            guard let l = Int64(last), last.allSatisfy(\.isASCIIDigit), l >= a else {
+            guard let l = Self.number(last), l >= a else {
                 self = .whole
                 return
             }
@@ -58,6 +58,22 @@ public enum ByteRangeRequest: Equatable, Sendable {
             return
         }
         self = .partial(a..<(b + 1))
+    }
+
+    /// A position: ASCII digits, as many as the client sends (RFC 9110 sets
+    /// no limit). One past what Int64 holds is past the end of anything, so
+    /// it saturates: `bytes=0-99999999999999999999` is the whole file with
+    /// 206, `bytes=99999999999999999999-` is 416.
+    static func number(_ digits: Substring) -> Int64? {
+        guard !digits.isEmpty, digits.allSatisfy(\.isASCIIDigit) else { return nil }
+        var v: Int64 = 0
+        for d in digits.utf8 {
+            let (m, o1) = v.multipliedReportingOverflow(by: 10)
+            let (n, o2) = m.addingReportingOverflow(Int64(d - UInt8(ascii: "0")))
+            if o1 || o2 { return .max }
+            v = n
+        }
+        return v
     }
 }
 

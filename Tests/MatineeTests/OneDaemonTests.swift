@@ -23,6 +23,9 @@ struct OneDaemonTests {
         #expect(listed.status == 0, "\(listed.stderr)")
         #expect(listed.stdout.hasPrefix("0\t") && listed.stdout.hasSuffix("\tthrough.mkv"), "\(listed.stdout)")
         #expect(listed.stderr.contains("Reading the torrent through the running Matinee"))
+        // The same link in upper case, as some sites print it (issue 12).
+        let upper = try await cli.run(["play", "MAGNET:?XT=URN:BTIH:" + seeder.infoHash.uppercased(), "--list", "--peer", seeder.peer])
+        #expect(upper.status == 0 && upper.stdout == listed.stdout, "\(upper.stderr)")
 
         let play = try cli.start(["play", dir.path + "/through.torrent", "--peer", seeder.peer])
         defer { play.kill() }

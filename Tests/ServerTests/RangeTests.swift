@@ -17,6 +17,13 @@ struct RangeTests {
         #expect(ByteRangeRequest(header: "bytes=1000-", size: size) == .unsatisfiable)
         #expect(ByteRangeRequest(header: "bytes=5000-6000", size: size) == .unsatisfiable)
         #expect(ByteRangeRequest(header: "bytes=-0", size: size) == .unsatisfiable)
+        // Positions past Int64 saturate: past the end of anything.
+        #expect(ByteRangeRequest(header: "bytes=0-99999999999999999999", size: size) == .partial(0..<1000))
+        #expect(ByteRangeRequest(header: "bytes=99999999999999999999-", size: size) == .unsatisfiable)
+        #expect(ByteRangeRequest(header: "bytes=99999999999999999999-99999999999999999999", size: size) == .unsatisfiable)
+        #expect(ByteRangeRequest(header: "bytes=-99999999999999999999", size: size) == .partial(0..<1000))
+        #expect(ByteRangeRequest(header: "bytes=9223372036854775807-", size: size) == .unsatisfiable)
+        #expect(ByteRangeRequest(header: "bytes=5-9223372036854775808", size: size) == .partial(5..<1000))
         // Ignored (whole body): other units, garbage, several ranges, reversed.
         #expect(ByteRangeRequest(header: "items=0-1", size: size) == .whole)
         #expect(ByteRangeRequest(header: "bytes=abc", size: size) == .whole)

@@ -89,7 +89,16 @@ struct ParsingTests {
         #expect(
             Magnet.peerHints(in: "magnet:?xt=urn:btih:08ada5a7a6183aae1e09d831df6748d566095a10&x.pe=127.0.0.1%3A7000&x.pe=[::1]:8")
                 == [HostPort(host: "127.0.0.1", port: 7000), HostPort(host: "::1", port: 8)])
-        for bad in ["magnet:?dn=nothing", "magnet:?xt=urn:btih:zz", "http://x", "magnet:"] {
+        // Upper case is the same link (issue 12); a display name keeps its case.
+        let upper = "MAGNET:?XT=URN:BTIH:08ADA5A7A6183AAE1E09D831DF6748D566095A10&DN=Big%20Film&X.PE=127.0.0.1:7000"
+        #expect(try Magnet.torrentID(of: upper).hex == "08ada5a7a6183aae1e09d831df6748d566095a10")
+        #expect(
+            try Magnet.torrentID(of: "Magnet:?xt=URN:BTIH:BCW2LJ5GDA5K4HQJ3AY56Z2I2VTASWQQ").hex
+                == "08ada5a7a6183aae1e09d831df6748d566095a10")
+        #expect(
+            Magnet.normalized(upper) == "magnet:?xt=urn:btih:08ADA5A7A6183AAE1E09D831DF6748D566095A10&dn=Big%20Film&x.pe=127.0.0.1:7000")
+        #expect(Magnet.peerHints(in: upper) == [HostPort(host: "127.0.0.1", port: 7000)])
+        for bad in ["magnet:?dn=nothing", "magnet:?xt=urn:btih:zz", "http://x", "magnet:", "MAGNET:?XT=URN:BTIH:ZZ"] {
             #expect(throws: EngineError.self) { try Magnet.torrentID(of: bad) }
         }
     }
