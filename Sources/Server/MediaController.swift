@@ -14,7 +14,7 @@ import TorrentKit
 /// - `GET /transcode/<infohash>/<file>?start=SECONDS&exp=…&cap=…`: fragmented
 ///   MP4 from ffmpeg, reading the torrent through our own /stream URL, from
 ///   `start` on (a seek is a new request with another start).
-struct MediaController<Context: RequestContext> {
+struct MediaController<Context: ConnectionContext> {
     let streams: StreamController<Context>
     let allowlist: HostAllowlist
     let transcodes: TranscodeLimiter

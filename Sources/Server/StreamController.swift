@@ -5,7 +5,7 @@ import TorrentKit
 
 /// `/stream/<infohash>/<fileIndex>` (GET, HEAD) and `/api/streams` (status).
 /// A stream URL must carry a valid capability (`StreamCapability`).
-struct StreamController<Context: RequestContext> {
+struct StreamController<Context: ConnectionContext> {
     let hub: StreamHub
     let capability: StreamCapability
 
@@ -71,7 +71,9 @@ struct StreamController<Context: RequestContext> {
         if head {
             return Response(status: status, headers: headers, body: ResponseBody(contentLength: Int(length)) { _ in })
         }
-        let bytes = stream.bytes(range)
+        // The reader ends the moment the client goes away, even while it
+        // waits for a piece nobody has sent yet (issue 12).
+        let bytes = stream.bytes(range, hangup: context.hangup())
         let body = ResponseBody(contentLength: Int(length)) { writer in
             for try await chunk in bytes { try await writer.write(chunk) }
             try await writer.finish(nil)

@@ -21,6 +21,8 @@ public struct StreamServer: Sendable {
     public var updates: UpdateService?
     /// Signs stream URLs: only those carrying a capability are served.
     public let capability: StreamCapability
+    /// Idle and header timeouts, and the most connections open at once.
+    public var limits = ConnectionLimits()
 
     public init(
         hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = [],
@@ -42,12 +44,12 @@ public struct StreamServer: Sendable {
     }
 
     /// The router, for in-process tests and for embedding.
-    public func router(allowlist: HostAllowlist) -> Router<BasicRequestContext> {
-        let router = Router()
+    public func router(allowlist: HostAllowlist) -> Router<MatineeRequestContext> {
+        let router = Router(context: MatineeRequestContext.self)
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
         router.add(middleware: RequestGuardMiddleware(token: token))
-        let streams = StreamController<BasicRequestContext>(hub: hub, capability: capability)
+        let streams = StreamController<MatineeRequestContext>(hub: hub, capability: capability)
         streams.addRoutes(to: router)
         MediaController(streams: streams, allowlist: allowlist, transcodes: TranscodeLimiter()).addRoutes(to: router)
         if let catalog {
@@ -61,10 +63,10 @@ public struct StreamServer: Sendable {
             WebUIController().addRoutes(to: router)
         }
         if let library {
-            SettingsController<BasicRequestContext>(service: library).addRoutes(to: router)
-            LibraryController<BasicRequestContext>(service: library).addRoutes(to: router)
+            SettingsController<MatineeRequestContext>(service: library).addRoutes(to: router)
+            LibraryController<MatineeRequestContext>(service: library).addRoutes(to: router)
         }
-        if let updates { UpdateController<BasicRequestContext>(service: updates).addRoutes(to: router) }
+        if let updates { UpdateController<MatineeRequestContext>(service: updates).addRoutes(to: router) }
         return router
     }
 
@@ -74,8 +76,14 @@ public struct StreamServer: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let allowlist = HostAllowlist(port: port, extraNames: extraHostNames)
+        let counter = ConnectionCounter(limit: limits.maxConnections)
+        let idle = limits.idleTimeout.components
         return Application(
             router: router(allowlist: allowlist),
+            server: .http1(
+                configuration: .init(
+                    additionalChannelHandlers: [counter.handler()],
+                    idleTimeout: .nanoseconds(idle.seconds * 1_000_000_000 + idle.attoseconds / 1_000_000_000))),
             configuration: .init(address: .hostname(host, port: port), serverName: "Matinee"),
             onServerRunning: { channel in
                 let p = channel.localAddress?.port ?? port

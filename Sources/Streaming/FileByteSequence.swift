@@ -4,15 +4,18 @@ import TorrentKit
 /// The bytes of a range of a file, chunk by chunk, each chunk read from disk
 /// only once every piece under it is verified. Iterating it registers a reader
 /// (its position moves the deadline window); the reader is released when the
-/// iteration ends or is abandoned, such as when an HTTP client disconnects.
+/// iteration ends or is abandoned, and at once when its `hangup` fires (the
+/// HTTP client went away), even while it waits for a piece.
 public struct FileByteSequence: AsyncSequence, Sendable {
     public typealias Element = ByteBuffer
     let stream: FileStream
     let range: Range<Int64>
     let chunkSize: Int
+    let hangup: Hangup?
 
     public func makeAsyncIterator() -> Iterator {
-        Iterator(lease: ReaderLease(stream: stream, start: range.lowerBound), end: range.upperBound, chunkSize: chunkSize)
+        Iterator(
+            lease: ReaderLease(stream: stream, start: range.lowerBound, hangup: hangup), end: range.upperBound, chunkSize: chunkSize)
     }
 
     public struct Iterator: AsyncIteratorProtocol {
@@ -33,16 +36,22 @@ final class ReaderLease: @unchecked Sendable {
     private var offset: Int64
     private var id: Int?
     private var fd: FileDescriptorBox?
+    private let hangup: Hangup?
 
-    init(stream: FileStream, start: Int64) {
+    init(stream: FileStream, start: Int64, hangup: Hangup?) {
         self.stream = stream
         self.offset = start
+        self.hangup = hangup
     }
 
     func next(end: Int64, chunkSize: Int) async throws -> ByteBuffer? {
         guard offset < end else {
             release()
             return nil
+        }
+        if hangup?.hasFired == true {
+            release()
+            throw CancellationError()
         }
         if let id {
             stream.moveReader(id, to: offset)
@@ -51,7 +60,12 @@ final class ReaderLease: @unchecked Sendable {
         }
         let piece = stream.map.piece(at: offset)
         do {
-            try await stream.torrent.pieces.wait(for: piece)
+            let pieces = stream.torrent.pieces
+            if let hangup, !pieces.contains(piece) {
+                try await hangup.cancellingOnFire { try await pieces.wait(for: piece) }
+            } else {
+                try await pieces.wait(for: piece)
+            }
         } catch {
             release()
             throw error

@@ -163,9 +163,10 @@ public final class FileStream: Sendable {
     }
 
     /// The bytes [range) of the file, produced as their pieces pass the hash
-    /// check. Pull-based: nothing is read ahead of the consumer.
-    public func bytes(_ range: Range<Int64>, chunkSize: Int = 256 << 10) -> FileByteSequence {
-        FileByteSequence(stream: self, range: range.clamped(to: 0..<file.size), chunkSize: chunkSize)
+    /// check. Pull-based: nothing is read ahead of the consumer. The reader
+    /// ends when `hangup` fires, even while it waits for a piece.
+    public func bytes(_ range: Range<Int64>, chunkSize: Int = 256 << 10, hangup: Hangup? = nil) -> FileByteSequence {
+        FileByteSequence(stream: self, range: range.clamped(to: 0..<file.size), chunkSize: chunkSize, hangup: hangup)
     }
 
     /// Verified bytes from `offset` on, without a gap: what a player at
