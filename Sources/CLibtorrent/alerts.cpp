@@ -8,6 +8,7 @@
 #include <libtorrent/session_stats.hpp>
 #include <libtorrent/write_resume_data.hpp>
 #include <chrono>
+#include <cerrno>
 #include <cstdlib>
 #include <cstring>
 #include <iterator>
@@ -95,6 +96,12 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 auto *f = static_cast<lt::file_error_alert *>(a);
                 m.type = MT_ALERT_FILE_ERROR;
                 m.message = mt::dup_string(f->error.message() + ": " + f->filename());
+                m.address = mt::dup_string(f->filename());
+                m.count = (f->error == boost::system::errc::no_space_on_device ||
+                           f->error == boost::system::errc::file_too_large ||
+                           (f->error.category() == boost::system::system_category() && f->error.value() == EDQUOT))
+                              ? 1
+                              : 0;
                 break;
             }
             case lt::listen_succeeded_alert::alert_type: {

@@ -75,6 +75,7 @@ void fill_status(const lt::torrent_status &st, mt_status *o) {
     o->is_seeding = st.is_seeding;
     o->is_finished = st.is_finished;
     o->paused = bool(st.flags & lt::torrent_flags::paused);
+    o->upload_mode = bool(st.flags & lt::torrent_flags::upload_mode);
     o->progress = st.progress;
     o->download_rate = st.download_payload_rate;
     o->upload_rate = st.upload_payload_rate;

@@ -207,6 +207,10 @@ mt_torrent *mt_session_add(mt_session *s, const mt_add_params *p, mt_error *err)
         for (size_t i = 0; i < p->tracker_count; ++i) atp.trackers.push_back(p->trackers[i]);
         atp.flags &= ~lt::torrent_flags::paused;
         atp.flags &= ~lt::torrent_flags::auto_managed;
+        // Resume data saved after a failed write keeps upload mode, and a
+        // torrent that is not auto-managed never leaves it: a full disk once
+        // would stop the download for good (issue 12).
+        atp.flags &= ~lt::torrent_flags::upload_mode;
         atp.flags &= ~lt::torrent_flags::duplicate_is_error;
         if (p->flags & MT_ADD_STREAMING) {
             // Nothing is downloaded until a reader picks a file (files nobody

@@ -101,6 +101,10 @@ void mt_torrent_pause(mt_torrent *t) {
     });
 }
 
+void mt_torrent_retry_writes(mt_torrent *t) {
+    mt::quietly([&] { t->handle.unset_flags(lt::torrent_flags::upload_mode); });
+}
+
 void mt_torrent_resume(mt_torrent *t) {
     mt::quietly([&] {
         t->handle.resume();

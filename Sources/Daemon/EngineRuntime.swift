@@ -63,6 +63,7 @@ public final class EngineRuntime: Sendable {
         do {
             let session = try await TorrentSession.start(config.sessionConfiguration(savedState: state))
             if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session, events) }
+            reportDiskTrouble(session, events)
             let runtime = EngineRuntime(home: home, session: session, downloadDir: downloadDir, lock: lock, events: events)
             runtime.announceOnceTheDHTIsUp()
             return runtime
@@ -162,6 +163,32 @@ public final class EngineRuntime: Sendable {
         }
         await session.shutdown()
         lock.withLock { $0 = nil }
+    }
+}
+
+/// A full disk and other disk errors, one line each, always (issue 12: a
+/// full disk used to stop a download without a word).
+private func reportDiskTrouble(_ session: TorrentSession, _ events: Events) {
+    let alerts = session.alerts()
+    Task.detached {
+        var told: Set<String> = []
+        func name(_ id: TorrentID) -> String { session.torrent(id)?.knownMetadata?.name ?? id.hex.prefix(8).description }
+        for await a in alerts {
+            switch a {
+            case let .diskFull(id, trouble):
+                events.problem(
+                    "\(name(id)): \(trouble.summary). Downloading stopped; what was verified is kept, and it goes on by itself once there is room."
+                )
+            case let .writesRetried(id, free):
+                events.info(
+                    "\(name(id)): \(DiskSpace.mib(free)) free on the disk holding \(session.torrent(id)?.savePath ?? "it"): downloading again."
+                )
+            case let .fileError(id, message) where session.torrent(id)?.diskTrouble == nil:
+                // Other errors once per torrent and message (libtorrent reports each failed job).
+                if told.insert(id.hex + message).inserted { events.problem("\(name(id)): disk error: \(message)") }
+            default: break
+            }
+        }
     }
 }
 

@@ -92,7 +92,9 @@ public final class Library: LibraryService {
         for (t, savePath) in downloadTorrents {
             let st = await t.status()
             let state: String
+            let trouble = t.diskTrouble
             switch true {
+            case trouble != nil: state = "disk-full"
             case st.state == .checkingFiles || st.state == .checkingResumeData: state = "checking"
             case st.isPaused && (st.isFinished || st.isSeeding): state = "finished"
             case st.isSeeding || st.isFinished: state = "seeding"
@@ -102,7 +104,7 @@ public final class Library: LibraryService {
                 DownloadInfo(
                     infoHash: t.id.hex, name: t.knownMetadata?.name ?? t.id.hex, size: st.totalWanted, done: st.totalWantedDone,
                     state: state, uploaded: st.allTimeUpload, downloaded: st.allTimeDownload, peers: st.peers,
-                    playing: watching.contains(t.id), folder: savePath))
+                    playing: watching.contains(t.id), folder: savePath, problem: trouble?.summary))
         }
         return out.sorted { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
     }

@@ -9,7 +9,8 @@ public struct DownloadInfo: Codable, Sendable, Equatable {
     /// Bytes of the selected files, and how many of them are verified.
     public var size: Int64
     public var done: Int64
-    /// "downloading", "seeding", "finished" (not sharing) or "checking".
+    /// "downloading", "seeding", "finished" (not sharing), "checking" or
+    /// "disk-full" (stopped until there is room; `problem` says more).
     public var state: String
     public var uploaded: Int64
     public var downloaded: Int64
@@ -17,11 +18,14 @@ public struct DownloadInfo: Codable, Sendable, Equatable {
     /// A player has it open now.
     public var playing: Bool
     public var folder: String
+    /// Why it does not download, for people; nil when all is well.
+    public var problem: String?
 
     public init(
         infoHash: String, name: String, size: Int64, done: Int64, state: String, uploaded: Int64,
-        downloaded: Int64, peers: Int, playing: Bool, folder: String
+        downloaded: Int64, peers: Int, playing: Bool, folder: String, problem: String? = nil
     ) {
+        self.problem = problem
         self.infoHash = infoHash
         self.name = name
         self.size = size

@@ -190,7 +190,8 @@ public final class FileStream: Sendable {
             bufferedBytes: ranges.reduce(0) { $0 + ($1.upperBound - $1.lowerBound) },
             readers: readerOffsets.sorted(), downloadRate: st.downloadRate, uploadRate: st.uploadRate,
             peers: st.peers, seeds: st.seeds, state: st.state.rawValue, bitrate: bytesPerSecond,
-            downloaded: st.sessionDownload, uploaded: st.sessionUpload, paused: st.isPaused)
+            downloaded: st.sessionDownload, uploaded: st.sessionUpload, paused: st.isPaused,
+            problem: torrent.diskTrouble.map { "\($0.summary): downloading stopped until there is room" })
     }
 
     // MARK: Disk
@@ -269,4 +270,6 @@ public struct StreamStatus: Codable, Sendable, Equatable {
     public var uploaded: Int64
     /// True once sharing stopped (seeding limits reached, or --no-seed).
     public var paused: Bool
+    /// Why nothing downloads, for people ("the disk holding … is full: …"); nil when all is well.
+    public var problem: String?
 }

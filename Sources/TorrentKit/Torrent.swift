@@ -29,6 +29,8 @@ public final class Torrent: Sendable {
     public let pieces = PieceSet()
     let handle: TorrentHandle
     let engine: EngineQueue
+    /// The download folder it was added with.
+    public let savePath: String
 
     private struct State {
         var metadata: TorrentMetadata?
@@ -39,14 +41,42 @@ public final class Torrent: Sendable {
         var removed = false
         var nextToken = 0
         var knownPeers: [HostPort] = []
+        var diskTrouble: DiskTrouble?
     }
 
     private let state = Mutex(State())
 
-    init(id: TorrentID, handle: EnginePointer, engine: EngineQueue) {
+    init(id: TorrentID, handle: EnginePointer, engine: EngineQueue, savePath: String) {
         self.id = id
         self.handle = TorrentHandle(handle)
         self.engine = engine
+        self.savePath = savePath
+    }
+
+    // MARK: A full disk
+
+    /// Set while downloading is stopped by a full disk; nil otherwise.
+    public var diskTrouble: DiskTrouble? { state.withLock { $0.diskTrouble } }
+
+    /// Records a failed write on a full disk; true if it starts an episode.
+    func noteDiskFull(file: String, freeBytes: Int64) -> DiskTrouble? {
+        state.withLock { s in
+            guard s.diskTrouble == nil else {
+                s.diskTrouble?.freeBytes = freeBytes
+                return nil
+            }
+            let t = DiskTrouble(folder: savePath, file: file, freeBytes: freeBytes)
+            s.diskTrouble = t
+            return t
+        }
+    }
+
+    func updateFreeBytes(_ n: Int64) { state.withLock { $0.diskTrouble?.freeBytes = n } }
+
+    /// Lets the torrent request pieces again after a full disk.
+    func retryWrites() {
+        state.withLock { $0.diskTrouble = nil }
+        mt_torrent_retry_writes(handle.raw)
     }
 
     // MARK: Queries

@@ -189,7 +189,7 @@ public final class TorrentSession: Sendable {
                 mt_torrent_free(handle.raw)
                 return existing
             }
-            let t = Torrent(id: id, handle: handle, engine: engine)
+            let t = Torrent(id: id, handle: handle, engine: engine, savePath: options.savePath)
             s.torrents[id] = t
             return t
         }
@@ -240,6 +240,8 @@ public final class TorrentSession: Sendable {
     private func startPump() {
         let thread = Thread { [self] in
             var lastUpdate = ContinuousClock.now
+            var lastDiskCheck = ContinuousClock.now
+            var retries: [TorrentID: DiskFullRetry<ContinuousClock>] = [:]
             while !state.withLock({ $0.stopping }) {
                 var raw: UnsafeMutablePointer<mt_alert>?
                 let n = mt_session_wait_alerts(pointer.raw, 200, &raw)
@@ -251,11 +253,37 @@ public final class TorrentSession: Sendable {
                     lastUpdate = ContinuousClock.now
                     mt_session_post_torrent_updates(pointer.raw)
                 }
+                if ContinuousClock.now - lastDiskCheck >= .seconds(2) {
+                    lastDiskCheck = ContinuousClock.now
+                    checkFullDisks(&retries)
+                }
             }
             pumpExited.signal()
         }
         thread.name = "matinee.alerts"
         thread.start()
+    }
+
+    /// Lets torrents stopped by a full disk write again once there is room
+    /// (`DiskFullRetry`). On the alert thread: statvfs blocks, briefly.
+    private func checkFullDisks(_ retries: inout [TorrentID: DiskFullRetry<ContinuousClock>]) {
+        let stopped = state.withLock { s in s.torrents.values.filter { $0.diskTrouble != nil } }
+        retries = retries.filter { id, _ in stopped.contains { $0.id == id } }
+        let now = ContinuousClock.now
+        for t in stopped {
+            let free = DiskSpace.available(at: t.savePath) ?? 0
+            t.updateFreeBytes(free)
+            var retry = retries[t.id] ?? DiskFullRetry(pieceLength: t.knownMetadata?.pieceLength ?? 4 << 20, now: now)
+            defer { retries[t.id] = retry }
+            guard retry.check(freeBytes: free, now: now) == .retry else { continue }
+            t.retryWrites()
+            broadcast(.writesRetried(t.id, freeBytes: free))
+        }
+    }
+
+    private func broadcast(_ alert: TorrentAlert) {
+        let subscribers = state.withLock { Array($0.subscribers.values) }
+        for s in subscribers { s.yield(alert) }
     }
 
     /// The one place alerts are read: translate, route to the torrent, broadcast.
@@ -272,7 +300,15 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_TORRENT_FINISHED: alert = id.map { .finished($0) }
         case MT_ALERT_STATE_UPDATE: alert = id.map { .status($0, TorrentStatus(a.status)) }
         case MT_ALERT_TORRENT_ERROR: alert = id.map { .torrentError($0, message) }
-        case MT_ALERT_FILE_ERROR: alert = id.map { .fileError($0, message) }
+        case MT_ALERT_FILE_ERROR:
+            alert = id.map { .fileError($0, message) }
+            // Said once per episode; libtorrent reports each failed write.
+            if a.count == 1, let id, let t = torrent(id),
+                let trouble = t.noteDiskFull(
+                    file: a.address.map { String(cString: $0) } ?? "", freeBytes: DiskSpace.available(at: t.savePath) ?? 0)
+            {
+                broadcast(.diskFull(id, trouble))
+            }
         case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
         case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
         case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0, message) }
@@ -316,8 +352,7 @@ public final class TorrentSession: Sendable {
         }
         guard let alert else { return }
         if let id, let t = torrent(id) { t.handle(alert) }
-        let subscribers = state.withLock { Array($0.subscribers.values) }
-        for s in subscribers { s.yield(alert) }
+        broadcast(alert)
     }
 
     // MARK: DHT

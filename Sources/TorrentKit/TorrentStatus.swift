@@ -11,6 +11,8 @@ public struct TorrentStatus: Sendable, Equatable {
     public var isSeeding = false
     public var isFinished = false
     public var isPaused = false
+    /// Not requesting pieces: a write failed (see `DiskTrouble`).
+    public var isUploadMode = false
     /// 0...1 of the wanted bytes.
     public var progress: Double = 0
     public var downloadRate = 0
@@ -49,6 +51,7 @@ public struct TorrentStatus: Sendable, Equatable {
         isSeeding = s.is_seeding
         isFinished = s.is_finished
         isPaused = s.paused
+        isUploadMode = s.upload_mode
         progress = Double(s.progress)
         downloadRate = Int(s.download_rate)
         uploadRate = Int(s.upload_rate)
@@ -82,7 +85,13 @@ public enum TorrentAlert: Sendable {
     case finished(TorrentID)
     case status(TorrentID, TorrentStatus)
     case torrentError(TorrentID, String)
+    /// A read or write failed ("error: file"). A full disk is also told,
+    /// once per episode, as `diskFull`.
     case fileError(TorrentID, String)
+    /// Downloading stopped: the disk is full (what was verified is kept).
+    case diskFull(TorrentID, DiskTrouble)
+    /// There is room again (or it is worth trying): downloading goes on.
+    case writesRetried(TorrentID, freeBytes: Int64)
     case trackerError(TorrentID, String)
     case removed(TorrentID)
     /// A connection attempt to a peer (the message names it, for logs).

@@ -1,6 +1,7 @@
 import CompressNIO
 import Foundation
 import NIOCore
+import TorrentKit
 
 /// Extracts a release bundle (.tar.gz, ustar) into a fresh folder, refusing
 /// anything that could write outside it or smuggle privilege: absolute

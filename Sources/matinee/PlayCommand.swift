@@ -178,9 +178,14 @@ struct Play: AsyncParsableCommand {
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
                 var done = false
+                var problem: String?
                 while true {
                     try await Task.sleep(for: .seconds(1))
                     guard let st = await status() else { continue }
+                    if st.problem != problem {
+                        problem = st.problem
+                        Console.info(st.problem.map { "Stopped: \($0)" } ?? "Downloading again.")
+                    }
                     if !done && st.size > 0 && st.bufferedBytes >= st.size {
                         done = true
                         Console.info("Download complete: \(st.path)")
@@ -222,6 +227,7 @@ enum Progress {
         let playhead = st.readers.min() ?? 0
         let ahead = st.buffered.first { $0.count == 2 && $0[0] <= playhead && playhead < $0[1] }.map { $0[1] - playhead } ?? 0
         let pct = st.size > 0 ? Int(Double(st.bufferedBytes) * 100 / Double(st.size)) : 100
+        if st.problem != nil { return "\(Format.bytes(ahead)) ahead · \(pct)% · stopped: the disk is full" }
         return
             "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
     }

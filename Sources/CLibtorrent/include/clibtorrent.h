@@ -135,6 +135,10 @@ void mt_torrent_force_reannounce(mt_torrent *t);
 /* Closes every peer connection of the torrent and lets it connect again. */
 void mt_torrent_drop_connections(mt_torrent *t);
 
+/* Takes the torrent out of upload mode, which a failed write (a full disk)
+   put it in: it requests pieces again, and a write that fails again puts it back. */
+void mt_torrent_retry_writes(mt_torrent *t);
+
 void mt_torrent_pause(mt_torrent *t);
 void mt_torrent_resume(mt_torrent *t);
 /* Posts a save_resume_data alert (or a failed one). */
@@ -147,6 +151,7 @@ int mt_torrent_have_pieces(mt_torrent *t, uint8_t *out, size_t count);
 typedef struct {
     int state; /* libtorrent torrent_status::state_t */
     bool has_metadata, is_seeding, is_finished, paused;
+    bool upload_mode; /* no piece requests: libtorrent's answer to a failed write */
     float progress; /* 0..1 of what is wanted */
     int download_rate, upload_rate; /* payload bytes/s */
     int num_peers, num_seeds, list_peers, list_seeds;
@@ -227,6 +232,8 @@ enum {
     MT_ALERT_DHT_PEERS,        /* key[0..20): the info-hash; count: peers in this reply;
                                   message: them, "host:port" a line ([v6]:port) */
 };
+/* MT_ALERT_FILE_ERROR: message is "error: file"; count is 1 when the disk is
+   full (ENOSPC, EDQUOT or EFBIG), 0 for any other error; address: the file. */
 
 typedef struct {
     int type;               /* MT_ALERT_* */

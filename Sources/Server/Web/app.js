@@ -32,7 +32,8 @@ function watchStream(streamPath) {
       return d;
     }));
     const pct = s.size ? Math.floor((100 * s.bufferedBytes) / s.size) : 100;
-    $("#player .stats").textContent = `${pct}% buffered · ↓ ${rate(s.downloadRate)} ↑ ${rate(s.uploadRate)} · ${s.peers} peers (${s.seeds} seeds)`;
+    $("#player .stats").textContent = s.problem ? `${pct}% buffered · stopped: ${s.problem}` :
+      `${pct}% buffered · ↓ ${rate(s.downloadRate)} ↑ ${rate(s.uploadRate)} · ${s.peers} peers (${s.seeds} seeds)`;
   };
   update();
   overlayTimer = setInterval(update, 1000);
@@ -172,7 +173,8 @@ async function loadDownloads(message) {
     const name = el("td");
     name.append(el("div", null, d.name), el("small", "meta", d.folder));
     const pct = d.size ? Math.floor((100 * d.done) / d.size) : 100;
-    const state = { downloading: `downloading ${pct}%`, seeding: "sharing", finished: "done, not shared", checking: "checking" }[d.state] || d.state;
+    const state = d.problem ? `stopped at ${pct}%: ${d.problem}` :
+      { downloading: `downloading ${pct}%`, seeding: "sharing", finished: "done, not shared", checking: "checking" }[d.state] || d.state;
     const actions = el("td");
     const keep = el("button", null, "Remove");
     keep.title = "Forget it, keep the files";
