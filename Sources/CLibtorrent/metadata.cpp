@@ -5,9 +5,52 @@
 #include <libtorrent/bdecode.hpp>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/create_torrent.hpp>
+#include <libtorrent/hasher.hpp>
 #include <libtorrent/magnet_uri.hpp>
 #include <iterator>
 #include <vector>
+
+namespace {
+
+lt::sha256_hash hash_pair(lt::sha256_hash const &a, lt::sha256_hash const &b) {
+    lt::hasher256 h;
+    h.update(a);
+    h.update(b);
+    return h.final();
+}
+
+// The first file (its path) whose piece layer does not hash up to its root,
+// or "". BEP 52: a file's tree has 16 KiB blocks as leaves, the hashes past
+// its end are zero, and the piece layer is the level of whole pieces; so the
+// pieces past the end are the root of a piece of zero hashes. libtorrent
+// only checks this once the torrent is added, which made `play --list`
+// accept what `play` refused.
+std::string invalid_piece_layer(lt::torrent_info const &ti) {
+    if (!ti.info_hashes().has_v2()) return "";
+    auto const &fs = ti.files();
+    int const piece = ti.piece_length();
+    lt::sha256_hash pad; // a zero block hash, raised to a piece
+    for (int blocks = piece / lt::default_block_size; blocks > 1; blocks /= 2) pad = hash_pair(pad, pad);
+    for (lt::file_index_t i : fs.file_range()) {
+        if (fs.pad_file_at(i) || fs.file_size(i) <= piece) continue; // no layer: the root covers it
+        auto layer = ti.piece_layer(i);
+        if (layer.empty()) continue; // not given (metadata from peers): libtorrent fetches it
+        std::int64_t const pieces = (fs.file_size(i) + piece - 1) / piece;
+        if (std::int64_t(layer.size()) != pieces * 32) return fs.file_path(i);
+        std::size_t width = 1;
+        while (width < std::size_t(pieces)) width *= 2;
+        std::vector<lt::sha256_hash> level(width, pad);
+        for (std::int64_t p = 0; p < pieces; ++p) level[std::size_t(p)] = lt::sha256_hash(layer.data() + p * 32);
+        while (level.size() > 1) {
+            for (std::size_t k = 0; k < level.size() / 2; ++k) level[k] = hash_pair(level[2 * k], level[2 * k + 1]);
+            level.resize(level.size() / 2);
+        }
+        if (level[0] != fs.root(i)) return fs.file_path(i);
+    }
+    return "";
+}
+
+} // namespace
 
 extern "C" {
 
@@ -27,6 +70,11 @@ mt_info *mt_info_parse(const uint8_t *data, size_t len, mt_error *err) {
             return nullptr;
         }
         auto ti = std::make_shared<lt::torrent_info>(node, l);
+        std::string bad = invalid_piece_layer(*ti);
+        if (!bad.empty()) {
+            mt::set_error(err, 5, "a piece layer is invalid: it does not match the hashes of " + bad);
+            return nullptr;
+        }
         return new mt_info{ti};
     }, "not a valid torrent file");
 }

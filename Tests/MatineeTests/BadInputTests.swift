@@ -29,6 +29,34 @@ struct BadInputTests {
         return "d4:infod5:filesld6:lengthi10e4:pathl\(p)eee4:name4:evil12:piece lengthi16384e6:pieces20:AAAAAAAAAAAAAAAAAAAAee"
     }
 
+    @Test("a piece layer that does not hash to its file's root: play --list and play refuse it alike, naming both files")
+    func badPieceLayer() async throws {
+        let dir = TempDir()
+        let cli = MatineeCLI(home: dir.sub("home"))
+        _ = try Fixtures.writeRandomFile(dir.path + "/data/film.mp4", size: 3 << 20, seed: 4)
+        let seeder = try await LibtorrentSeeder.start(
+            data: dir.path + "/data/film.mp4", torrentOut: dir.path + "/good.torrent", pieceSize: 256 << 10)
+        seeder.process.kill()
+        var bytes = [UInt8](try Data(contentsOf: URL(fileURLWithPath: dir.path + "/good.torrent")))
+        // "12:piece layers" d 32:<root> <n>:<hashes>: one bit of the first hash flipped.
+        let key = Array("12:piece layersd32:".utf8)
+        let at = try #require((0...(bytes.count - key.count)).first { Array(bytes[$0..<$0 + key.count]) == key })
+        var p = at + key.count + 32
+        while bytes[p] != UInt8(ascii: ":") { p += 1 }
+        bytes[p + 1] ^= 1
+        let bad = dir.path + "/bad.torrent"
+        try Data(bytes).write(to: URL(fileURLWithPath: bad))
+        let args = ["--listen", "127.0.0.1:0", "--dht-node", "127.0.0.1:1", "--download-dir", dir.sub("dl")]
+        for extra in [["--list"], []] {
+            let r = try await cli.run(["play", bad] + extra + args)
+            expectOneLineError(r, containing: "bad.torrent")
+            #expect(r.stderr.contains("piece layer is invalid") && r.stderr.contains("film.mp4"), "\(r.stderr)")
+        }
+        // The same torrent unchanged is fine.
+        let ok = try await cli.run(["play", dir.path + "/good.torrent", "--list"] + args)
+        #expect(ok.status == 0 && ok.stdout.contains("film.mp4"), "\(ok.stderr)")
+    }
+
     @Test("broken sources: magnet, garbage and truncated .torrent, hostile paths, missing file")
     func brokenSources() async throws {
         let dir = TempDir()
