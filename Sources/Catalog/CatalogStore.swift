@@ -90,6 +90,12 @@ public final class CatalogStore: Sendable {
         // of different words; with 2 MiB a third of a search's time went to
         // reading pages again (docs/benchmarks.md).
         config.prepareDatabase { db in try db.execute(sql: "PRAGMA cache_size = -8192") }
+        // Created readable by this user only; SQLite gives its journal files
+        // the database's permissions.
+        if path != ":memory:", !FileManager.default.fileExists(atPath: path) {
+            let fd = open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0o600)
+            if fd >= 0 { close(fd) }
+        }
         do {
             db = try DatabaseQueue(path: path, configuration: config)
             try Self.migrator.migrate(db)

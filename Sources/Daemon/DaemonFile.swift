@@ -17,8 +17,7 @@ public struct DaemonFile: Codable, Sendable {
 
     public func write(_ home: Home) throws {
         let bytes = Array(try JSONEncoder().encode(self))
-        try Disk.writeAtomically(bytes, to: home.daemonFile)
-        chmod(home.daemonFile, 0o600)
+        try Disk.writeAtomically(bytes, to: home.daemonFile)  // 0600 from the start
     }
 
     public static func read(_ home: Home) -> DaemonFile? {

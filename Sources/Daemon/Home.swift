@@ -51,18 +51,24 @@ public struct Home: Sendable {
     public func torrentFile(_ id: TorrentID) -> String { torrentsDir + "/\(id.hex).torrent" }
 
     /// Makes the folders, with a clear error if that is not possible.
+    /// Private from the start (0700: the daemon's token, resume data and the
+    /// catalog are nobody else's), an existing data folder made so too.
     public func prepare() throws {
         for d in [data, resumeDir, torrentsDir] {
-            try Disk.makeDirectory(d, what: "Matinee's data folder")
+            try Disk.makeDirectory(d, what: "Matinee's data folder", mode: 0o700)
         }
     }
 }
 
 /// Small file operations with one-line errors.
 public enum Disk {
-    public static func makeDirectory(_ path: String, what: String) throws {
+    /// `mode`: the folder's permissions, set when it is made (and on an
+    /// existing one); nil leaves them to the umask.
+    public static func makeDirectory(_ path: String, what: String, mode: Int? = nil) throws {
         do {
-            try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                atPath: path, withIntermediateDirectories: true, attributes: mode.map { [.posixPermissions: $0] })
+            if let mode { chmod(path, mode_t(mode)) }
         } catch {
             throw DaemonError("cannot create \(what) \(path): \(reason(error))")
         }
@@ -80,10 +86,25 @@ public enum Disk {
 
     /// Writes through a temporary file and a rename, so a crash leaves the old
     /// file or the new one, never half of one.
+    /// Writes a file of Matinee's own data: readable by this user only (0600)
+    /// from its first byte, and whole or not at all.
     public static func writeAtomically(_ bytes: [UInt8], to path: String) throws {
         let tmp = path + ".tmp-\(getpid())"
         do {
-            try Data(bytes).write(to: URL(fileURLWithPath: tmp))
+            let fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
+            guard fd >= 0 else { throw DaemonError(String(cString: strerror(errno))) }
+            var done = 0
+            while done < bytes.count {
+                let n = bytes.withUnsafeBytes { write(fd, $0.baseAddress! + done, bytes.count - done) }
+                if n < 0 && errno == EINTR { continue }
+                guard n > 0 else {
+                    let e = DaemonError(String(cString: strerror(errno)))
+                    close(fd)
+                    throw e
+                }
+                done += n
+            }
+            guard close(fd) == 0 else { throw DaemonError(String(cString: strerror(errno))) }
             guard rename(tmp, path) == 0 else { throw DaemonError(String(cString: strerror(errno))) }
         } catch {
             try? FileManager.default.removeItem(atPath: tmp)

@@ -1,4 +1,5 @@
 import Foundation
+import Streaming
 import Synchronization
 
 /// External players.
@@ -16,16 +17,35 @@ public enum Player {
     public static let external = ["mpv", "vlc"]
 
     /// The player's arguments: the window titled after the file rather than the
-    /// URL, where to start, and the URL after "--" so nothing in it reads as an
-    /// option.
+    /// URL, where to start, the URL after "--" so nothing in it reads as an
+    /// option, and a stranger's file kept from reaching anything else
+    /// (`safety`).
     public static func arguments(for path: String, url: String, title: String, start: Double = 0) -> [String] {
         let from = String(format: "%.1f", start)
         switch URL(fileURLWithPath: path).lastPathComponent {
-        case "mpv": return ["--force-media-title=\(title)"] + (start > 0 ? ["--start=\(from)"] : []) + ["--", url]
-        case "vlc", "cvlc": return ["--meta-title=\(title)"] + (start > 0 ? ["--start-time=\(from)"] : []) + ["--", url]
+        case "mpv":
+            return ["--force-media-title=\(title)"] + mpvSafety + (start > 0 ? ["--start=\(from)"] : []) + ["--", url]
+        case "vlc", "cvlc":
+            return ["--meta-title=\(title)"] + vlcSafety + (start > 0 ? ["--start-time=\(from)"] : []) + ["--", url]
         default: return [url]
         }
     }
+
+    /// What a "film" from a stranger may not make mpv do (issue 12: one that
+    /// was really an HLS playlist, or an m3u, had mpv fetch other hosts):
+    /// no youtube-dl, no playlists or references to follow, no ordered
+    /// chapters or side files to open, and FFmpeg's demuxers limited to media
+    /// containers over our own HTTP (the list ffprobe gets, `MediaProbe`).
+    static let mpvSafety = [
+        "--ytdl=no", "--load-unsafe-playlists=no", "--access-references=no", "--ordered-chapters=no",
+        "--sub-auto=no", "--audio-file-auto=no", "--cover-art-auto=no", "--demuxer=lavf",
+        "--demuxer-lavf-o=protocol_whitelist=[http,tcp],format_whitelist=[\(MediaProbe.formatWhitelist)]",
+        "--stream-lavf-o=protocol_whitelist=[http,tcp]",
+    ]
+
+    /// The same for VLC: no Lua (its playlist and site scripts), nothing a
+    /// playlist lists started, no subtitle files looked for.
+    static let vlcSafety = ["--no-lua", "--no-playlist-autostart", "--no-sub-autodetect-file", "--no-auto-preparse"]
 
     /// Starts a player and returns at once (the web UI's "Open in mpv"); it
     /// is reaped when it exits.

@@ -23,6 +23,14 @@ struct RequestGuardMiddleware<Context: RequestContext>: RouterMiddleware {
     let token: CSRFToken
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        // Reads too: a page elsewhere could time `<img src=…/api/art?ref=…>`
+        // (load or error) to learn what is in the catalog, or make the
+        // daemon run ffprobe and DHT lookups (issue 12). Browsers say where
+        // a request comes from; only our own pages and the user (typing,
+        // a bookmark, `matinee` opening the browser) may ask.
+        if let site = request.headers[.secFetchSite], site == "cross-site" || site == "same-site" {
+            return Self.refuse("\(site) request refused")
+        }
         let method = request.method
         guard method != .get, method != .head else { return try await next(request, context) }
         let host = request.head.authority ?? ""

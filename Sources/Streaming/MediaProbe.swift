@@ -108,10 +108,10 @@ public enum MediaProbe {
     /// "film" that is really a playlist cannot make them read local files
     /// or fetch other URLs (the HLS/concat tricks used against transcoding
     /// services).
-    public static let inputRestrictions = [
-        "-protocol_whitelist", "http,tcp",
-        "-format_whitelist", "matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,avi,mpegts,flv,ogg,mp3,aac,flac,wav,asf,mpeg,mpegvideo",
-    ]
+    public static let inputRestrictions = ["-protocol_whitelist", "http,tcp", "-format_whitelist", formatWhitelist]
+
+    /// FFmpeg's demuxers for the containers films come in (for players too).
+    public static let formatWhitelist = "matroska,webm,mov,mp4,m4a,3gp,3g2,mj2,avi,mpegts,flv,ogg,mp3,aac,flac,wav,asf,mpeg,mpegvideo"
 
     public static var ffprobePath: String? {
         ["/usr/bin/ffprobe", "/usr/local/bin/ffprobe"].first(where: FileManager.default.isExecutableFile)

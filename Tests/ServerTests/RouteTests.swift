@@ -121,6 +121,29 @@ struct RouteTests {
         }
     }
 
+    @Test("requests another site's page makes are refused, reads included; every answer says same-origin only")
+    func crossSiteReads() async throws {
+        let (app, _) = try app()
+        try await app.test(.router) { client in
+            for uri in ["/api/art?ref=anything", "/api/titles", "/api/session", "/", "/api/swarm?ref=x"] {
+                for site in ["cross-site", "same-site"] {
+                    try await client.execute(uri: uri, method: .get, headers: [HTTPField.Name("Sec-Fetch-Site")!: site]) { r in
+                        #expect(r.status == .forbidden, "\(uri) \(site)")
+                        #expect(String(buffer: r.body).contains("\(site) request refused"), "\(uri)")
+                        #expect(r.headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] == "same-origin")
+                    }
+                }
+            }
+            #expect(channels.calls.all.isEmpty, "no refused request reached the service")
+            for site in ["same-origin", "none"] {
+                try await client.execute(uri: "/api/titles", method: .get, headers: [HTTPField.Name("Sec-Fetch-Site")!: site]) { r in
+                    #expect(r.status == .ok, "\(site)")
+                    #expect(r.headers[HTTPField.Name("Cross-Origin-Resource-Policy")!] == "same-origin")
+                }
+            }
+        }
+    }
+
     @Test("state changes need the same origin and the CSRF token; reads need neither")
     func csrf() async throws {
         let (app, server) = try app()
