@@ -134,6 +134,15 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.type = MT_ALERT_PEER_CONNECTED;
                 m.message = mt::dup_string(a->message());
                 break;
+            case lt::peer_ban_alert::alert_type: {
+                auto *b = static_cast<lt::peer_ban_alert *>(a);
+                m.type = MT_ALERT_PEER_BANNED;
+                m.message = mt::dup_string(a->message());
+                lt::tcp::endpoint ep = b->endpoint;
+                m.address = mt::dup_string(ep.address().to_string());
+                m.port = ep.port();
+                break;
+            }
             case lt::peer_disconnected_alert::alert_type: {
                 auto *d = static_cast<lt::peer_disconnected_alert *>(a);
                 m.type = MT_ALERT_PEER_DISCONNECTED;

@@ -48,7 +48,8 @@ void id_of(const lt::info_hash_t &ih, uint8_t out[20]) {
 const lt::alert_category_t alert_mask = lt::alert_category::error | lt::alert_category::status |
                                         lt::alert_category::storage | lt::alert_category::piece_progress |
                                         lt::alert_category::port_mapping | lt::alert_category::connect |
-                                        lt::alert_category::dht | lt::alert_category::dht_operation;
+                                        lt::alert_category::dht | lt::alert_category::dht_operation |
+                                        lt::alert_category::peer; // peer_ban
 
 int apply(lt::settings_pack &pack, const mt_setting *settings, size_t count, mt_error *err) {
     for (size_t i = 0; i < count; ++i) {

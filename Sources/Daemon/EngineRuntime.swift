@@ -179,6 +179,8 @@ private func reportDiskTrouble(_ session: TorrentSession, _ events: Events) {
                 events.problem(
                     "\(name(id)): \(trouble.summary). Downloading stopped; what was verified is kept, and it goes on by itself once there is room."
                 )
+            case let .peerBanned(id, peer):
+                events.problem("\(name(id)): banned the peer \(peer): it sent data that failed the hash check.")
             case let .writesRetried(id, free):
                 events.info(
                     "\(name(id)): \(DiskSpace.mib(free)) free on the disk holding \(session.torrent(id)?.savePath ?? "it"): downloading again."

@@ -104,7 +104,7 @@ public final class Library: LibraryService {
                 DownloadInfo(
                     infoHash: t.id.hex, name: t.knownMetadata?.name ?? t.id.hex, size: st.totalWanted, done: st.totalWantedDone,
                     state: state, uploaded: st.allTimeUpload, downloaded: st.allTimeDownload, peers: st.peers,
-                    playing: watching.contains(t.id), folder: savePath, problem: trouble?.summary))
+                    playing: watching.contains(t.id), folder: savePath, problem: t.trouble))
         }
         return out.sorted { $0.name.localizedStandardCompare($1.name) == .orderedAscending }
     }

@@ -191,7 +191,7 @@ public final class FileStream: Sendable {
             readers: readerOffsets.sorted(), downloadRate: st.downloadRate, uploadRate: st.uploadRate,
             peers: st.peers, seeds: st.seeds, state: st.state.rawValue, bitrate: bytesPerSecond,
             downloaded: st.sessionDownload, uploaded: st.sessionUpload, paused: st.isPaused,
-            problem: torrent.diskTrouble.map { "\($0.summary): downloading stopped until there is room" })
+            problem: torrent.trouble)
     }
 
     // MARK: Disk

@@ -42,6 +42,7 @@ public final class Torrent: Sendable {
         var nextToken = 0
         var knownPeers: [HostPort] = []
         var diskTrouble: DiskTrouble?
+        var banned: [HostPort] = []
     }
 
     private let state = Mutex(State())
@@ -54,6 +55,23 @@ public final class Torrent: Sendable {
     }
 
     // MARK: A full disk
+
+    /// Peers banned for sending data that failed the hash check, this run.
+    public var bannedPeers: [HostPort] { state.withLock { $0.banned } }
+
+    /// Why nothing downloads, for people, or nil: a full disk, or only
+    /// peers that sent bad data (banned, so none is left while the swarm
+    /// is looked through again).
+    public var trouble: String? {
+        let (disk, banned, st, pieceCount) = state.withLock { ($0.diskTrouble, $0.banned.count, $0.latest, $0.metadata?.pieceCount) }
+        if let disk { return "\(disk.summary): downloading stopped until there is room" }
+        let complete = pieceCount.map { pieces.count >= $0 } ?? false
+        if banned > 0 && st.peers == 0 && !st.isSeeding && !st.isFinished && !complete {
+            let who = banned == 1 ? "the only peer" : "the only \(banned) peers"
+            return "\(who) sent data that failed its hash check and \(banned == 1 ? "was" : "were") banned; looking for others"
+        }
+        return nil
+    }
 
     /// Set while downloading is stopped by a full disk; nil otherwise.
     public var diskTrouble: DiskTrouble? { state.withLock { $0.diskTrouble } }
@@ -291,6 +309,13 @@ public final class Torrent: Sendable {
             state.withLock { $0.latest = st }
         case .removed:
             markRemoved()
+        case let .peerBanned(_, peer):
+            state.withLock { s in
+                s.knownPeers.removeAll { $0.host == peer.host }
+                if !s.banned.contains(peer) && s.banned.count < 256 { s.banned.append(peer) }
+            }
+            // Look for others at once, not at the next announce.
+            announce()
         case let .peerDisconnected(_, peer, established, _) where established && !peer.host.isEmpty && peer.port > 0:
             // Remembered so wake() can reconnect at once. For incoming peers
             // the port is not their listen port; trying it costs one failed

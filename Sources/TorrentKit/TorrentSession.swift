@@ -312,6 +312,9 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
         case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
         case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0, message) }
+        case MT_ALERT_PEER_BANNED:
+            let peer = HostPort(host: a.address.map { String(cString: $0) } ?? "", port: Int(a.port))
+            alert = id.map { .peerBanned($0, peer: peer) }
         case MT_ALERT_PEER_DISCONNECTED:
             let peer = HostPort(host: a.address.map { String(cString: $0) } ?? "", port: Int(a.port))
             alert = id.map { .peerDisconnected($0, peer: peer, established: a.count == 1, message: message) }

@@ -92,6 +92,8 @@ public enum TorrentAlert: Sendable {
     case diskFull(TorrentID, DiskTrouble)
     /// There is room again (or it is worth trying): downloading goes on.
     case writesRetried(TorrentID, freeBytes: Int64)
+    /// A peer was banned: it sent data that failed the hash check.
+    case peerBanned(TorrentID, peer: HostPort)
     case trackerError(TorrentID, String)
     case removed(TorrentID)
     /// A connection attempt to a peer (the message names it, for logs).

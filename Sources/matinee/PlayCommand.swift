@@ -227,7 +227,7 @@ enum Progress {
         let playhead = st.readers.min() ?? 0
         let ahead = st.buffered.first { $0.count == 2 && $0[0] <= playhead && playhead < $0[1] }.map { $0[1] - playhead } ?? 0
         let pct = st.size > 0 ? Int(Double(st.bufferedBytes) * 100 / Double(st.size)) : 100
-        if st.problem != nil { return "\(Format.bytes(ahead)) ahead · \(pct)% · stopped: the disk is full" }
+        if let problem = st.problem { return "\(Format.bytes(ahead)) ahead · \(pct)% · stopped: \(problem)" }
         return
             "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
     }

@@ -53,6 +53,8 @@ def main():
     ap.add_argument("--only-first", type=int, default=0)
     ap.add_argument("--only", default="")
     ap.add_argument("--deadline", default="")
+    ap.add_argument("--corrupt", action="store_true",
+                    help="seed: offer every piece but send wrong bytes (a copy of the data with every byte flipped)")
     a = ap.parse_args()
 
     s = session(a.listen, a.encryption)
@@ -76,6 +78,18 @@ def main():
         p.ti = ti
         p.save_path = os.path.dirname(data)
         p.flags = lt.torrent_flags.seed_mode
+        if a.corrupt:
+            # seed_mode would hash each piece on its first request and stop
+            # offering it; claimed pieces with no check send the bad bytes.
+            bad = os.path.join(os.path.dirname(data), ".corrupt")
+            os.makedirs(bad, exist_ok=True)
+            with open(data, "rb") as src, open(os.path.join(bad, os.path.basename(data)), "wb") as dst:
+                dst.write(bytes(b ^ 0xFF for b in src.read()))
+            p.save_path = bad
+            p.have_pieces = [True] * ti.num_pieces()
+            p.flags = lt.torrent_flags.no_verify_files
+            p.flags &= ~lt.torrent_flags.auto_managed
+            p.flags &= ~lt.torrent_flags.paused
         h = s.add_torrent(p)
     else:
         ti = lt.torrent_info(a.torrent_in)

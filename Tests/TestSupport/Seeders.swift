@@ -12,7 +12,7 @@ public struct LibtorrentSeeder: Sendable {
     /// Seeds `data` (a file or folder), writing its .torrent to `torrentOut`.
     public static func start(
         data: String, torrentOut: String? = nil, torrentIn: String? = nil, trackers: [String] = [],
-        uploadLimit: Int = 0, pieceSize: Int = 0, encryption: String = "enabled"
+        uploadLimit: Int = 0, pieceSize: Int = 0, encryption: String = "enabled", corrupt: Bool = false
     ) async throws -> LibtorrentSeeder {
         var args = [Fixtures.seederScript, "seed", "--data", data, "--listen", "127.0.0.1:\(Ports.free())"]
         if let torrentOut { args += ["--torrent-out", torrentOut] }
@@ -21,6 +21,7 @@ public struct LibtorrentSeeder: Sendable {
         if uploadLimit > 0 { args += ["--upload-limit", String(uploadLimit)] }
         if pieceSize > 0 { args += ["--piece-size", String(pieceSize)] }
         args += ["--encryption", encryption]
+        if corrupt { args.append("--corrupt") }
         let p = try TestProcess("/usr/bin/python3", args, name: "lt_seeder")
         let info: [String: Any] = try await p.waitForLine { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]
