@@ -4,6 +4,7 @@
 
 #include <libtorrent/address.hpp>
 #include <libtorrent/download_priority.hpp>
+#include <libtorrent/peer_info.hpp>
 #include <algorithm>
 #include <cstring>
 #include <vector>
@@ -133,6 +134,41 @@ int mt_torrent_have_pieces(mt_torrent *t, uint8_t *out, size_t count) {
         for (size_t i = n; i < count; ++i) out[i] = 0;
         return static_cast<int>(n);
     });
+}
+
+size_t mt_torrent_peers(mt_torrent *t, mt_peer **out) {
+    *out = nullptr;
+    return mt::or_else<size_t>(0, [&]() -> size_t {
+        std::vector<lt::peer_info> v;
+        t->handle.get_peer_info(v);
+        if (v.empty()) return 0;
+        auto *p = static_cast<mt_peer *>(std::calloc(v.size(), sizeof(mt_peer)));
+        if (!p) return 0;
+        for (size_t i = 0; i < v.size(); ++i) {
+            auto const &pi = v[i];
+            p[i].address = mt::dup_string(pi.ip.address().to_string());
+            p[i].port = pi.ip.port();
+            p[i].client = mt::dup_string(pi.client);
+            p[i].download_rate = pi.payload_down_speed;
+            p[i].upload_rate = pi.payload_up_speed;
+            p[i].progress = pi.progress;
+            p[i].seed = bool(pi.flags & lt::peer_info::seed);
+            p[i].encrypted = bool(pi.flags & (lt::peer_info::rc4_encrypted | lt::peer_info::plaintext_encrypted));
+            p[i].utp = bool(pi.flags & lt::peer_info::utp_socket);
+            p[i].incoming = !(pi.flags & lt::peer_info::local_connection);
+        }
+        *out = p;
+        return v.size();
+    });
+}
+
+void mt_peers_free(mt_peer *p, size_t n) {
+    if (!p) return;
+    for (size_t i = 0; i < n; ++i) {
+        std::free(p[i].address);
+        std::free(p[i].client);
+    }
+    std::free(p);
 }
 
 int mt_torrent_status(mt_torrent *t, mt_status *out) {

@@ -92,6 +92,7 @@ public final class MatineeDaemon: Sendable {
         let hub = StreamHub()
         let library = Library(runtime: runtime, hub: hub, engine: engine, settings: settings, events: events)
         var server = StreamServer(hub: hub, port: port)
+        server.metrics = Telemetry.metrics(runtime: runtime, hub: hub)
         let playback = Playback(runtime: runtime, hub: hub, store: store, library: library, capability: server.capability, events: events)
         var channels = Channels(home: home, store: store, runtime: runtime, events: events)
         channels.republishOnReceipt = options.role == .daemon

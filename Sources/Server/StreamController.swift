@@ -8,6 +8,7 @@ import TorrentKit
 struct StreamController<Context: ConnectionContext> {
     let hub: StreamHub
     let capability: StreamCapability
+    var metrics: ServerMetrics?
 
     func addRoutes(to router: Router<Context>) {
         router.get("/stream/:infohash/:file") { request, context in
@@ -22,6 +23,12 @@ struct StreamController<Context: ConnectionContext> {
         router.get("/api/streams/:infohash/:file") { request, context in
             let stream = try await self.stream(context)
             return try JSONResponse.make(stream.status())
+        }
+        // Who is connected, and who was banned and why.
+        router.get("/api/streams/:infohash/:file/peers") { request, context in
+            let torrent = try await self.stream(context).torrent
+            let banned = torrent.bannedPeers.map { Banned(address: $0.description, reason: "sent data that failed the hash check") }
+            return try JSONResponse.make(PeerView(connected: await torrent.connectedPeers(), banned: banned))
         }
     }
 
@@ -74,12 +81,33 @@ struct StreamController<Context: ConnectionContext> {
         // The reader ends the moment the client goes away, even while it
         // waits for a piece nobody has sent yet (issue 12).
         let bytes = stream.bytes(range, hangup: context.hangup())
+        let asked = ContinuousClock.now
+        let firstByte = metrics?.firstByte
         let body = ResponseBody(contentLength: Int(length)) { writer in
-            for try await chunk in bytes { try await writer.write(chunk) }
+            var first = true
+            for try await chunk in bytes {
+                if first, let firstByte {
+                    let waited = (ContinuousClock.now - asked).components
+                    firstByte.recordNanoseconds(waited.seconds * 1_000_000_000 + waited.attoseconds / 1_000_000_000)
+                }
+                first = false
+                try await writer.write(chunk)
+            }
             try await writer.finish(nil)
         }
         return Response(status: status, headers: headers, body: body)
     }
+}
+
+/// What `/api/streams/<infohash>/<file>/peers` answers.
+struct PeerView: Encodable {
+    var connected: [PeerInfo]
+    var banned: [Banned]
+}
+
+struct Banned: Encodable {
+    var address: String
+    var reason: String
 }
 
 extension StreamController {

@@ -23,6 +23,8 @@ public struct StreamServer: Sendable {
     public let capability: StreamCapability
     /// Idle and header timeouts, and the most connections open at once.
     public var limits = ConnectionLimits()
+    /// `/metrics`, when a daemon runs this server.
+    public var metrics: ServerMetrics?
 
     public init(
         hub: StreamHub, host: String = "127.0.0.1", port: Int = 0, extraHostNames: [String] = [],
@@ -49,7 +51,8 @@ public struct StreamServer: Sendable {
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
         router.add(middleware: RequestGuardMiddleware(token: token))
-        let streams = StreamController<MatineeRequestContext>(hub: hub, capability: capability)
+        let streams = StreamController<MatineeRequestContext>(hub: hub, capability: capability, metrics: metrics)
+        metrics?.addRoutes(to: router)
         streams.addRoutes(to: router)
         MediaController(streams: streams, allowlist: allowlist, transcodes: TranscodeLimiter()).addRoutes(to: router)
         if let catalog {

@@ -145,6 +145,18 @@ void mt_torrent_resume(mt_torrent *t);
 void mt_torrent_save_resume_data(mt_torrent *t);
 /* BLOCKING: NULL until the metadata is known. Caller frees with mt_info_free. */
 mt_info *mt_torrent_info(mt_torrent *t);
+typedef struct {
+    char *address; /* malloc'd */
+    int port;
+    char *client; /* malloc'd: what the peer says it runs */
+    int download_rate, upload_rate; /* payload bytes/s, from it and to it */
+    float progress;                 /* 0..1 of the torrent it has */
+    bool seed, encrypted, utp, incoming;
+} mt_peer;
+/* BLOCKING: the connected peers, a malloc'd array; free with mt_peers_free. */
+size_t mt_torrent_peers(mt_torrent *t, mt_peer **out);
+void mt_peers_free(mt_peer *p, size_t count);
+
 /* BLOCKING: the verified-piece bitfield, one byte per piece (0/1). */
 int mt_torrent_have_pieces(mt_torrent *t, uint8_t *out, size_t count);
 
