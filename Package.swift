@@ -157,6 +157,11 @@ let package = Package(
         ),
         .testTarget(name: "DaemonTests", dependencies: ["Daemon", "Server", "Catalog", "TorrentKit", "TestSupport"]),
         .testTarget(name: "MatineeTests", dependencies: ["TestSupport"]),
+        // Every parser that takes bytes from strangers, as fuzz targets
+        // (scripts/fuzz); FuzzTests replays their corpus.
+        .target(name: "FuzzTargets", dependencies: ["TorrentKit", "Catalog", "Server", "Updates"], path: "Fuzz/FuzzTargets"),
+        .executableTarget(name: "matinee-fuzz", dependencies: ["FuzzTargets"], path: "Fuzz/matinee-fuzz"),
+        .testTarget(name: "FuzzTests", dependencies: ["FuzzTargets", "TestSupport"]),
         .testTarget(
             name: "UpdatesTests",
             dependencies: ["Updates", "Catalog", "TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]

@@ -44,7 +44,7 @@ public final class ServerMetrics: Sendable {
         let f = PrometheusMetricsFactory(registry: registry)
         hashFailures = Counter(label: "matinee_hash_failures_total", factory: f)
         diskErrors = Counter(label: "matinee_disk_errors_total", factory: f)
-        bannedPeers = Counter(label: "matinee_banned_peers_total", factory: f)
+        bannedPeers = Counter(label: "matinee_peer_bans_total", factory: f)
         firstByte = Timer(label: "matinee_stream_first_byte_seconds", factory: f)
         gauges = [
             ({ $0.downloadRate }, Gauge(label: "matinee_download_bytes_per_second", factory: f)),

@@ -311,7 +311,7 @@ public final class Torrent: Sendable {
             markRemoved()
         case let .peerBanned(_, peer):
             state.withLock { s in
-                s.knownPeers.removeAll { $0.host == peer.host }
+                s.knownPeers.removeAll { $0 == peer }
                 if !s.banned.contains(peer) && s.banned.count < 256 { s.banned.append(peer) }
             }
             // Look for others at once, not at the next announce.

@@ -53,6 +53,7 @@ def main():
     ap.add_argument("--only-first", type=int, default=0)
     ap.add_argument("--only", default="")
     ap.add_argument("--deadline", default="")
+    ap.add_argument("--stats", help="seed: keep FILE holding {\"uploaded\": bytes sent}, every half second")
     ap.add_argument("--corrupt", action="store_true",
                     help="seed: offer every piece but send wrong bytes (a copy of the data with every byte flipped)")
     a = ap.parse_args()
@@ -144,6 +145,11 @@ def main():
             time.sleep(0.02)
         else:
             time.sleep(0.5)
+            if a.stats:
+                # what this seeder sent so far, for the fault campaign's count of re-downloads
+                with open(a.stats + ".tmp", "w") as f:
+                    f.write(json.dumps({"uploaded": h.status().all_time_upload}))
+                os.replace(a.stats + ".tmp", a.stats)
 
 
 if __name__ == "__main__":

@@ -11,7 +11,9 @@ struct SwarmTroubleTests {
         let dir = TempDir()
         let data = try Fixtures.writeRandomFile(dir.path + "/data/film.mp4", size: 4 << 20, seed: 21)
         let bad = try await LibtorrentSeeder.start(
-            data: dir.path + "/data/film.mp4", torrentOut: dir.path + "/film.torrent", pieceSize: 256 << 10, corrupt: true)
+            data: dir.path + "/data/film.mp4", torrentOut: dir.path + "/film.torrent", pieceSize: 256 << 10, corrupt: true,
+            // Its own address: libtorrent drops every connection from a banned peer's address.
+            host: "127.0.0.2")
         defer { bad.process.kill() }
         let cli = MatineeCLI(home: dir.sub("home"))
         let serve = try cli.start(["serve", "--dht-node", "127.0.0.1:1"])
@@ -32,7 +34,7 @@ struct SwarmTroubleTests {
         let banned = try await serve.waitForStderr(timeout: .seconds(60)) { text in
             text.split(separator: "\n").first { $0.contains("banned the peer") }.map(String.init)
         }
-        #expect(banned.contains("127.0.0.1") && banned.contains("failed the hash check"), "\(banned)")
+        #expect(banned.contains(bad.peer) && banned.contains("failed the hash check"), "\(banned)")
         var st: [String: Any] = [:]
         let deadline = ContinuousClock.now + .seconds(30)
         repeat {
@@ -47,7 +49,8 @@ struct SwarmTroubleTests {
         let bans = view["banned"] as? [[String: Any]] ?? []
         #expect(bans.count == 1 && bans.first?["address"] as? String == bad.peer, "\(view)")
         #expect((bans.first?["reason"] as? String ?? "").contains("failed the hash check"), "\(view)")
-        #expect(try await metric("matinee_banned_peers_total") == 1)
+        let banCount = try await metric("matinee_peer_bans_total")
+        #expect(banCount ?? 0 >= 1, "\(String(describing: banCount))")
         #expect(try await metric("matinee_hash_failures_total") ?? 0 >= 1)
 
         // A good peer turns up: the problem goes, and every byte is right.

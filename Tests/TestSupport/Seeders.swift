@@ -7,14 +7,17 @@ public struct LibtorrentSeeder: Sendable {
     public let port: Int
     public let infoHash: String
     public let magnet: String
-    public var peer: String { "127.0.0.1:\(port)" }
+    /// The loopback address it listens on: 127.0.0.1 unless told otherwise.
+    public var host = "127.0.0.1"
+    public var peer: String { "\(host):\(port)" }
 
     /// Seeds `data` (a file or folder), writing its .torrent to `torrentOut`.
     public static func start(
         data: String, torrentOut: String? = nil, torrentIn: String? = nil, trackers: [String] = [],
-        uploadLimit: Int = 0, pieceSize: Int = 0, encryption: String = "enabled", corrupt: Bool = false
+        uploadLimit: Int = 0, pieceSize: Int = 0, encryption: String = "enabled", corrupt: Bool = false,
+        host: String = "127.0.0.1"
     ) async throws -> LibtorrentSeeder {
-        var args = [Fixtures.seederScript, "seed", "--data", data, "--listen", "127.0.0.1:\(Ports.free())"]
+        var args = [Fixtures.seederScript, "seed", "--data", data, "--listen", "\(host):\(Ports.free())"]
         if let torrentOut { args += ["--torrent-out", torrentOut] }
         if let torrentIn { args += ["--torrent-in", torrentIn] }
         for t in trackers { args += ["--tracker", t] }
@@ -28,7 +31,7 @@ public struct LibtorrentSeeder: Sendable {
         }
         return LibtorrentSeeder(
             process: p, port: info["port"] as? Int ?? 0, infoHash: info["infohash"] as? String ?? "",
-            magnet: info["magnet"] as? String ?? "")
+            magnet: info["magnet"] as? String ?? "", host: host)
     }
 }
 
