@@ -29,7 +29,7 @@ public enum FuzzTargets {
 
     /// Bencode: the encoding of what decodes is canonical (keys sorted), so
     /// it decodes to a value that encodes to the same bytes again. (The
-    /// decoder takes keys in any order, as libtorrent does; the first
+    /// decoder takes keys in any order; the first
     /// finding was that, with an invariant that wanted the order kept.)
     static func bencode(_ input: [UInt8]) -> [String] {
         guard let v = try? Bencode.decode(input) else { return [] }
