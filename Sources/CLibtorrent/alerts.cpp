@@ -62,6 +62,11 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 }
                 continue;
             }
+            // The peer category is on for peer_ban_alert: the rest of it
+            // (errors, snubs, unwanted blocks…) is dropped before any work.
+            if ((a->category() & lt::alert_category::peer) && a->type() != lt::peer_ban_alert::alert_type &&
+                a->type() != lt::peer_disconnected_alert::alert_type && a->type() != lt::peer_connect_alert::alert_type)
+                continue;
             mt_alert m = base(a);
             switch (a->type()) {
             case lt::piece_finished_alert::alert_type:

@@ -63,7 +63,7 @@ public final class EngineRuntime: Sendable {
         do {
             let session = try await TorrentSession.start(config.sessionConfiguration(savedState: state))
             if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session, events) }
-            reportDiskTrouble(session, events)
+            reportTrouble(session, events)
             let runtime = EngineRuntime(home: home, session: session, downloadDir: downloadDir, lock: lock, events: events)
             runtime.announceOnceTheDHTIsUp()
             return runtime
@@ -166,9 +166,9 @@ public final class EngineRuntime: Sendable {
     }
 }
 
-/// A full disk and other disk errors, one line each, always (issue 12: a
-/// full disk used to stop a download without a word).
-private func reportDiskTrouble(_ session: TorrentSession, _ events: Events) {
+/// A full disk, other disk errors and banned peers, one line each, always
+/// (issue 12: a full disk used to stop a download without a word).
+private func reportTrouble(_ session: TorrentSession, _ events: Events) {
     let alerts = session.alerts()
     Task.detached {
         var told: Set<String> = []

@@ -52,8 +52,6 @@ final class ConnectionCounter: Sendable {
 
     init(limit: Int) { self.limit = limit }
 
-    var count: Int { open.withLock { $0 } }
-
     /// Counts one more; false if it is past the limit.
     func enter() -> Bool {
         open.withLock { n in

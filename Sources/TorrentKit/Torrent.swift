@@ -54,7 +54,7 @@ public final class Torrent: Sendable {
         self.savePath = savePath
     }
 
-    // MARK: A full disk
+    // MARK: Why nothing downloads
 
     /// Peers banned for sending data that failed the hash check, this run.
     public var bannedPeers: [HostPort] { state.withLock { $0.banned } }
@@ -76,7 +76,8 @@ public final class Torrent: Sendable {
     /// Set while downloading is stopped by a full disk; nil otherwise.
     public var diskTrouble: DiskTrouble? { state.withLock { $0.diskTrouble } }
 
-    /// Records a failed write on a full disk; true if it starts an episode.
+    /// Records a failed write on a full disk: the trouble if this starts an
+    /// episode, nil if one is already under way (its free space updated).
     func noteDiskFull(file: String, freeBytes: Int64) -> DiskTrouble? {
         state.withLock { s in
             guard s.diskTrouble == nil else {
