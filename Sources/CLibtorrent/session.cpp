@@ -164,6 +164,12 @@ mt_torrent *mt_session_add(mt_session *s, const mt_add_params *p, mt_error *err)
                                      static_cast<std::ptrdiff_t>(p->resume_len)),
                 ec, mt::limits());
             if (ec) atp = lt::add_torrent_params(); // stale resume data: start over, not fail
+            // Piece priorities are only ever the stream planner's plan of the
+            // moment (a window, pieces held while a buffer was short). Kept,
+            // they left a restored torrent "finished" on the last run's window
+            // and the next reader's pieces behind it (issue 12 item 7). Which
+            // files are wanted stays: that is the file priorities.
+            atp.piece_priorities.clear();
         }
         if (!atp.ti && !p->magnet && p->torrent_data) {
             auto ti = std::make_shared<lt::torrent_info>(

@@ -58,6 +58,47 @@ struct ResumeAndSeedTests {
         try await third.waitForExit()
     }
 
+    @Test("stopped cleanly mid-stream, started again with no reader: the whole file downloads, not only the old window")
+    func cleanStopForgetsWindow() async throws {
+        // The stream planner's piece priorities of the moment (a window, the
+        // pieces held while the buffer is short) are in the resume data; kept,
+        // they left the restored torrent "finished" on the old window, and the
+        // next reader behind them (issue 12 item 7).
+        let dir = TempDir()
+        let size = 16 << 20
+        let data = try Fixtures.writeRandomFile(dir.path + "/data/film.mp4", size: size, seed: 43)
+        // Found through a tracker: the daemon started again has no other way.
+        let tracker = try await Tracker.start(directory: dir.path)
+        try Fixtures.run(
+            "/usr/bin/transmission-create",
+            ["-o", dir.path + "/film.torrent", "-t", tracker.announceURL, "-s", "256", dir.path + "/data/film.mp4"])
+        try await tracker.allow(try torrentInfoHash(dir.path + "/film.torrent"))
+        let seeder = try await LibtorrentSeeder.start(
+            data: dir.path + "/data/film.mp4", torrentIn: dir.path + "/film.torrent", uploadLimit: 1_000_000)
+        let cli = MatineeCLI(home: dir.sub("home"))
+        let (first, url) = try await cli.play(dir.path + "/film.torrent", ["--dht-node", "127.0.0.1:1"])
+        _ = try await HTTP.request(url, headers: ["Range": "bytes=0-1048575"], timeout: 30)
+        first.kill(SIGTERM)
+        #expect(try await first.waitForExit() == 0)
+
+        let serve = try cli.start(["serve", "--dht-node", "127.0.0.1:1"])
+        defer { serve.kill() }
+        let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        var done = 0
+        let deadline = ContinuousClock.now + .seconds(90)
+        while done < size, ContinuousClock.now < deadline {
+            try await Task.sleep(for: .milliseconds(250))
+            let reply = try await HTTP.request(base + "/api/downloads", timeout: 5)
+            let rows = (try? JSONSerialization.jsonObject(with: Data(reply.body))) as? [[String: Any]] ?? []
+            done = rows.first { $0["infoHash"] as? String == seeder.infoHash }?["done"] as? Int ?? 0
+        }
+        #expect(done == size, "\(done) of \(size) bytes after the restart")
+        // Compared as one Bool: a failing #expect on two 16 MiB arrays
+        // computes their difference, which takes minutes.
+        let byteExact = try Data(contentsOf: URL(fileURLWithPath: dir.path + "/home/downloads/film.mp4")) == Data(data)
+        #expect(byteExact)
+    }
+
     @Test("matinee seed: hashes with progress, prints a magnet link, and an independent client downloads from it")
     func seed() async throws {
         let dir = TempDir()
