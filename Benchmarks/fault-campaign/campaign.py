@@ -5,7 +5,7 @@ loopback, against real python3-libtorrent seeders, with faults injected.
     Benchmarks/fault-campaign/campaign.py [--kills N] [--only NAME,...]
 
 Scenarios (all by default): kills, seeders-leave, corrupt-peer, full-disk,
-abandoned-clients, slow-clients. Each prints what it found; the summary at
+abandoned-clients, slow-clients, restarts. Each prints what it found; the summary at
 the end is what docs/reliability.md records. Needs the debug build
 (MATINEE_BIN, or .build/debug/matinee-static from scripts/build-static);
 full-disk needs root (a tmpfs) and is skipped with a message otherwise.
@@ -307,13 +307,52 @@ def slow_clients(n=100):
         w.close()
 
 
+def restarts(rounds=3):
+    """A stream, the daemon stopped (SIGTERM or SIGKILL) and started again;
+    6 s later (the torrent restored and downloading) a reader opens far from
+    the old playhead. Its first MiB, against a fresh home's in the same run."""
+    def first_mib(w, offset):
+        t = time.time()
+        read(w.url, offset, MiB, timeout=60)
+        return time.time() - t
+
+    def trial(sig):
+        w = World(size_mib=96, seeders=3, rate=640 * 1024)
+        try:
+            w.serve()
+            if sig is not None:
+                w.play()
+                offset, end = 0, time.time() + 5
+                while time.time() < end:
+                    read(w.url, offset, MiB)
+                    offset += MiB
+                w.daemon.send_signal(sig)
+                w.daemon.wait()
+                w.player.kill()
+                w.player = None
+                w.serve()
+            time.sleep(6)
+            t = time.time()
+            w.play()
+            opened = time.time() - t
+            return opened, first_mib(w, 72 * MiB)
+        finally:
+            w.close()
+
+    seen = {"fresh": [], "SIGTERM": [], "SIGKILL": []}
+    for _ in range(rounds):
+        for name, sig in (("fresh", None), ("SIGTERM", signal.SIGTERM), ("SIGKILL", signal.SIGKILL)):
+            seen[name].append(trial(sig))
+    return {"%s: open s, first MiB s" % k: [[round(a, 2), round(b, 2)] for a, b in v] for k, v in seen.items()}
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--kills", type=int, default=20)
     ap.add_argument("--only", default="")
     a = ap.parse_args()
     scenarios = {"kills": lambda: kills(a.kills), "seeders-leave": seeders_leave, "corrupt-peer": corrupt_peer,
-                 "full-disk": full_disk, "abandoned-clients": abandoned_clients, "slow-clients": slow_clients}
+                 "full-disk": full_disk, "abandoned-clients": abandoned_clients, "slow-clients": slow_clients, "restarts": restarts}
     chosen = [s for s in a.only.split(",") if s] or list(scenarios)
     results = {}
     for name in chosen:
