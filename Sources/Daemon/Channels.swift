@@ -107,7 +107,7 @@ public struct Channels: Sendable {
         }
         let name = try await store.channel(a.hex)?.name ?? a.short
         switch outcome {
-        case let .updated(seq, titles): return "\(name): version \(seq), \(titles) titles"
+        case let .updated(seq, titles): return "\(name): version \(seq), \(Format.count(titles, "title"))"
         case let .unchanged(seq): return "\(name): up to date (version \(seq))"
         }
     }

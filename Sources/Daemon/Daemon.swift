@@ -213,7 +213,9 @@ public final class MatineeDaemon: Sendable {
         let content = try await library.restoreDownloads()
         let catalogs = try await channels.seedCatalogs()
         await updates?.seedReleases()
-        events.info("Serving on \(baseURL ?? ""): seeding \(content.count) downloads and \(catalogs) channel catalogs; Ctrl-C to stop.")
+        events.info(
+            "Serving on \(baseURL ?? ""): seeding \(Format.count(content.count, "download")) and \(Format.count(catalogs, "channel catalog")); Ctrl-C to stop."
+        )
         await waitForDHT(runtime.session, timeout: 30)
         // Announce what is seeded now that the DHT answers: a torrent added
         // while the routing table was still filling may have announced to

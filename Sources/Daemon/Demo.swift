@@ -143,7 +143,7 @@ public enum DemoLibrary {
             try write(
                 dir + "/title.json",
                 """
-                {"synopsis": "\(f.synopsis)", "genres": \(f.genres.map { "\"\($0)\"" }), "runtime": 1, \
+                {"synopsis": "\(f.synopsis)", "genres": [\(f.genres.map { "\"\($0)\"" }.joined(separator: ", "))], "runtime": 1, \
                 "license": "CC0, made by matinee demo", "languages": ["en"]}
                 """)
         }

@@ -20,6 +20,17 @@ public final class Playback: PlaybackService {
     private let watched = Mutex<Set<TorrentID>>([])
     /// The server's base URL, once it listens.
     private let base = Mutex<String?>(nil)
+    /// The web UI's starts still waiting (for peers, for metadata), by title
+    /// and episode: what its page shows meanwhile, and what Cancel stops.
+    private let starts = Mutex<[String: Start]>([:])
+
+    private final class Start: Sendable {
+        let began = ContinuousClock.now
+        let torrent = Mutex<Torrent?>(nil)
+        let task = Mutex<Task<(path: String, label: String), any Error>?>(nil)
+    }
+
+    private static func startKey(_ ref: String, _ episode: String?) -> String { ref + "\u{0}" + (episode ?? "") }
 
     public init(
         runtime: EngineRuntime, hub: StreamHub, store: CatalogStore, library: Library, capability: StreamCapability,
@@ -83,6 +94,17 @@ public final class Playback: PlaybackService {
         {
             return Choice(source: pick.resolved, file: file ?? pick.fileIndex.map(String.init), label: pick.label)
         }
+        if !isFile, let store, CatalogSource.looksLikeTitle(text), !FileManager.default.fileExists(atPath: text) {
+            // Words, not an id: what the catalog has for them.
+            var q = CatalogStore.Query(words: text)
+            q.limit = 5
+            let found = (try? await store.search(q)) ?? []
+            if !found.isEmpty {
+                let ids = found.map { g in "\(g.entries[0].ref) (\(g.title)\(g.year.map { ", \($0)" } ?? ""))" }
+                throw DaemonError(
+                    "\"\(text)\" is not a title id; the catalog has \(ids.joined(separator: ", ")): matinee play ID", badInput: true)
+            }
+        }
         if episode != nil || quality != nil {
             throw DaemonError(
                 "--episode and --quality apply to titles from the catalog; \"\(text)\" is not one (see matinee search)", badInput: true)
@@ -101,9 +123,23 @@ public final class Playback: PlaybackService {
     /// file for streaming.
     /// `probe`: size the window by the bitrate ffprobe finds (the web UI's
     /// `/api/media` probes on its own).
-    public func open(_ choice: Choice, peers: [HostPort] = [], timeout: Duration? = nil, probe: Bool = true) async throws -> Opened {
+    /// `onAdded`: the torrent, once in the engine (the web UI's progress).
+    public func open(
+        _ choice: Choice, peers: [HostPort] = [], timeout: Duration? = nil, probe: Bool = true,
+        onAdded: (@Sendable (Torrent) -> Void)? = nil
+    ) async throws -> Opened {
+        let known = runtime.session.torrent(choice.source.id) != nil
         let torrent = try await runtime.add(choice.source, streaming: true, peers: peers)
-        let meta = try await waitForMetadata(torrent, label: choice.label, timeout: timeout)
+        onAdded?(torrent)
+        let meta: TorrentMetadata
+        do {
+            meta = try await waitForMetadata(torrent, label: choice.label, timeout: timeout)
+        } catch {
+            // A start that found nothing leaves nothing behind: no download
+            // in the list, no resume data to bring it back (issue 13).
+            if !known, torrent.knownMetadata == nil { runtime.remove(torrent, deleteFiles: true) }
+            throw error
+        }
         await runtime.rememberMetadata(torrent)
         // Just played: the cache limit removes the least recently played first.
         try? FileManager.default.setAttributes([.modificationDate: Date()], ofItemAtPath: runtime.home.torrentFile(torrent.id))
@@ -145,6 +181,7 @@ public final class Playback: PlaybackService {
         }
         let name = label ?? torrent.id.hex
         var announced = false
+        var offlineChecked = false
         while true {
             if let r = outcome.withLock({ $0 }) {
                 do {
@@ -162,9 +199,31 @@ public final class Playback: PlaybackService {
                 throw DaemonError("no peers found for \(name) within \(timeout.components.seconds) s: nobody seems to share it")
             }
             let st = torrent.latestStatus
+            if !offlineChecked, elapsed > OfflineCheck.after, st.peers == 0, st.knownPeers == 0 {
+                offlineChecked = true
+                if let line = await offline(torrent, name: name, since: start) { throw DaemonError(line) }
+            }
             events.progress("Looking for peers… \(st.peers) connected, \(st.knownPeers) known")
             try await Task.sleep(for: .milliseconds(200))
         }
+    }
+
+    /// Telling "offline" from "nobody shares it": no node of the DHT's
+    /// routing table is on the internet, a lookup of the torrent on the DHT
+    /// there is finds nobody, and still no peer is known. A line for the
+    /// user then; nil otherwise.
+    private func offline(_ torrent: Torrent, name: String, since start: ContinuousClock.Instant) async -> String? {
+        let session = runtime.session
+        guard await session.internetDHTNodes() == 0 else { return nil }
+        let found = await session.dhtPeerCount(torrent.id, timeout: OfflineCheck.lookup, quiet: .seconds(2)) ?? 0
+        let st = torrent.latestStatus
+        guard
+            OfflineCheck.isOffline(
+                internetNodes: await session.internetDHTNodes(), lookupPeers: found, knownPeers: st.knownPeers + st.peers)
+        else { return nil }
+        let seconds = (ContinuousClock.now - start).components.seconds
+        return
+            "you appear to be offline: in \(seconds) s no peer and no DHT node on the internet answered, so nobody could be asked for \(name)"
     }
 
     /// While a played torrent has no peers and wants data, look again on a
@@ -194,18 +253,58 @@ public final class Playback: PlaybackService {
     // MARK: PlaybackService (the web UI)
 
     public func play(ref: String, episode: String?, quality: String?) async throws -> (path: String, label: String) {
-        do {
+        // Registered at once: the page asks for progress (and may cancel)
+        // while the catalog's .torrent URL is fetched, too.
+        let key = Self.startKey(ref, episode)
+        let start = Start()
+        let task = Task { () throws -> (path: String, label: String) in
             guard
                 let pick = try await CatalogSource.resolve(
                     ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
             else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
-            let opened = try await open(
-                Choice(source: pick.resolved, file: pick.fileIndex.map(String.init), label: pick.label), timeout: .seconds(60), probe: false
-            )
-            return (opened.path, pick.label)
+            let choice = Choice(source: pick.resolved, file: pick.fileIndex.map(String.init), label: pick.label)
+            do {
+                let opened = try await self.open(
+                    choice, timeout: .seconds(60), probe: false, onAdded: { t in start.torrent.withLock { $0 = t } })
+                return (opened.path, pick.label)
+            } catch is CancellationError {
+                throw DaemonError("stopped looking for \(pick.label): cancelled", badInput: true)
+            }
+        }
+        start.task.withLock { $0 = task }
+        starts.withLock { $0[key] = start }
+        defer { starts.withLock { if $0[key] === start { $0[key] = nil } } }
+        do {
+            return try await withTaskCancellationHandler {
+                try await task.value
+            } onCancel: {
+                task.cancel()
+            }
         } catch let e as DaemonError {
             throw ChannelServiceError(e.message, badInput: e.badInput)
+        } catch is CancellationError {
+            throw ChannelServiceError("stopped: cancelled", badInput: true)
         }
+    }
+
+    /// A start of the web UI still waiting: for how long, and what the
+    /// engine found so far. nil when none waits for this title and episode.
+    public func startProgress(ref: String, episode: String?) async -> StartProgress? {
+        guard let start = starts.withLock({ $0[Self.startKey(ref, episode)] }) else { return nil }
+        let seconds = Double((ContinuousClock.now - start.began).components.seconds)
+        let nodes = await runtime.session.dhtNodeCount(timeout: .seconds(2))
+        guard let t = start.torrent.withLock({ $0 }) else { return StartProgress(seconds: seconds, dhtNodes: nodes) }
+        let st = t.latestStatus
+        return StartProgress(
+            seconds: seconds, dhtNodes: nodes, peers: st.peers, knownPeers: st.knownPeers, bytes: st.totalDone,
+            hasMetadata: st.hasMetadata)
+    }
+
+    /// Stops a start of the web UI that still waits; false if none does.
+    public func cancelStart(ref: String, episode: String?) -> Bool {
+        guard let start = starts.withLock({ $0[Self.startKey(ref, episode)] }) else { return false }
+        start.task.withLock { $0 }?.cancel()
+        return true
     }
 
     public func swarm(ref: String, episode: String?, quality: String?) async throws -> SwarmInfo {

@@ -51,6 +51,24 @@ struct PlaybackController<Context: RequestContext> {
                 return try e.response()
             }
         }
+        router.get("/api/play/progress") { request, _ in
+            let q = request.uri.queryParameters
+            guard let ref = q.get("ref") else { throw HTTPError(.badRequest, message: "expected ?ref=ID") }
+            guard let progress = await playback?.startProgress(ref: ref, episode: q.get("episode")) else {
+                throw HTTPError(.notFound, message: "nothing is starting for that title")
+            }
+            return try JSONResponse.make(progress)
+        }
+        router.post("/api/play/cancel") { request, _ in
+            let buffer = try await request.body.collect(upTo: 16 << 10)
+            guard let body = try? JSONDecoder().decode(PlayBody.self, from: Data(buffer: buffer)) else {
+                throw HTTPError(.badRequest, message: "expected {\"ref\": \"...\"}")
+            }
+            guard playback?.cancelStart(ref: body.ref, episode: body.episode) == true else {
+                throw HTTPError(.notFound, message: "nothing is starting for that title")
+            }
+            return try JSONResponse.make(["message": "Stopped."])
+        }
         router.get("/api/players") { _, _ in try JSONResponse.make(playback?.externalPlayers() ?? []) }
         router.post("/api/players/open") { request, _ in try await openExternal(request) }
     }

@@ -29,6 +29,39 @@ public protocol PlaybackService: Sendable {
     /// The files of a source (`matinee play --list` through the running
     /// daemon): its metadata is fetched if need be, nothing is downloaded.
     func listFiles(_ request: StreamRequest) async throws -> [TorrentFileJSON]
+    /// A start of `play(ref:…)` still waiting: what it found so far; nil if
+    /// none waits for this title and episode.
+    func startProgress(ref: String, episode: String?) async -> StartProgress?
+    /// Stops that start (its `play` then fails); false if none waits.
+    func cancelStart(ref: String, episode: String?) -> Bool
+}
+
+extension PlaybackService {
+    public func startProgress(ref: String, episode: String?) async -> StartProgress? { nil }
+    public func cancelStart(ref: String, episode: String?) -> Bool { false }
+}
+
+/// `GET /api/play/progress`: a start that waits, as its page shows it.
+public struct StartProgress: Codable, Sendable, Equatable {
+    public var seconds: Double
+    /// Nodes in the DHT's routing table.
+    public var dhtNodes: Int
+    /// Connected, and known (found but not connected).
+    public var peers: Int
+    public var knownPeers: Int
+    /// Verified bytes so far.
+    public var bytes: Int64
+    /// The torrent's metadata is known (a magnet's comes from its first peers).
+    public var hasMetadata: Bool
+
+    public init(seconds: Double, dhtNodes: Int, peers: Int = 0, knownPeers: Int = 0, bytes: Int64 = 0, hasMetadata: Bool = false) {
+        self.seconds = seconds
+        self.dhtNodes = dhtNodes
+        self.peers = peers
+        self.knownPeers = knownPeers
+        self.bytes = bytes
+        self.hasMetadata = hasMetadata
+    }
 }
 
 /// One file of a torrent, as `POST /api/files` lists it.

@@ -70,16 +70,61 @@ public struct AppSettings: Codable, Sendable, Equatable {
     }
 
     /// The first thing wrong with these settings, in words; nil if none.
-    public var problem: String? {
-        if !downloadDir.hasPrefix("/") { return "the download folder must be an absolute path" }
-        if !(cacheLimitGiB >= 0 && cacheLimitGiB < 1_000_000) { return "the cache limit must be 0 (none) or a positive number of GiB" }
-        if !(0...10_000_000).contains(uploadLimitKiB) { return "the upload cap must be 0 (none) or a positive number of KiB/s" }
-        if !(seedRatio >= 0 && seedRatio < 10_000) { return "the seeding ratio must be 0 (no limit) or positive" }
-        if !(seedMinutes >= 0 && seedMinutes < 10_000_000) { return "the seeding time must be 0 (no limit) or positive" }
-        if !(0...65535).contains(peerPort) { return "the peer port must be between 0 and 65535" }
-        if !(0...65535).contains(httpPort) { return "the web UI port must be between 0 and 65535" }
+    public var problem: String? { problems.first?.reason }
+
+    /// Everything wrong with these settings, by field (the names of the JSON
+    /// object), in the form's order.
+    public var problems: [(field: String, reason: String)] {
+        var out: [(String, String)] = []
+        if let p = Self.folderProblem(downloadDir) { out.append(("downloadDir", p)) }
+        if !(cacheLimitGiB >= 0 && cacheLimitGiB <= 1e9) {
+            out.append(("cacheLimitGiB", "the cache limit must be 0 (keep everything) or a number of GiB up to 1000000000"))
+        }
+        if !(0...10_000_000).contains(uploadLimitKiB) {
+            out.append(("uploadLimitKiB", "the upload cap must be 0 (none) or a number of KiB/s up to 10000000"))
+        }
+        if !(seedRatio >= 0 && seedRatio < 10_000) {
+            out.append(("seedRatio", "the seeding ratio must be 0 (no limit) or a positive number"))
+        }
+        if !(seedMinutes >= 0 && seedMinutes < 10_000_000) {
+            out.append(("seedMinutes", "the seeding time must be 0 (no limit) or a positive number of minutes"))
+        }
+        if let p = Self.portProblem(peerPort, "the peer port", zero: "the default, 6881") { out.append(("peerPort", p)) }
+        if let p = Self.portProblem(httpPort, "the web UI port", zero: "any free port") { out.append(("httpPort", p)) }
+        return out
+    }
+
+    /// Folders the system owns: downloads there would mix with its files
+    /// (or fail), whatever the user typed.
+    static let systemFolders = [
+        "/bin", "/boot", "/dev", "/etc", "/lib", "/lib32", "/lib64", "/libx32", "/proc", "/run", "/sbin", "/sys", "/usr",
+    ]
+
+    static func folderProblem(_ path: String) -> String? {
+        if path.unicodeScalars.contains(where: { $0.properties.generalCategory == .control }) {
+            return "the download folder's name has a control character (a line break, a tab) in it"
+        }
+        guard path.hasPrefix("/") else { return "the download folder must be an absolute path" }
+        let clean = URL(fileURLWithPath: path).standardized.path
+        if clean == "/" || ["/home", "/var", "/root"].contains(clean) {
+            return "\(clean) holds other folders: pick a folder of its own for downloads"
+        }
+        if let system = systemFolders.first(where: { clean == $0 || clean.hasPrefix($0 + "/") }) {
+            return "\(system) is the system's: pick a folder of your own for downloads"
+        }
         return nil
     }
+
+    static func portProblem(_ port: Int, _ name: String, zero: String) -> String? {
+        port == 0 || (1024...65535).contains(port)
+            ? nil : "\(name) must be 0 (\(zero)) or between 1024 and 65535 (lower ones need root)"
+    }
+}
+
+/// Settings refused: the first reason, and each field's.
+private struct SettingsRefusal: Encodable {
+    let error: String
+    let fields: [String: String]
 }
 
 /// The Settings page (docs/api.md): `GET/PUT /api/settings`.
@@ -93,7 +138,15 @@ struct SettingsController<Context: RequestContext> {
             guard let wanted = try? JSONDecoder().decode(AppSettings.self, from: Data(buffer: buffer)) else {
                 throw HTTPError(.badRequest, message: "expected the settings object of GET /api/settings")
             }
-            if let problem = wanted.problem { return try ChannelServiceError(problem, badInput: true).response() }
+            let problems = wanted.problems
+            if let first = problems.first {
+                // The first in words, and each by field for the form to show beside it.
+                var r = try JSONResponse.make(
+                    SettingsRefusal(
+                        error: first.reason, fields: Dictionary(problems.map { ($0.field, $0.reason) }, uniquingKeysWith: { a, _ in a })))
+                r.status = .unprocessableContent
+                return r
+            }
             do {
                 return try JSONResponse.make(["message": try await service.updateSettings(wanted)])
             } catch let e as ChannelServiceError {

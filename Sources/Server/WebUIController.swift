@@ -6,13 +6,21 @@ import NIOCore
 /// step, nothing fetched from elsewhere). Only the files listed here are
 /// served, from the package's resources.
 enum WebFiles {
-    static let files: [String: (name: String, type: String)] =
-        [
+    /// The ES modules: app.js imports the others (each a page or a part
+    /// every page uses).
+    static let modules = [
+        "app", "api", "dom", "router", "home", "title", "player", "channels", "downloads", "settings", "keys",
+    ]
+
+    static let files: [String: (name: String, type: String)] = {
+        var files: [String: (name: String, type: String)] = [
             "/": ("index.html", "text/html; charset=utf-8"),
-            "/ui/app.js": ("app.js", "text/javascript; charset=utf-8"),
             "/ui/style.css": ("style.css", "text/css; charset=utf-8"),
             "/ui/icon.svg": ("icon.svg", "image/svg+xml"),
         ]
+        for m in modules { files["/ui/\(m).js"] = ("\(m).js", "text/javascript; charset=utf-8") }
+        return files
+    }()
 
     /// Read once: they are small and never change while the app runs.
     static let contents: [String: [UInt8]] = {

@@ -57,8 +57,11 @@ public struct SessionConfiguration: Sendable {
     /// them only on listen sockets that are already open when the DHT starts,
     /// and with an explicit listen address they are not: the saved table would
     /// be dropped. TorrentSession adds them itself once it listens.
-    public var savedDHTNodes: [HostPort] {
-        guard let savedState, let root = try? Bencode.decode(savedState), let dht = root["dht state"] else { return [] }
+    public var savedDHTNodes: [HostPort] { savedState.map(Self.dhtNodes(inState:)) ?? [] }
+
+    /// The routing table's nodes in a saved session state.
+    static func dhtNodes(inState savedState: [UInt8]) -> [HostPort] {
+        guard let root = try? Bencode.decode(savedState), let dht = root["dht state"] else { return [] }
         var out: [HostPort] = []
         if case let .list(items) = dht["nodes"] {
             for case let .bytes(b) in items where b.count == 6 {

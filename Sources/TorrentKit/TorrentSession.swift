@@ -498,6 +498,14 @@ public final class TorrentSession: Sendable {
         }
     }
 
+    /// How many nodes of the DHT routing table are on the internet (not
+    /// loopback, private or link-local addresses): none means the DHT
+    /// reaches no one beyond this machine's own networks.
+    public func internetDHTNodes() async -> Int {
+        guard let state = try? await savedState() else { return 0 }
+        return SessionConfiguration.dhtNodes(inState: state).filter { InternetAddress.isPublic($0.host) }.count
+    }
+
     // MARK: State and shutdown
 
     /// The session state to pass as `savedState` next time (DHT routing table).

@@ -133,7 +133,7 @@ struct ChannelCommand: AsyncParsableCommand {
                     var status = c.stale ? "stale (expired \(c.expires ?? "?"))" : "ok"
                     if let e = c.error { status = "last refresh failed: \(e)" }
                     let address = c.local ? "(bundled with Matinee)" : (ChannelAddress(c.address)?.short ?? c.address)
-                    Console.result("\(c.name)\t\(c.titles) titles\tversion \(c.version)\t\(status)\t\(address)")
+                    Console.result("\(c.name)\t\(Format.count(c.titles, "title"))\tversion \(c.version)\t\(status)\t\(address)")
                 }
             }
         }
@@ -214,12 +214,12 @@ struct ChannelCommand: AsyncParsableCommand {
                     // The daemon seeds the channel's catalog: it removes it.
                     let key = c.key.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? c.key
                     _ = try await daemon.change("DELETE", "/api/channels/\(key)")
-                    Console.info("Removed \"\(c.name)\" (\(c.titleCount) titles) through the running Matinee.")
+                    Console.info("Removed \"\(c.name)\" (\(Format.count(c.titleCount, "title"))) through the running Matinee.")
                     return
                 }
                 try await Channels(home: home, store: store, runtime: nil).remove(key: c.key)
                 Console.info(
-                    "Removed \"\(c.name)\" (\(c.titleCount) titles)."
+                    "Removed \"\(c.name)\" (\(Format.count(c.titleCount, "title")))."
                         + (c.isLocal ? " Bring it back with: matinee channel add open-films" : ""))
             }
         }

@@ -19,7 +19,8 @@ struct Demo: AsyncParsableCommand {
 
     @Option(
         name: .customLong("http-port"),
-        help: ArgumentHelp("Serve the UI on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+        help: ArgumentHelp("Serve the UI on this port of 127.0.0.1 (default: any free port).", valueName: "port"),
+        transform: OptionValue.int)
     var httpPort = 0
 
     @Flag(name: .customLong("no-browser"), help: "Do not open a browser; just print the URL.")

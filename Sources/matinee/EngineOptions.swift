@@ -20,7 +20,9 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong("no-seed"), help: "Stop sharing as soon as the download is complete.")
     var noSeed = false
 
-    @Option(name: .customLong("upload-limit"), help: ArgumentHelp("Upload cap in KiB/s, 0 for none.", valueName: "KiB/s"))
+    @Option(
+        name: .customLong("upload-limit"), help: ArgumentHelp("Upload cap in KiB/s (default: 0, no cap).", valueName: "KiB/s"),
+        transform: OptionValue.int)
     var uploadLimit = 0
 
     @Flag(
@@ -30,12 +32,16 @@ struct EngineOptions: ParsableArguments {
 
     @Option(
         name: .customLong("seed-ratio"),
-        help: ArgumentHelp("Stop sharing a finished torrent at this upload/download ratio, 0 for no limit.", valueName: "ratio"))
+        help: ArgumentHelp(
+            "Stop sharing a finished torrent at this upload/download ratio, 0 for no limit (default: \(OptionValue.figure(EngineConfig.defaultSeedRatio))).",
+            valueName: "ratio"), transform: OptionValue.number)
     var seedRatio = EngineConfig.defaultSeedRatio
 
     @Option(
         name: .customLong("seed-time"),
-        help: ArgumentHelp("Stop sharing a finished torrent after this many minutes, 0 for no limit.", valueName: "minutes"))
+        help: ArgumentHelp(
+            "Stop sharing a finished torrent after this many minutes, 0 for no limit (default: \(OptionValue.figure(EngineConfig.defaultSeedTime))).",
+            valueName: "minutes"), transform: OptionValue.number)
     var seedTime = EngineConfig.defaultSeedTime
 
     @Flag(name: .customLong("require-encryption"), help: "Only use encrypted peer connections (default: prefer them).")

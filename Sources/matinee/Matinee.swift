@@ -30,6 +30,16 @@ struct Matinee: AsyncParsableCommand {
             h.logLevel = ProcessInfo.processInfo.environment["MATINEE_HTTP_LOG"].flatMap { Logger.Level(rawValue: $0) } ?? .error
             return h
         }
+        // A word that names no command would otherwise be taken as an
+        // argument of the default one (open), whose usage it would print.
+        if let first = CommandLine.arguments.dropFirst().first, !first.hasPrefix("-"),
+            !(["help"] + configuration.subcommands.map { $0._commandName }).contains(first)
+        {
+            let names = configuration.subcommands.map { $0._commandName }.joined(separator: ", ")
+            FileHandle.standardError.write(
+                Data("matinee: there is no command \"\(first)\" (the commands: \(names)); see matinee --help\n".utf8))
+            Foundation.exit(64)
+        }
         do {
             var command = try parseAsRoot()
             if var async = command as? any AsyncParsableCommand {

@@ -41,7 +41,8 @@ struct Play: AsyncParsableCommand {
 
     @Option(
         name: .customLong("http-port"),
-        help: ArgumentHelp("Serve the stream on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+        help: ArgumentHelp("Serve the stream on this port of 127.0.0.1 (default: any free port).", valueName: "port"),
+        transform: OptionValue.int)
     var httpPort = 0
 
     @Option(
@@ -229,6 +230,6 @@ enum Progress {
         let pct = st.size > 0 ? Int(Double(st.bufferedBytes) * 100 / Double(st.size)) : 100
         if let problem = st.problem { return "\(Format.bytes(ahead)) ahead · \(pct)% · stopped: \(problem)" }
         return
-            "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers (\(st.seeds) seeds)"
+            "\(Format.bytes(ahead)) ahead · \(pct)% · ↓ \(Format.rate(st.downloadRate)) ↑ \(Format.rate(st.uploadRate)) · \(Format.count(st.peers, "peer")) (\(Format.count(st.seeds, "seed")))"
     }
 }

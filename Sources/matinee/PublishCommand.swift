@@ -108,7 +108,7 @@ struct Publish: AsyncParsableCommand {
         }
         let episodes = result.document.titles.reduce(0) { $0 + ($1.seasons ?? []).reduce(0) { $0 + $1.episodes.count } }
         Console.info(
-            "Catalog version \(result.document.sequence): \(result.document.titles.count) titles (\(episodes) episodes), "
+            "Catalog version \(result.document.sequence): \(Format.count(result.document.titles.count, "title")) (\(Format.count(episodes, "episode"))), "
                 + "\(result.sources.count) torrents (\(result.hashed) hashed now, \(result.sources.count - result.hashed) unchanged)")
 
         Signals.expect()  // from here on, Ctrl-C stops cleanly

@@ -28,7 +28,8 @@ struct Seed: AsyncParsableCommand {
 
     @Option(
         name: .customLong("piece-size"),
-        help: ArgumentHelp("Piece size in KiB, a power of two (default: chosen from the size).", valueName: "KiB"))
+        help: ArgumentHelp("Piece size in KiB, a power of two (default: chosen from the size).", valueName: "KiB"),
+        transform: OptionValue.int)
     var pieceSize = 0
 
     @Option(name: .customLong("torrent-out"), help: ArgumentHelp("Also write the .torrent file here.", valueName: "file"))
@@ -98,7 +99,8 @@ struct Seed: AsyncParsableCommand {
                             try await Task.sleep(for: .seconds(1))
                             let st = torrent.latestStatus
                             Console.live(
-                                "Seeding · ↑ \(Format.rate(st.uploadRate)) · \(st.peers) peers · \(Format.bytes(st.sessionUpload)) sent")
+                                "Seeding · ↑ \(Format.rate(st.uploadRate)) · \(Format.count(st.peers, "peer")) · \(Format.bytes(st.sessionUpload)) sent"
+                            )
                         }
                     }
                     try await group.next()

@@ -41,7 +41,8 @@ struct App: AsyncParsableCommand {
 
 struct ServeOptions: ParsableArguments {
     @Option(
-        name: .customLong("http-port"), help: ArgumentHelp("Serve on this port of 127.0.0.1 (default: any free port).", valueName: "port"))
+        name: .customLong("http-port"), help: ArgumentHelp("Serve on this port of 127.0.0.1 (default: any free port).", valueName: "port"),
+        transform: OptionValue.int)
     var httpPort = 0
 
     @Option(
@@ -52,15 +53,15 @@ struct ServeOptions: ParsableArguments {
     @Option(
         name: .customLong("refresh-minutes"),
         help: ArgumentHelp(
-            "Look for new versions of every channel about this often (each wait varies by a quarter either way; the first comes within a minute of starting).",
-            valueName: "minutes"))
+            "Look for new versions of every channel about this often (each wait varies by a quarter either way; the first comes within a minute of starting; default: \(OptionValue.figure(Double(RefreshSchedule.daemon.interval.components.seconds) / 60))).",
+            valueName: "minutes"), transform: OptionValue.number)
     var refreshMinutes = Double(RefreshSchedule.daemon.interval.components.seconds) / 60
 
     @Option(
         name: .customLong("republish-minutes"),
         help: ArgumentHelp(
-            "Put channel pointers back on the DHT this often, and whenever a new version arrives (items expire after about two hours).",
-            valueName: "minutes"))
+            "Put channel pointers back on the DHT this often, and whenever a new version arrives (items expire after about two hours; default: \(OptionValue.figure(Double(RefreshSchedule.daemon.republishInterval.components.seconds) / 60))).",
+            valueName: "minutes"), transform: OptionValue.number)
     var republishMinutes = Double(RefreshSchedule.daemon.republishInterval.components.seconds) / 60
 
     @OptionGroup var engine: EngineOptions

@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--mkv-search")
     ap.add_argument("--series-ref", help="a series: the end of its first episode offers the next")
     ap.add_argument("--series-search")
+    ap.add_argument("--offline-ref", help="a title nobody reachable shares: Play shows its progress, then says offline")
     ap.add_argument("--library-pages", action="store_true", help="also Downloads (removing the MKV title's) and Settings")
     ap.add_argument("--sources", action="store_true",
                     help="only this: the work behind --title-ref is listed by several channels; pick the last one's copy and play it")
@@ -110,7 +111,7 @@ def main():
             "const t = arguments[0].querySelector('track');"
             "return t ? {ready: t.readyState, label: t.label, cues: t.track.cues ? Array.from(t.track.cues).map(c => c.text) : []} : null",
             video)
-        wait(lambda: "peers" in d.find_element(By.CSS_SELECTOR, "#player .stats").text, what="the live overlay")
+        wait(lambda: " peer" in d.find_element(By.CSS_SELECTOR, "#player .stats").text, what="the live overlay")
         seen["overlay"] = d.find_element(By.CSS_SELECTOR, "#player .stats").text
         seen["videoError"] = d.execute_script("return arguments[0].error && arguments[0].error.code", video)
         d.save_screenshot(a.shots + "/4-player.png")
@@ -128,8 +129,24 @@ def main():
         d.switch_to.active_element.send_keys(Keys.ESCAPE)
         wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back to the title page")
 
-        # After a reload, Continue watching shows the title and resumes it.
+        # Every page has an address: a reload keeps the title page; the
+        # browser's Back goes to the search results it came from, Forward
+        # to the title again.
+        seen["titleAddress"] = d.execute_script("return location.hash")
         d.refresh()
+        wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden")
+             and d.find_element(By.CSS_SELECTOR, "#title .name").text, what="the title page after a reload")
+        seen["reloadedTitle"] = d.find_element(By.CSS_SELECTOR, "#title .name").text
+        d.back()
+        wait(lambda: not d.find_element(By.ID, "home").get_attribute("hidden")
+             and not d.find_element(By.ID, "results").get_attribute("hidden"), what="Back to the search results")
+        seen["backTo"] = [d.execute_script("return location.hash"), d.find_element(By.ID, "search").get_attribute("value")]
+        d.forward()
+        wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="Forward to the title page")
+        seen["forwardTo"] = d.execute_script("return location.hash")
+
+        # Esc goes back up; Continue watching shows the title and resumes it.
+        d.switch_to.active_element.send_keys(Keys.ESCAPE)
         wait(lambda: d.find_elements(By.CSS_SELECTOR, "#continue .tile"), what="the Continue watching row")
         seen["continueRefs"] = [e.get_attribute("data-ref") for e in d.find_elements(By.CSS_SELECTOR, "#continue .tile")]
         d.save_screenshot(a.shots + "/5-continue.png")
@@ -143,6 +160,8 @@ def main():
             d.execute_script("return arguments[0].readyState >= 2 ? arguments[0].currentTime : 0", video)), what="the resumed video")
         # Errors so far (the channels page below provokes a 422 on purpose).
         seen["logs"] = [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
+        if a.offline_ref:
+            offline_start(d, a, seen)
 
         # The channels page: state of each, a bad address refused, one removed.
         d.find_element(By.CSS_SELECTOR, "#player .back").click() if not d.find_element(By.ID, "player").get_attribute("hidden") else None
@@ -158,10 +177,13 @@ def main():
         for tr in d.find_elements(By.CSS_SELECTOR, "#channels tbody tr"):
             if tr.find_elements(By.TAG_NAME, "td")[0].text.startswith("Open Films"):
                 [b for b in tr.find_elements(By.TAG_NAME, "button") if b.text == "Remove"][0].click()
+                seen["removeConfirm"] = d.switch_to.alert.text
+                d.switch_to.alert.accept()
                 break
         wait(lambda: not any(r[0].startswith("Open Films") for r in rows()), what="Open Films removed")
         seen["channelsAfterRemove"] = [r[0].split("\n")[0] for r in rows()]
 
+        navigation(d, a, seen)
         if a.mkv_ref:
             converted(d, a, seen)
         if a.series_ref:
@@ -177,6 +199,112 @@ def main():
     finally:
         d.quit()
     print(json.dumps(seen), flush=True)
+
+
+def offline_start(d, a, seen):
+    """Play on a title nobody reachable shares: what the engine finds shows
+    while it looks, with a Cancel; then "offline", and Downloads has no
+    ghost of it."""
+    d.execute_script("location.hash = arguments[0]", "#/title/" + a.offline_ref)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden")
+         and d.find_element(By.CSS_SELECTOR, "#title .name").text, what="the offline title's page")
+    d.find_element(By.CSS_SELECTOR, "#title .play").click()
+    status = lambda: d.find_element(By.CSS_SELECTOR, "#title .status").text
+    seen["offlineProgress"] = wait(lambda: status() if "Looking for peers" in status() else None, timeout=40,
+                                   what="the start's progress")
+    seen["offlineCancelShown"] = d.find_element(By.CSS_SELECTOR, "#title .cancel").is_displayed()
+    d.save_screenshot(a.shots + "/5b-looking.png")
+    seen["offlineMessage"] = wait(lambda: status() if "offline" in status() else None, timeout=60, what="the offline message")
+    seen["offlineCancelAfter"] = d.find_element(By.CSS_SELECTOR, "#title .cancel").is_displayed()
+    d.save_screenshot(a.shots + "/5c-offline.png")
+    d.find_element(By.ID, "nav-downloads").click()
+    wait(lambda: not d.find_element(By.ID, "downloads").get_attribute("hidden"), what="the downloads page")
+    time.sleep(0.5)
+    seen["offlineDownloads"] = [tr.get_attribute("data-infohash") for tr in d.find_elements(By.CSS_SELECTOR, "#downloads tbody tr")]
+
+
+def navigation(d, a, seen):
+    """Esc never throws away typed text; search works from any page and
+    Back returns to that page; the player has an address a reload keeps."""
+    d.find_element(By.ID, "nav-settings").click()
+    form = wait(lambda: (lambda f: f if f.find_element(By.NAME, "downloadDir").get_attribute("value") else None)(
+        d.find_element(By.ID, "settings-form")), what="the settings")
+    box = form.find_element(By.NAME, "uploadLimitKiB")
+    before = box.get_attribute("value")
+    box.clear()
+    box.send_keys("777")
+    box.send_keys(Keys.ESCAPE)  # leaves the field only
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)  # warns: unsaved changes
+    seen["escapeKeepsSettings"] = [not d.find_element(By.ID, "settings").get_attribute("hidden"), box.get_attribute("value"),
+                                   d.find_element(By.CSS_SELECTOR, "#settings .status").text]
+    d.save_screenshot(a.shots + "/6b-unsaved.png")
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)  # leaves without them
+    wait(lambda: d.find_element(By.ID, "settings").get_attribute("hidden"), what="Settings left on the second Esc")
+    d.find_element(By.ID, "nav-settings").click()
+    wait(lambda: d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == before, what="the unsaved change gone")
+
+    # Refusals, each beside its field: an empty number is not sent at all;
+    # then the daemon refuses a system folder and a port below 1024.
+    form = d.find_element(By.ID, "settings-form")
+    errors = lambda: {e.find_element(By.XPATH, "..").find_element(By.TAG_NAME, "input").get_attribute("name"): e.text
+                      for e in form.find_elements(By.CSS_SELECTOR, ".field-error")}
+    saved_port = form.find_element(By.NAME, "peerPort").get_attribute("value")
+    form.find_element(By.NAME, "uploadLimitKiB").clear()
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(lambda: errors(), what="the empty field refused")
+    seen["settingsEmptyNumber"] = [errors(), d.find_element(By.CSS_SELECTOR, "#settings .status").text]
+    form.find_element(By.NAME, "uploadLimitKiB").send_keys(before)
+    for name, value in [("peerPort", "80"), ("downloadDir", "/etc")]:
+        box = form.find_element(By.NAME, name)
+        box.clear()
+        box.send_keys(value)
+    form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
+    wait(lambda: len(errors()) == 2, what="the folder and the port refused beside them")
+    seen["settingsRefused"] = errors()
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", form.find_element(By.NAME, "peerPort"))
+    d.save_screenshot(a.shots + "/6c-settings-refused.png")
+    d.find_element(By.ID, "nav-home").click()
+    d.find_element(By.ID, "nav-settings").click()
+    wait(lambda: d.find_element(By.NAME, "peerPort").get_attribute("value") == saved_port
+         and d.find_element(By.NAME, "downloadDir").get_attribute("value") != "/etc", what="nothing saved")
+    seen["settingsAfterRefusal"] = d.find_element(By.NAME, "peerPort").get_attribute("value")
+
+    d.find_element(By.ID, "nav-channels").click()
+    wait(lambda: not d.find_element(By.ID, "channels").get_attribute("hidden"), what="the channels page")
+    box = d.find_element(By.ID, "channel-address")
+    box.clear()
+    box.send_keys("magnet:?xs=half-typed")
+    box.send_keys(Keys.ESCAPE)
+    seen["escapeKeepsAddress"] = [not d.find_element(By.ID, "channels").get_attribute("hidden"), box.get_attribute("value")]
+    box.clear()
+
+    # Typing a search on the channels page shows the results; Back returns.
+    search = d.find_element(By.ID, "search")
+    search.clear()
+    search.send_keys(a.search)
+    wait(lambda: d.execute_script("return location.hash").startswith("#/search/")
+         and not d.find_element(By.ID, "home").get_attribute("hidden")
+         and d.find_elements(By.CSS_SELECTOR, "#results .tile"), what="results of a search typed on the channels page")
+    seen["searchFromChannels"] = [d.execute_script("return location.hash"),
+                                  [t.get_attribute("data-ref") for t in d.find_elements(By.CSS_SELECTOR, "#results .tile")]]
+    d.back()
+    wait(lambda: not d.find_element(By.ID, "channels").get_attribute("hidden"), what="Back to the channels page")
+    seen["backToChannels"] = d.execute_script("return location.hash")
+    search.clear()
+
+    # The player's address: a reload plays the same title again.
+    d.execute_script("location.hash = arguments[0]", "#/play/" + a.title_ref)
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player from its address")
+    d.refresh()
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player after a reload")
+    video = d.find_element(By.CSS_SELECTOR, "#player video")
+    seen["playerReloaded"] = [d.execute_script("return location.hash"),
+                              wait(lambda: (lambda v: v if v > 0 else None)(d.execute_script(
+                                  "return arguments[0].readyState >= 2 ? arguments[0].currentTime : 0", video)), timeout=60,
+                                  what="the video playing after a reload") > 0]
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="up from the reloaded player")
+    seen["upFromPlayer"] = d.execute_script("return location.hash")
 
 
 def open_by_search(d, words, ref):
@@ -366,6 +494,14 @@ def phone(d, a, seen):
     time.sleep(0.5)
     seen["phoneOverflow"] = d.execute_script("return document.documentElement.scrollWidth - window.innerWidth")
     d.save_screenshot(a.shots + "/9-phone.png")
+    # The title page at phone width: its text gets the width, and it opens at its top.
+    d.execute_script("window.scrollTo(0, 400); location.hash = arguments[0]", "#/title/" + a.title_ref)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="the title page at phone width")
+    time.sleep(0.5)
+    seen["phoneTitle"] = d.execute_script(
+        "return {info: document.querySelector('#title .info').getBoundingClientRect().width, window: window.innerWidth,"
+        " scrollY: window.scrollY, overflow: document.documentElement.scrollWidth - window.innerWidth}")
+    d.save_screenshot(a.shots + "/9b-phone-title.png")
     d.set_window_size(1280, 900)
 
 

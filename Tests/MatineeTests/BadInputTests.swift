@@ -165,6 +165,30 @@ struct BadInputTests {
         let usage = try await cli.run(["play", "x", "--player", "winamp"])
         #expect(usage.status != 0)
         #expect(usage.stderr.contains("--player takes mpv or vlc"))
+        // Each default said once, as people write it (issue 13: "(default:
+        // any free port). (default: 0)", "120.0" minutes).
+        for command in [["open"], ["play"], ["serve"], ["seed"], ["demo"]] {
+            let text = try await cli.run(command + ["--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+            #expect(!text.contains("(default: 0)") && !text.contains(".0)") && !text.contains("). (default"), "\(command): \(text)")
+        }
+        let serve = try await cli.run(["serve", "--help"]).stdout.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(serve.contains("(default: 2)") && serve.contains("(default: 120)") && serve.contains("default: 8)"), "\(serve)")
+        let notANumber = try await cli.run(["serve", "--http-port", "abc"])
+        #expect(notANumber.status != 0 && notANumber.stderr.contains("not a whole number"), "\(notANumber.stderr)")
+    }
+
+    @Test("an unknown command says so; play with words, not an id, suggests the catalog's ids")
+    func unknownWords() async throws {
+        let cli = MatineeCLI(home: TempDir().path)
+        let unknown = try await cli.run(["frobnicate"])
+        #expect(unknown.status == 64)
+        #expect(unknown.stderr.hasPrefix("matinee: there is no command \"frobnicate\""), "\(unknown.stderr)")
+        #expect(!unknown.stderr.contains("Usage: matinee open"))
+        // The bundled channel lists Sintel as sintel-2010.
+        let words = try await cli.run(["play", "sintel", "--dht-node", "127.0.0.1:1"])
+        #expect(words.status == 1)
+        #expect(words.stderr.contains("\"sintel\" is not a title id; the catalog has sintel-2010 (Sintel, 2010)"), "\(words.stderr)")
+        #expect(words.stderr.split(separator: "\n").count == 1, "\(words.stderr)")
     }
 
     @Test("updates and releases: no channel, a garbage channel, a missing key, a wrong passphrase, a bundle of another version")

@@ -29,7 +29,8 @@ struct BrowserTests {
         let serve = try viewer.start(["serve", "--listen", "127.0.0.1:0"] + dht.arguments)
         let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
 
-        let seen = try await runBrowser(base: base, artifacts: "ui", search: "fly", titleRef: "tiny-dragon-2021")
+        let seen = try await runBrowser(
+            base: base, artifacts: "ui", search: "fly", titleRef: "tiny-dragon-2021", extra: ["--offline-ref", "big-buck-bunny-2008"])
         #expect((seen["homeTiles"] as? Int ?? 0) >= 3, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 1)
         #expect((seen["rows"] as? [String])?.contains("Browser Films") == true)
@@ -47,11 +48,47 @@ struct BrowserTests {
         let stoppedAt = seen["stoppedAt"] as? Double ?? 0
         #expect((seen["continueRefs"] as? [String]) == ["tiny-dragon-2021"])
         #expect((seen["resumedAt"] as? Double ?? 0) >= stoppedAt - 1.5, "resumed at \(seen["resumedAt"] ?? 0), stopped at \(stoppedAt)")
+        // The bundled Open Films are on no DHT this machine reaches: Play
+        // shows what it finds, with a Cancel, then says so; no ghost download.
+        #expect((seen["offlineProgress"] as? String)?.contains("DHT node") == true, "\(seen["offlineProgress"] ?? "")")
+        #expect(seen["offlineCancelShown"] as? Bool == true && seen["offlineCancelAfter"] as? Bool == false)
+        #expect((seen["offlineMessage"] as? String)?.hasPrefix("you appear to be offline") == true, "\(seen["offlineMessage"] ?? "")")
+        #expect((seen["offlineDownloads"] as? [String])?.contains("dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c") == false)
+        // Addresses: reload, Back and Forward (issue 13).
+        #expect(seen["titleAddress"] as? String == "#/title/tiny-dragon-2021")
+        #expect(seen["reloadedTitle"] as? String == "Tiny Dragon")
+        #expect(seen["backTo"] as? [String] == ["#/search/fly", "fly"], "\(seen["backTo"] ?? "")")
+        #expect(seen["forwardTo"] as? String == "#/title/tiny-dragon-2021")
+        let unsaved = seen["escapeKeepsSettings"] as? [Any] ?? []
+        #expect(unsaved.first as? Bool == true && unsaved.dropFirst().first as? String == "777", "\(unsaved)")
+        #expect((unsaved.last as? String)?.contains("unsaved changes") == true, "\(unsaved)")
+        // Settings refusals, beside each field; nothing saved.
+        let empty = seen["settingsEmptyNumber"] as? [Any] ?? []
+        #expect((empty.first as? [String: String])?.keys.sorted() == ["uploadLimitKiB"], "\(empty)")
+        #expect((empty.last as? String)?.hasPrefix("Not saved") == true, "\(empty)")
+        let refused = seen["settingsRefused"] as? [String: String] ?? [:]
+        #expect(refused["peerPort"]?.contains("between 1024 and 65535") == true, "\(refused)")
+        #expect(refused["downloadDir"]?.contains("/etc is the system's") == true, "\(refused)")
+        #expect(seen["settingsAfterRefusal"] as? String == "0")
+        let typed = seen["escapeKeepsAddress"] as? [Any] ?? []
+        #expect(typed.first as? Bool == true && typed.last as? String == "magnet:?xs=half-typed", "\(typed)")
+        let fromChannels = seen["searchFromChannels"] as? [Any] ?? []
+        #expect(fromChannels.first as? String == "#/search/fly", "\(fromChannels)")
+        #expect((fromChannels.last as? [String])?.first == "tiny-dragon-2021", "\(fromChannels)")
+        #expect(seen["backToChannels"] as? String == "#/channels")
+        let reloaded = seen["playerReloaded"] as? [Any] ?? []
+        #expect(reloaded.first as? String == "#/play/tiny-dragon-2021" && reloaded.last as? Bool == true, "\(reloaded)")
+        #expect(seen["upFromPlayer"] as? String == "#/title/tiny-dragon-2021")
         let channels = seen["channels"] as? [[String]] ?? []
         #expect(channels.contains(["Browser Films", "ok"]) && channels.contains(["Open Films", "ok"]), "\(channels)")
         #expect((seen["addRefusal"] as? String)?.contains("is not a channel address") == true)
+        #expect((seen["removeConfirm"] as? String)?.hasPrefix("Stop following Open Films?") == true, "\(seen["removeConfirm"] ?? "")")
         #expect(seen["channelsAfterRemove"] as? [String] == ["Browser Films"])
         #expect((seen["logs"] as? [String])?.isEmpty == true, "browser errors: \(seen["logs"] ?? "")")
+        // A phone-width title page: the text column has at least half the
+        // width (it had 86 px), and the page opens at its top.
+        let phone = seen["phoneTitle"] as? [String: Double] ?? [:]
+        #expect((phone["info"] ?? 0) >= (phone["window"] ?? 1) / 2 && phone["scrollY"] == 0 && (phone["overflow"] ?? 1) <= 0, "\(phone)")
         serve.kill()
         _ = try await serve.waitForExit()
         pub.kill()

@@ -64,6 +64,10 @@ struct DemoTests {
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/settings.json"))) as? [String: Any]
         #expect(saved?["uploadLimitKiB"] as? Int == 321 && saved?["cacheLimitGiB"] as? Double == 5)
 
+        // Genres are words, not quoted strings (issue 13: `"Documentary"`).
+        let genre = try await MatineeCLI(home: home).run(["search", "--genre", "Documentary"])
+        #expect(genre.status == 0 && genre.stdout.contains("aurora-2024"), "\(genre.stdout) \(genre.stderr)")
+
         // A phone-width window: nothing scrolls sideways.
         #expect((seen["phoneOverflow"] as? Int ?? 1) <= 0, "\(seen["phoneOverflow"] ?? "")")
         demo.kill()

@@ -255,9 +255,29 @@ struct RouteTests {
                 #expect(r.status == .unprocessableContent)
                 #expect(String(buffer: r.body).contains("absolute path"))
             }
+            // System folders, control characters and ports below 1024 (issue 13),
+            // each named by field for the form.
+            for (field, value, words) in [
+                ("downloadDir", "/" as Any, "holds other folders"), ("downloadDir", "/etc", "the system's"),
+                ("downloadDir", "/usr/local/films", "the system's"), ("downloadDir", "/tmp/../etc/x", "/etc is the system's"),
+                ("downloadDir", "/tmp/a\nb", "control character"), ("peerPort", 80, "between 1024 and 65535"),
+                ("httpPort", 65536, "between 1024 and 65535"), ("cacheLimitGiB", -1, "cache limit"),
+            ] {
+                var wrong = bad
+                wrong["downloadDir"] = "/tmp/elsewhere"
+                wrong[field] = value
+                try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(wrong)) { r in
+                    #expect(r.status == .unprocessableContent, "\(field) = \(value)")
+                    let body = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body))) as? [String: Any]
+                    let reason = (body?["fields"] as? [String: String])?[field]
+                    #expect(reason?.contains(words) == true && body?["error"] as? String == reason, "\(field) = \(value): \(body ?? [:])")
+                }
+            }
             bad["downloadDir"] = "/tmp/elsewhere"
+            bad["cacheLimitGiB"] = 1e9
+            bad["peerPort"] = 1024
             try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(bad)) { r in
-                #expect(r.status == .ok)
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
             }
             // A seed from a relative folder, or a body that is not base64: refused.
             try await client.execute(

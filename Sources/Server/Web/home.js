@@ -1,0 +1,140 @@
+// Home: Continue watching, a row per channel, rows by genre; search results
+// above them (#/search/WORDS).
+
+import { $, el, show } from "./dom.js";
+import { api, progressOf, state } from "./api.js";
+import { address, go } from "./router.js";
+
+function posterOf(entry, cls) {
+  if (entry.poster) {
+    const img = el("img");
+    img.src = entry.poster;
+    img.alt = "";
+    return img;
+  }
+  return el("div", cls || "card", entry.title.title);
+}
+export { posterOf };
+
+function tile(group, note) {
+  const entry = group.entries[0];
+  const b = el("button", "tile");
+  b.dataset.ref = entry.id;
+  b.append(posterOf(entry));
+  const h = progressOf(entry.id);
+  if (h && h.watched && !entry.title.seasons) b.append(el("div", "badge", "✓ Watched"));
+  if (h && !h.watched && h.duration > 0) {
+    const bar = el("div", "progress");
+    const fill = el("div");
+    fill.style.width = `${Math.round((100 * h.position) / h.duration)}%`;
+    bar.append(fill);
+    b.append(bar);
+  }
+  const year = group.year ? ` (${group.year})` : "";
+  b.append(el("div", "caption", note || group.title + year));
+  b.setAttribute("aria-label", group.title + year);
+  b.addEventListener("click", () => {
+    state.alternatives = group.entries;
+    go(address("title", entry.id));
+  });
+  return b;
+}
+
+function row(title, groups) {
+  const s = el("section", "row");
+  s.append(el("h2", null, title));
+  const tiles = el("div", "tiles");
+  groups.forEach((g) => tiles.append(tile(g)));
+  s.append(tiles);
+  return s;
+}
+
+async function loadRows() {
+  const rows = $("#rows");
+  state.watched = await api("/api/history");
+  const out = [];
+  const resume = state.watched.filter((h) => !h.watched && h.position > 0);
+  if (resume.length) {
+    const s = row("Continue watching", []);
+    s.id = "continue";
+    const tiles = $(".tiles", s);
+    for (const h of resume) {
+      const t = h.entry.title;
+      tiles.append(tile({ title: t.title, year: t.year, entries: [h.entry] }, h.episode ? `${t.title} ${h.episode}` : undefined));
+    }
+    out.push(s);
+  }
+  let any = false;
+  for (const c of await api("/api/channels")) {
+    const groups = await api(`/api/titles?channel=${encodeURIComponent(c.key)}&sort=added&limit=60`);
+    if (groups.length === 0) continue;
+    any = true;
+    out.push(row(c.name + (c.stale ? " (stale)" : ""), groups));
+  }
+  const genres = new Map();
+  for (const g of await api("/api/titles?sort=title&limit=200")) {
+    for (const name of g.entries[0].title.genres || []) {
+      if (!genres.has(name)) genres.set(name, []);
+      genres.get(name).push(g);
+    }
+  }
+  for (const [name, groups] of [...genres].sort((a, b) => b[1].length - a[1].length).slice(0, 6)) {
+    if (groups.length > 1) out.push(row(name, groups));
+  }
+  rows.replaceChildren(...out);
+  $("#empty").hidden = any;
+}
+
+/// #/: the wall, with the focus back on the title the user came from.
+export async function renderHome() {
+  $("#results").hidden = true;
+  if ($("#search") !== document.activeElement) $("#search").value = "";
+  show("#home");
+  await loadRows().catch(() => {});
+  focusFrom();
+}
+
+/// Keyboard users land on the title they came from, or the first tile,
+/// unless they went on typing a search meanwhile.
+function focusFrom() {
+  if (document.activeElement === $("#search") || $("#home").hidden) return;
+  const from = state.current && document.querySelector(`#home .tile[data-ref="${CSS.escape(state.current.id)}"]`);
+  (from || $("#home .tile"))?.focus();
+}
+
+/// #/search/WORDS: results above the wall.
+export async function renderSearch([words = ""]) {
+  const box = $("#search");
+  if (box.value !== words && box !== document.activeElement) box.value = words;
+  show("#home");
+  const rows = $("#rows").children.length ? null : loadRows().catch(() => {});
+  await search(words);
+  await rows;
+  focusFrom();
+}
+
+async function search(words) {
+  const results = $("#results");
+  if (!words.trim()) {
+    results.hidden = true;
+    return;
+  }
+  const groups = await api(`/api/titles?q=${encodeURIComponent(words)}&limit=60`).catch(() => []);
+  if ($("#search").value !== words) return; // a newer search is on its way
+  $(".tiles", results).replaceChildren(...groups.map((g) => tile(g)));
+  results.hidden = false;
+  $("h2", results).textContent = groups.length ? `Results for “${words}”` : `Nothing found for “${words}”`;
+}
+
+/// Typing in the search box, from any page: the results page follows it.
+/// The first letter makes a history entry; the next ones change it.
+let searchTimer = 0;
+export function onSearchInput(e) {
+  clearTimeout(searchTimer);
+  const words = e.target.value;
+  searchTimer = setTimeout(() => {
+    const onResults = location.hash.startsWith("#/search/");
+    if (words.trim()) go(address("search", words), { replace: onResults });
+    else if (onResults) go("#/", { replace: true }); // the box emptied: the wall again
+  }, 150);
+}

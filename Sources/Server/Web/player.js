@@ -1,0 +1,282 @@
+// The player (#/play/REF[/EPISODE]): the video, its clock and timeline, the
+// live overlay, subtitles, "Open in mpv/VLC", where the user stopped.
+//
+// A file the browser cannot play comes converted from /transcode, which
+// counts from 0 at `start`: the film's time is start + currentTime, and a
+// seek is a new request.
+
+import { $, clock, count, el, episodeCode, rate, show, size } from "./dom.js";
+import { api, progressOf, refreshHistory, state } from "./api.js";
+import { address, back, here, mark } from "./router.js";
+import { openTitle } from "./title.js";
+
+let playing = null; // {ref, episode, url, media, converted, start, subtitles}
+let overlayTimer = 0;
+let lastSave = 0;
+const video = () => $("#player video");
+
+/// The live overlay: what is buffered, rates and peers, once a second.
+function watchStream(streamPath) {
+  clearInterval(overlayTimer);
+  const statusPath = streamPath.replace("/stream/", "/api/streams/");
+  const update = async () => {
+    if ($("#player").hidden) return clearInterval(overlayTimer);
+    const s = await api(statusPath).catch(() => null);
+    if (!s) return;
+    $("#player .buffer").replaceChildren(...s.buffered.map(([a, b]) => {
+      const d = el("div");
+      d.style.left = `${(100 * a) / s.size}%`;
+      d.style.width = `${(100 * (b - a)) / s.size}%`;
+      return d;
+    }));
+    const pct = s.size ? Math.floor((100 * s.bufferedBytes) / s.size) : 100;
+    $("#player .stats").textContent = s.problem ? `${pct}% buffered · stopped: ${s.problem}` :
+      `${pct}% buffered · ↓ ${rate(s.downloadRate)} ↑ ${rate(s.uploadRate)} · ${count(s.peers, "peer")} (${count(s.seeds, "seed")})`;
+  };
+  update();
+  overlayTimer = setInterval(update, 1000);
+}
+
+function filmTime() {
+  return (playing?.converted ? playing.start : 0) + (video().currentTime || 0);
+}
+
+function filmDuration() {
+  const v = video();
+  if (playing?.converted) return playing.media?.duration || 0;
+  return Number.isFinite(v.duration) ? v.duration : playing?.media?.duration || 0;
+}
+
+/// Points the video at the file (or its conversion) from `at` seconds.
+function load(at) {
+  const v = video();
+  v.replaceChildren();
+  const shift = playing.converted ? at : 0;
+  if (playing.converted) {
+    playing.start = at;
+    v.src = `${playing.media.converted}&start=${at.toFixed(3)}`;
+  } else {
+    v.src = playing.url;
+    if (at > 1) v.addEventListener("loadedmetadata", () => { v.currentTime = at; }, { once: true });
+  }
+  playing.subtitles.forEach((sub, i) => {
+    const t = el("track");
+    t.kind = "subtitles";
+    t.srclang = sub.language;
+    t.label = sub.label;
+    t.src = shift ? `${sub.url}&shift=${shift.toFixed(3)}` : sub.url;
+    if (i === 0) t.default = true;
+    v.append(t);
+  });
+  const timeline = $("#player .timeline");
+  timeline.hidden = !playing.converted;
+  timeline.max = String(Math.floor(filmDuration()));
+  v.play().catch(() => {});
+}
+
+/// Seeks in film time, whichever way the file plays.
+export function seekTo(t) {
+  if (!playing) return;
+  t = Math.max(0, Math.min(t, Math.max(0, filmDuration() - 1)));
+  if (playing.converted) load(t);
+  else video().currentTime = t;
+}
+
+export function seekBy(seconds) {
+  seekTo(filmTime() + seconds);
+}
+
+/// Switches to the converted stream (the browser refused the file as it is).
+function convert(at) {
+  if (!playing?.media?.converted || playing.converted) return false;
+  playing.converted = true;
+  $("#player .how").textContent = "Converted for the browser";
+  load(at);
+  return true;
+}
+
+/// While a start waits: what the engine has found so far, once a second,
+/// with a Cancel beside it. Returns the function that stops it.
+function watchStart(ref, episode) {
+  const params = new URLSearchParams({ ref });
+  if (episode) params.set("episode", episode);
+  const status = $("#title .status");
+  const cancel = $("#title .cancel");
+  const play = $("#title .play");
+  let on = true;
+  cancel.hidden = false;
+  play.disabled = true;
+  cancel.onclick = () => {
+    status.textContent = "Stopping…";
+    api("/api/play/cancel", { method: "POST", body: JSON.stringify({ ref, episode }) }).catch(() => {});
+  };
+  const tick = async () => {
+    const p = await api(`/api/play/progress?${params}`).catch(() => null);
+    if (!on || !p || p.seconds < 1) return;
+    const found = p.peers ? `${count(p.peers, "peer")} connected` :
+      p.knownPeers ? `${count(p.knownPeers, "peer")} found, none connected yet` : "no peer found yet";
+    const bytes = p.bytes ? ` · ${size(p.bytes)} so far` : "";
+    status.textContent = `Looking for peers · ${Math.floor(p.seconds)} s · ${count(p.dhtNodes, "DHT node")} reached · ${found}${bytes}`;
+  };
+  const timer = setInterval(tick, 1000);
+  return () => {
+    on = false;
+    clearInterval(timer);
+    cancel.hidden = true;
+    play.disabled = false;
+  };
+}
+
+/// Starts the title open now (its episode: the one picked, where the user
+/// stopped, or the first). The title page says what happens until the
+/// stream answers; then the player shows, at `#/play/…` (a new history
+/// entry, or this one changed with `replace`).
+export async function play({ replace = false } = {}) {
+  const current = state.current;
+  const status = $("#title .status");
+  status.textContent = "Starting…";
+  try {
+    if (!state.episode && current.title.seasons) {
+      const h = progressOf(current.id);
+      const s0 = current.title.seasons[0];
+      state.episode = h?.episode || episodeCode(s0.number, s0.episodes[0].number);
+    }
+    const episode = state.episode;
+    const quality = $("#title .quality").value || undefined;
+    const stopWatching = watchStart(current.id, episode);
+    const r = await api("/api/play", { method: "POST", body: JSON.stringify({ ref: current.id, episode, quality }) })
+      .finally(stopWatching);
+    status.textContent = "Reading the file…";
+    // What the browser can play: as it is, or converted by ffmpeg.
+    const media = r.media ? await api(r.media).catch(() => null) : null;
+    if (state.current !== current) return; // the user went elsewhere meanwhile
+    const saved = progressOf(current.id, episode || null);
+    playing = {
+      ref: current.id, episode, url: r.url, media, start: 0, subtitles: r.subtitles || [],
+      converted: media?.plan?.mode && media.plan.mode !== "direct",
+    };
+    $("#player .label").textContent = r.label;
+    $("#player .how").textContent = playing.converted ? `Converted for the browser: ${media.plan.reason}` : "";
+    $("#player .next").hidden = true;
+    $("#player .external-status").textContent = "";
+    mark(address("play", current.id, episode), { replace });
+    show("#player");
+    load(saved && !saved.watched && saved.position > 1 ? saved.position : 0);
+    watchStream(r.url);
+    video().focus();
+    status.textContent = "";
+  } catch (e) {
+    status.textContent = e.message;
+    if (here().name === "play") mark(address("title", current.id), { replace: true });
+  }
+}
+
+/// #/play/REF[/EPISODE] reached by reload, Forward or a bookmark.
+export async function renderPlay([ref, episode]) {
+  if (playing && playing.ref === ref && (playing.episode || undefined) === episode && !$("#player").hidden) return;
+  await refreshHistory();
+  try {
+    await openTitle(ref); // its page says what happens until the stream answers
+  } catch (e) {
+    show("#title");
+    $("#title .status").textContent = e.message;
+    return;
+  }
+  state.episode = episode || null;
+  await play({ replace: true });
+}
+
+/// Leaving the player: where the user stopped is saved, the stream let go.
+export async function leavePlayer() {
+  if (!playing) return;
+  await saveProgress(true);
+  const v = video();
+  v.pause();
+  v.removeAttribute("src");
+  v.load();
+  playing = null;
+  clearInterval(overlayTimer);
+}
+
+export function backFromPlayer() {
+  back(address("title", playing?.ref || state.current?.id));
+}
+
+/// "Open in mpv / VLC": the daemon starts the player with a short-lived link.
+async function openExternal(player) {
+  const out = $("#player .external-status");
+  try {
+    const at = filmTime();
+    video().pause();
+    const r = await api("/api/players/open", {
+      method: "POST", body: JSON.stringify({ player, url: playing.url, title: $("#player .label").textContent, start: at }),
+    });
+    out.textContent = r.message;
+  } catch (e) {
+    out.textContent = e.message;
+  }
+}
+
+async function saveProgress(force) {
+  const duration = filmDuration();
+  if (!playing || !video().src || !(duration > 0)) return;
+  const now = Date.now();
+  if (!force && now - lastSave < 5000) return;
+  lastSave = now;
+  const body = { ref: playing.ref, episode: playing.episode || undefined, position: filmTime(), duration };
+  await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch(() => {});
+  await refreshHistory();
+}
+
+/// The episode after the one playing, if any: "S01E03".
+function nextEpisode() {
+  const current = state.current;
+  if (!playing?.episode || !current?.title.seasons) return null;
+  const all = current.title.seasons.flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
+  return all[all.indexOf(playing.episode) + 1] || null;
+}
+
+export function wirePlayer() {
+  const v = video();
+  v.addEventListener("timeupdate", () => {
+    saveProgress(false);
+    const timeline = $("#player .timeline");
+    if (!timeline.hidden && document.activeElement !== timeline) timeline.value = String(Math.floor(filmTime()));
+    $("#player .clock").textContent = playing ? `${clock(filmTime())} / ${clock(filmDuration())}` : "";
+  });
+  v.addEventListener("error", () => {
+    // MEDIA_ERR_SRC_NOT_SUPPORTED or DECODE: try the converted stream.
+    if (playing && !playing.converted && v.error && v.error.code >= 3) convert(filmTime());
+  });
+  $("#player .timeline").addEventListener("change", (e) => seekTo(Number(e.target.value)));
+  document.querySelectorAll("#player [data-player]").forEach((b) => b.addEventListener("click", () => openExternal(b.dataset.player)));
+  $("#player .copy-link").addEventListener("click", async () => {
+    const link = new URL(playing?.url || "", location.href).href;
+    await navigator.clipboard?.writeText(link).catch(() => {});
+    $("#player .external-status").textContent = `Link for other players (works for a few hours): ${link}`;
+  });
+  v.addEventListener("pause", () => saveProgress(true));
+  v.addEventListener("ended", () => {
+    saveProgress(true);
+    const next = nextEpisode();
+    const b = $("#player .next");
+    b.hidden = !next;
+    if (next) {
+      b.textContent = `Next: ${next} ▶`;
+      b.focus();
+    }
+  });
+  $("#player .next").addEventListener("click", () => {
+    state.episode = nextEpisode();
+    play({ replace: true });
+  });
+  $("#player .back").addEventListener("click", backFromPlayer);
+}
+
+/// The external players this machine has.
+export async function showExternalPlayers() {
+  for (const name of await api("/api/players").catch(() => [])) {
+    const b = document.querySelector(`#player [data-player="${CSS.escape(name)}"]`);
+    if (b) b.hidden = false;
+  }
+}
