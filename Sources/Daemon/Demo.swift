@@ -160,7 +160,7 @@ public enum DemoLibrary {
                     path: show + String(format: "/Season %02d/", season) + name, source: source, seconds: 10,
                     caption: String(format: "Tiny Planets S%02dE%02d", season, number)))
         }
-        posters.append((show + "/poster.jpg", "Tiny Planets", ("0x1b263b", "0xe0e1dd")))
+        posters.append((show + "/poster.jpg", "Tiny Planets", ("0x1b263b", "0x415a77")))
         try write(
             show + "/title.json",
             #"""
@@ -181,7 +181,9 @@ public enum DemoLibrary {
         for p in posters where !FileManager.default.fileExists(atPath: p.path) {
             try await ffmpeg([
                 "-f", "lavfi", "-i", "gradients=s=300x450:c0=\(p.colors.0):c1=\(p.colors.1):x0=0:y0=0:x1=300:y1=450:duration=1",
-                "-frames:v", "1", "-vf", "drawtext=fontfile=\(font):text=\(p.title):fontsize=30:fontcolor=white:x=(w-tw)/2:y=h-90",
+                "-frames:v", "1", "-vf",
+                // White on a dark box: readable on any gradient.
+                "drawtext=fontfile=\(font):text=\(p.title):fontsize=30:fontcolor=white:x=(w-tw)/2:y=h-90:box=1:boxcolor=black@0.5:boxborderw=12",
                 p.path,
             ])
         }

@@ -178,15 +178,19 @@ public struct PlaybackPlan: Sendable, Codable, Equatable {
     public var audioTrack: Int?
     /// Copy the audio track (true) or encode it to stereo AAC.
     public var copyAudio: Bool
-    /// Why, in words, for the player's label: "MKV remuxed", "HEVC → H.264".
+    /// Why, in a technician's words: "MKV remuxed", "HEVC video → H.264".
     public var reason: String
+    /// Why, for people (the player's line): "Converted as it plays: this
+    /// browser cannot play the sound (AC3) of this file as it is."
+    public var explanation: String
 
-    public init(mode: Mode, copyVideo: Bool, audioTrack: Int?, copyAudio: Bool, reason: String) {
+    public init(mode: Mode, copyVideo: Bool, audioTrack: Int?, copyAudio: Bool, reason: String, explanation: String = "") {
         self.mode = mode
         self.copyVideo = copyVideo
         self.audioTrack = audioTrack
         self.copyAudio = copyAudio
         self.reason = reason
+        self.explanation = explanation
     }
 
     static let browserContainers = ["mp4", "mov", "webm", "ogg"]
@@ -218,9 +222,20 @@ public struct PlaybackPlan: Sendable, Codable, Equatable {
         if let video, !copyVideo { why.append("\(video.codec.uppercased()) video → H.264") }
         if let audio, !copyAudio { why.append("\(audio.codec.uppercased()) audio → AAC") }
         if why.isEmpty { why.append("audio track picked") }
+        var parts: [String] = []
+        if let video, !copyVideo { parts.append("the picture (\(video.codec.uppercased()))") }
+        if let audio, !copyAudio { parts.append("the sound (\(audio.codec.uppercased()))") }
+        let explanation =
+            if !parts.isEmpty {
+                "Converted as it plays: this browser cannot play \(parts.joined(separator: " or ")) of this file as it is."
+            } else if !containerOK {
+                "Repackaged as it plays: this browser cannot open \(Self.containerName(containers, ext)) files; picture and sound are untouched."
+            } else {
+                "Repackaged as it plays, with a sound track this browser can play."
+            }
         return PlaybackPlan(
             mode: copyVideo && copyAudio ? .remux : .transcode, copyVideo: copyVideo, audioTrack: audio?.index,
-            copyAudio: copyAudio, reason: why.joined(separator: ", "))
+            copyAudio: copyAudio, reason: why.joined(separator: ", "), explanation: explanation)
     }
 
     /// Browsers decode 8-bit H.264; 10-bit ("High 10") they do not. (Chromium

@@ -115,6 +115,30 @@ def main():
         seen["overlay"] = d.find_element(By.CSS_SELECTOR, "#player .stats").text
         seen["videoError"] = d.execute_script("return arguments[0].error && arguments[0].error.code", video)
         d.save_screenshot(a.shots + "/4-player.png")
+        # A file the browser plays as it is: its own controls and clock, not a second one.
+        seen["directControls"] = [d.execute_script("return arguments[0].controls", video),
+                                  d.find_element(By.CSS_SELECTOR, "#player .controls").is_displayed()]
+        # Keys people know: m mutes, c hides the subtitles, i the overlay, space pauses.
+        body = d.find_element(By.TAG_NAME, "body")
+        d.execute_script("document.activeElement.blur()")
+        keys = {}
+        body.send_keys("m")
+        keys["muted"] = d.execute_script("return arguments[0].muted", video)
+        body.send_keys("m")
+        keys["unmuted"] = not d.execute_script("return arguments[0].muted", video)
+        body.send_keys("c")
+        keys["subtitlesOff"] = d.execute_script("return arguments[0].textTracks[0].mode", video) != "showing"
+        body.send_keys("c")
+        keys["subtitlesOn"] = d.execute_script("return arguments[0].textTracks[0].mode", video) == "showing"
+        body.send_keys("i")
+        keys["overlayHidden"] = not d.find_element(By.CSS_SELECTOR, "#player .overlay").is_displayed()
+        body.send_keys("i")
+        keys["overlayBack"] = d.find_element(By.CSS_SELECTOR, "#player .overlay").is_displayed()
+        body.send_keys(Keys.SPACE)
+        keys["paused"] = wait(lambda: d.execute_script("return arguments[0].paused", video) or None, what="space to pause")
+        body.send_keys(Keys.SPACE)
+        keys["playing"] = wait(lambda: (not d.execute_script("return arguments[0].paused", video)) or None, what="space to play")
+        seen["keys"] = keys
 
         # Seek to the middle: it plays from there.
         duration = d.execute_script("return arguments[0].duration", video)
@@ -342,10 +366,13 @@ def converted(d, a, seen):
     seen["mkvTime"] = wait(lambda: (lambda v: v if v >= 3 else None)(d.execute_script("return arguments[0].currentTime", video)),
                            timeout=90, what="the MKV to play 3 seconds")
     seen["mkvHow"] = d.find_element(By.CSS_SELECTOR, "#player .how").text
+    seen["mkvNativeControls"] = d.execute_script("return arguments[0].controls", video)
+    seen["mkvOwnControls"] = d.find_element(By.CSS_SELECTOR, "#player .controls").is_displayed() and \
+        d.find_element(By.CSS_SELECTOR, "#player .toggle-play").is_displayed()
     seen["mkvSrc"] = d.execute_script("return arguments[0].currentSrc", video)
     seen["mkvDecoded"] = d.execute_script(
         "return {audio: arguments[0].webkitAudioDecodedByteCount, video: arguments[0].webkitVideoDecodedByteCount}", video)
-    seen["mkvTimelineShown"] = not d.find_element(By.CSS_SELECTOR, "#player .timeline").get_attribute("hidden")
+    seen["mkvTimelineShown"] = d.find_element(By.CSS_SELECTOR, "#player .timeline").is_displayed()
     d.save_screenshot(a.shots + "/7-converted.png")
     # Seek with the player's own timeline to the middle.
     total = clock(d)[1]

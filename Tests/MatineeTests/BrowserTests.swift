@@ -34,6 +34,7 @@ struct BrowserTests {
         #expect((seen["homeTiles"] as? Int ?? 0) >= 3, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 1)
         #expect((seen["rows"] as? [String])?.contains("Browser Films") == true)
+        #expect((seen["rows"] as? [String])?.contains("Open Films · openly licensed, needs the internet") == true, "\(seen["rows"] ?? "")")
         #expect((seen["searchRefs"] as? [String])?.first == "tiny-dragon-2021")
         #expect(seen["titleName"] as? String == "Tiny Dragon")
         #expect(seen["synopsisText"] as? String == "A <script>alert(1)</script> dragon learns to fly.")
@@ -45,6 +46,12 @@ struct BrowserTests {
         #expect(track?["ready"] as? Int == 2, "the subtitle track did not load: \(track ?? [:])")
         #expect(track?["cues"] as? [String] == ["Hello"])
         #expect((seen["overlay"] as? String)?.contains("buffered") == true)
+        #expect(seen["directControls"] as? [Bool] == [true, false], "one clock: the browser's")
+        let keys = seen["keys"] as? [String: Bool] ?? [:]
+        #expect(
+            ["muted", "unmuted", "subtitlesOff", "subtitlesOn", "overlayHidden", "overlayBack", "paused", "playing"].allSatisfy {
+                keys[$0] == true
+            }, "\(keys)")
         let stoppedAt = seen["stoppedAt"] as? Double ?? 0
         #expect((seen["continueRefs"] as? [String]) == ["tiny-dragon-2021"])
         #expect((seen["resumedAt"] as? Double ?? 0) >= stoppedAt - 1.5, "resumed at \(seen["resumedAt"] ?? 0), stopped at \(stoppedAt)")

@@ -31,7 +31,11 @@ struct PlaybackPlanTests {
         let p = PlaybackPlan.make(
             for: MediaInfo(container: mkv, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"), audio: [T(index: 1, codec: "aac")]),
             fileName: "film.mkv")
-        #expect(p == PlaybackPlan(mode: .remux, copyVideo: true, audioTrack: 1, copyAudio: true, reason: "MKV remuxed"))
+        #expect(
+            p
+                == PlaybackPlan(
+                    mode: .remux, copyVideo: true, audioTrack: 1, copyAudio: true, reason: "MKV remuxed",
+                    explanation: "Repackaged as it plays: this browser cannot open MKV files; picture and sound are untouched."))
         // An MP4 whose first audio track is AC3 and second AAC: the AAC one, copied.
         let q = PlaybackPlan.make(
             for: MediaInfo(
@@ -40,6 +44,7 @@ struct PlaybackPlanTests {
         #expect(q.mode == .remux)
         #expect(q.audioTrack == 2)
         #expect(q.copyAudio)
+        #expect(q.explanation == "Repackaged as it plays, with a sound track this browser can play.")
     }
 
     @Test("HEVC, 10-bit H.264, AC3 and DTS are transcoded to H.264 and AAC")
@@ -50,6 +55,8 @@ struct PlaybackPlanTests {
         #expect(p.mode == .transcode)
         #expect(!p.copyVideo && !p.copyAudio)
         #expect(p.reason == "MKV remuxed, HEVC video → H.264, DTS audio → AAC")
+        #expect(
+            p.explanation == "Converted as it plays: this browser cannot play the picture (HEVC) or the sound (DTS) of this file as it is.")
         let ten = PlaybackPlan.make(
             for: MediaInfo(
                 container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p10le"), audio: [T(index: 1, codec: "aac")]),

@@ -12,7 +12,13 @@ function posterOf(entry, cls) {
     img.alt = "";
     return img;
   }
-  return el("div", cls || "card", entry.title.title);
+  // No artwork: a card of the title's own colour, so a row of them is not
+  // a wall of identical tiles.
+  const card = el("div", cls || "card", entry.title.title);
+  let h = 0;
+  for (const ch of entry.title.title) h = (h * 31 + ch.codePointAt(0)) % 360;
+  card.style.background = `linear-gradient(160deg, hsl(${h} 45% 38%), hsl(${(h + 40) % 360} 50% 14%))`;
+  return card;
 }
 export { posterOf };
 
@@ -69,7 +75,10 @@ async function loadRows() {
     const groups = await api(`/api/titles?channel=${encodeURIComponent(c.key)}&sort=added&limit=60`);
     if (groups.length === 0) continue;
     any = true;
-    out.push(row(c.name + (c.stale ? " (stale)" : ""), groups));
+    const r = row(c.name + (c.stale ? " (stale)" : ""), groups);
+    // The bundled channel's films come from the internet's swarms.
+    if (c.local) $("h2", r).append(el("small", "row-note", " · openly licensed, needs the internet"));
+    out.push(r);
   }
   const genres = new Map();
   for (const g of await api("/api/titles?sort=title&limit=200")) {

@@ -5,7 +5,7 @@
 
 import { $, shown } from "./dom.js";
 import { back } from "./router.js";
-import { backFromPlayer, seekBy } from "./player.js";
+import { backFromPlayer, seekBy, toggleFullscreen, toggleMute, toggleOverlay, togglePlay, toggleSubtitles } from "./player.js";
 import { settingsChanged } from "./settings.js";
 
 let warnedUnsaved = false;
@@ -38,6 +38,20 @@ export function onKey(e) {
   }
   if (e.key !== "Escape") warnedUnsaved = false;
   const page = shown();
+  const plain = !e.ctrlKey && !e.metaKey && !e.altKey && !isField(a);
+  if (page === "#player" && plain) {
+    // As in other players: f full screen, m mute, c subtitles, i the swarm
+    // overlay, space or k pause (a focused video with the browser's
+    // controls, or a button, takes space itself).
+    const actions = { f: toggleFullscreen, m: toggleMute, c: toggleSubtitles, i: () => toggleOverlay(), k: togglePlay };
+    const spaceIsOurs = e.key === " " && !(a?.tagName === "VIDEO" && a.controls) && a?.tagName !== "BUTTON";
+    const act = spaceIsOurs ? togglePlay : actions[e.key.toLowerCase()];
+    if (act) {
+      act();
+      e.preventDefault();
+      return;
+    }
+  }
   if (page === "#player" && (e.key === "ArrowLeft" || e.key === "ArrowRight") && a?.tagName !== "INPUT") {
     seekBy(e.key === "ArrowLeft" ? -10 : 10); // ten seconds back or forward
     e.preventDefault();

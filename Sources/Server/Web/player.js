@@ -68,10 +68,42 @@ function load(at) {
     if (i === 0) t.default = true;
     v.append(t);
   });
-  const timeline = $("#player .timeline");
-  timeline.hidden = !playing.converted;
-  timeline.max = String(Math.floor(filmDuration()));
+  // One clock: a file that plays as it is has the browser's controls; a
+  // converted one (whose own clock starts at 0 at each seek) has ours.
+  v.controls = !playing.converted;
+  $("#player .controls").hidden = !playing.converted;
+  $("#player .timeline").max = String(Math.floor(filmDuration()));
   v.play().catch(() => {});
+}
+
+export function togglePlay() {
+  const v = video();
+  if (v.paused) v.play().catch(() => {});
+  else v.pause();
+}
+
+export function toggleMute() {
+  video().muted = !video().muted;
+}
+
+export function toggleFullscreen() {
+  if (document.fullscreenElement) document.exitFullscreen().catch(() => {});
+  else $("#player .screen").requestFullscreen?.().catch(() => {});
+}
+
+/// The first subtitle track on or off.
+export function toggleSubtitles() {
+  const t = video().textTracks[0];
+  if (t) t.mode = t.mode === "showing" ? "hidden" : "showing";
+}
+
+/// The swarm overlay on or off; remembered.
+export function toggleOverlay(on = $("#player .overlay").hidden) {
+  $("#player .overlay").hidden = !on;
+  $("#player .overlay-toggle").setAttribute("aria-pressed", String(on));
+  try {
+    localStorage.setItem("matinee.overlay", on ? "on" : "off");
+  } catch {}
 }
 
 /// Seeks in film time, whichever way the file plays.
@@ -90,7 +122,7 @@ export function seekBy(seconds) {
 function convert(at) {
   if (!playing?.media?.converted || playing.converted) return false;
   playing.converted = true;
-  $("#player .how").textContent = "Converted for the browser";
+  $("#player .how").textContent = "Converted as it plays: this browser could not play the file as it is.";
   load(at);
   return true;
 }
@@ -156,7 +188,9 @@ export async function play({ replace = false } = {}) {
       converted: media?.plan?.mode && media.plan.mode !== "direct",
     };
     $("#player .label").textContent = r.label;
-    $("#player .how").textContent = playing.converted ? `Converted for the browser: ${media.plan.reason}` : "";
+    const how = $("#player .how");
+    how.textContent = playing.converted ? media.plan.explanation || "Converted as it plays." : "";
+    how.title = playing.converted ? media.plan.reason : ""; // the technical words, for the curious
     $("#player .next").hidden = true;
     $("#player .external-status").textContent = "";
     mark(address("play", current.id, episode), { replace });
@@ -241,7 +275,7 @@ export function wirePlayer() {
   v.addEventListener("timeupdate", () => {
     saveProgress(false);
     const timeline = $("#player .timeline");
-    if (!timeline.hidden && document.activeElement !== timeline) timeline.value = String(Math.floor(filmTime()));
+    if (!$("#player .controls").hidden && document.activeElement !== timeline) timeline.value = String(Math.floor(filmTime()));
     $("#player .clock").textContent = playing ? `${clock(filmTime())} / ${clock(filmDuration())}` : "";
   });
   v.addEventListener("error", () => {
@@ -271,6 +305,21 @@ export function wirePlayer() {
     play({ replace: true });
   });
   $("#player .back").addEventListener("click", backFromPlayer);
+  $("#player .toggle-play").addEventListener("click", togglePlay);
+  $("#player .fullscreen").addEventListener("click", toggleFullscreen);
+  $("#player .overlay-toggle").addEventListener("click", () => toggleOverlay());
+  const label = () => {
+    const b = $("#player .toggle-play");
+    b.textContent = v.paused ? "▶" : "❚❚";
+    b.setAttribute("aria-label", v.paused ? "Play" : "Pause");
+  };
+  v.addEventListener("play", label);
+  v.addEventListener("pause", label);
+  let remembered = "on";
+  try {
+    remembered = localStorage.getItem("matinee.overlay") || "on";
+  } catch {}
+  toggleOverlay(remembered !== "off");
 }
 
 /// The external players this machine has.
