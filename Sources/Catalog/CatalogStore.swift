@@ -237,6 +237,22 @@ public final class CatalogStore: Sendable {
             // A search reads every channel's entry of the works on its page by group key.
             try db.create(index: "title_groupKey", on: "title", columns: ["groupKey"])
         }
+        m.registerMigration("v8-my-list") { db in
+            // Tables of their own (history stays as older versions write it):
+            // titles the user took out of Continue watching until they play
+            // them again, and the titles on their list.
+            try db.create(table: "continueHidden") { t in
+                t.column("channelKey", .text).notNull()
+                t.column("titleId", .text).notNull()
+                t.primaryKey(["channelKey", "titleId"])
+            }
+            try db.create(table: "myList") { t in
+                t.column("channelKey", .text).notNull()
+                t.column("titleId", .text).notNull()
+                t.column("addedAt", .text).notNull()
+                t.primaryKey(["channelKey", "titleId"])
+            }
+        }
         return m
     }
 
@@ -250,6 +266,8 @@ public final class CatalogStore: Sendable {
         public var position: Double
         public var duration: Double
         public var updatedAt: String
+        /// Taken out of Continue watching by the user (until played again).
+        public var hidden = false
 
         /// Seen to (nearly) the end.
         public var watched: Bool { duration > 0 && position >= duration * 0.95 }
@@ -265,16 +283,66 @@ public final class CatalogStore: Sendable {
                 sql:
                     "INSERT OR REPLACE INTO history (channelKey, titleId, episode, position, duration, updatedAt) VALUES (?, ?, ?, ?, ?, ?)",
                 arguments: [entry.channelKey, entry.document.id, episode, position, duration, RFC3339.string(Date())])
+            // Played again: back in Continue watching.
+            try db.execute(
+                sql: "DELETE FROM continueHidden WHERE channelKey = ? AND titleId = ?", arguments: [entry.channelKey, entry.document.id])
         }
+    }
+
+    /// Takes a title out of Continue watching (its history, watched marks
+    /// included, stays) until it is played again.
+    public func hideFromContinue(ref: String) async throws {
+        guard let entry = try await title(ref: ref) else { throw CatalogError(.notFound, "no such title") }
+        try await db.write { db in
+            try db.execute(
+                sql: "INSERT OR REPLACE INTO continueHidden (channelKey, titleId) VALUES (?, ?)",
+                arguments: [entry.channelKey, entry.document.id])
+        }
+    }
+
+    // MARK: My list
+
+    /// Adds a title to My list (true) or takes it off (false).
+    public func setOnMyList(ref: String, _ on: Bool) async throws {
+        guard let entry = try await title(ref: ref) else { throw CatalogError(.notFound, "no such title") }
+        try await db.write { db in
+            if on {
+                try db.execute(
+                    sql: "INSERT OR IGNORE INTO myList (channelKey, titleId, addedAt) VALUES (?, ?, ?)",
+                    arguments: [entry.channelKey, entry.document.id, RFC3339.string(Date())])
+            } else {
+                try db.execute(
+                    sql: "DELETE FROM myList WHERE channelKey = ? AND titleId = ?", arguments: [entry.channelKey, entry.document.id])
+            }
+        }
+    }
+
+    /// My list, the latest added first (titles whose channel is gone are left out).
+    public func myList() async throws -> [Entry] {
+        let rows = try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT channelKey, titleId FROM myList ORDER BY addedAt DESC, rowid DESC").map {
+                (channelKey: $0["channelKey"] as String, titleId: $0["titleId"] as String)
+            }
+        }
+        var out: [Entry] = []
+        for r in rows { if let e = try await entry(channelKey: r.channelKey, titleId: r.titleId) { out.append(e) } }
+        return out
     }
 
     /// The newest first.
     public func history(limit: Int = 50) async throws -> [HistoryItem] {
         try await db.read { db in
-            try Row.fetchAll(db, sql: "SELECT * FROM history ORDER BY updatedAt DESC, rowid DESC LIMIT ?", arguments: [limit]).map { r in
+            try Row.fetchAll(
+                db,
+                sql: """
+                    SELECT h.*, c.titleId IS NOT NULL AS hidden FROM history h
+                    LEFT JOIN continueHidden c ON c.channelKey = h.channelKey AND c.titleId = h.titleId
+                    ORDER BY h.updatedAt DESC, h.rowid DESC LIMIT ?
+                    """, arguments: [limit]
+            ).map { r in
                 HistoryItem(
                     channelKey: r["channelKey"], titleId: r["titleId"], episode: r["episode"], position: r["position"],
-                    duration: r["duration"], updatedAt: r["updatedAt"])
+                    duration: r["duration"], updatedAt: r["updatedAt"], hidden: r["hidden"])
             }
         }
     }

@@ -111,6 +111,9 @@ public enum DemoLibrary {
         /// Matroska with AC3 sound, which no browser plays as it is: the UI
         /// gets it converted by ffmpeg.
         var matroska = false
+        /// Two sound tracks, English (the default) and French: the player
+        /// offers a choice.
+        var twoLanguages = false
     }
 
     static let font = "/usr/share/fonts/truetype/dejavu/DejaVuSans-Bold.ttf"
@@ -138,7 +141,9 @@ public enum DemoLibrary {
             let dir = root + "/Movies/" + f.folder
             let mkv = f.title == "Signal Test"
             clips.append(
-                Clip(path: dir + "/\(f.folder).\(mkv ? "mkv" : "mp4")", source: f.source, seconds: 20, caption: f.title, matroska: mkv))
+                Clip(
+                    path: dir + "/\(f.folder).\(mkv ? "mkv" : "mp4")", source: f.source, seconds: 20, caption: f.title, matroska: mkv,
+                    twoLanguages: f.title == "Paper Boats"))
             posters.append((dir + "/poster.jpg", f.title, f.colors))
             try write(
                 dir + "/title.json",
@@ -173,10 +178,19 @@ public enum DemoLibrary {
             try await ffmpeg(
                 [
                     "-f", "lavfi", "-i", c.source, "-f", "lavfi", "-i", "sine=frequency=\(220 + 55 * i):sample_rate=44100",
-                    "-t", String(c.seconds), "-vf",
-                    "format=yuv420p,drawtext=fontfile=\(font):text=\(c.caption):fontsize=34:fontcolor=white:x=(w-tw)/2:y=h-70:box=1:boxcolor=black@0.55:boxborderw=10",
-                    "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-shortest",
-                ] + (c.matroska ? ["-c:a", "ac3", "-b:a", "96k"] : ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"]) + [c.path])
+                ]
+                    + (c.twoLanguages ? ["-f", "lavfi", "-i", "sine=frequency=\(660 + 55 * i):sample_rate=44100"] : []) + [
+                        "-t", String(c.seconds), "-vf",
+                        "format=yuv420p,drawtext=fontfile=\(font):text=\(c.caption):fontsize=34:fontcolor=white:x=(w-tw)/2:y=h-70:box=1:boxcolor=black@0.55:boxborderw=10",
+                        "-c:v", "libx264", "-preset", "veryfast", "-g", "25", "-shortest",
+                    ]
+                    + (c.twoLanguages
+                        ? [
+                            "-map", "0:v", "-map", "1:a", "-map", "2:a", "-metadata:s:a:0", "language=eng", "-metadata:s:a:1",
+                            "language=fra",
+                            "-disposition:a:0", "default", "-disposition:a:1", "0",
+                        ] : [])
+                    + (c.matroska ? ["-c:a", "ac3", "-b:a", "96k"] : ["-c:a", "aac", "-b:a", "64k", "-movflags", "+faststart"]) + [c.path])
         }
         for p in posters where !FileManager.default.fileExists(atPath: p.path) {
             try await ffmpeg([

@@ -26,10 +26,32 @@ struct HistoryController<Context: RequestContext> {
                 out.append(
                     HistoryJSON(
                         entry: TitleJSON(e), episode: h.episode.isEmpty ? nil : h.episode, position: h.position,
-                        duration: h.duration, watched: h.watched, updatedAt: h.updatedAt))
+                        duration: h.duration, watched: h.watched, updatedAt: h.updatedAt, hidden: h.hidden))
             }
             return try JSONResponse.make(out)
         }
+        router.delete("/api/history") { request, _ in
+            guard let ref = request.uri.queryParameters.get("ref") else { throw HTTPError(.badRequest, message: "expected ?ref=ID") }
+            do {
+                try await store.hideFromContinue(ref: ref)
+            } catch let e as CatalogError {
+                throw HTTPError(e.kind == .notFound ? .notFound : .badRequest, message: e.message)
+            }
+            return Response(status: .noContent)
+        }
+        router.get("/api/mylist") { _, _ in try JSONResponse.make(try await store.myList().map(TitleJSON.init)) }
+        router.put("/api/mylist") { request, _ in try await setOnMyList(request, true) }
+        router.delete("/api/mylist") { request, _ in try await setOnMyList(request, false) }
+    }
+
+    private func setOnMyList(_ request: Request, _ on: Bool) async throws -> Response {
+        guard let ref = request.uri.queryParameters.get("ref") else { throw HTTPError(.badRequest, message: "expected ?ref=ID") }
+        do {
+            try await store.setOnMyList(ref: ref, on)
+        } catch let e as CatalogError {
+            throw HTTPError(e.kind == .notFound ? .notFound : .badRequest, message: e.message)
+        }
+        return Response(status: .noContent)
     }
 }
 
@@ -49,4 +71,6 @@ struct HistoryJSON: Encodable {
     var duration: Double
     var watched: Bool
     var updatedAt: String
+    /// Taken out of Continue watching by the user.
+    var hidden: Bool
 }

@@ -50,7 +50,9 @@ struct MediaController<Context: ConnectionContext> {
             guard let info = await probe(stream, path: path) else {
                 throw HTTPError(.unprocessableContent, message: "ffprobe could not read this file, so it cannot be converted")
             }
-            let plan = PlaybackPlan.make(for: info, fileName: stream.file.name)
+            // The sound track the user picked (the player's menu), if any.
+            let audio = request.uri.queryParameters.get("audio").flatMap { Int($0) }
+            let plan = PlaybackPlan.make(for: info, fileName: stream.file.name, audio: audio)
             return try await transcode(plan: plan, input: selfURL(path), start: start)
         }
     }

@@ -12,11 +12,14 @@ public struct MediaInfo: Sendable, Codable, Equatable {
         public var height: Int?
         public var channels: Int?
         public var language: String?
+        /// The file marks it as the one to play (ffprobe's disposition).
+        public var isDefault: Bool?
 
         public init(
             index: Int, codec: String, profile: String? = nil, pixelFormat: String? = nil,
-            width: Int? = nil, height: Int? = nil, channels: Int? = nil, language: String? = nil
+            width: Int? = nil, height: Int? = nil, channels: Int? = nil, language: String? = nil, isDefault: Bool? = nil
         ) {
+            self.isDefault = isDefault
             self.index = index
             self.codec = codec
             self.profile = profile
@@ -80,7 +83,7 @@ public struct MediaInfo: Sendable, Codable, Equatable {
             guard let codec = s.codec_name else { continue }
             let track = Track(
                 index: s.index, codec: codec, profile: s.profile, pixelFormat: s.pix_fmt, width: s.width, height: s.height,
-                channels: s.channels, language: s.tags?["language"])
+                channels: s.channels, language: s.tags?["language"], isDefault: s.disposition?["default"].map { $0 == 1 })
             switch s.codec_type {
             // Cover art is a "video" stream too; it is not the film.
             case "video" where info.video == nil && s.disposition?["attached_pic"] != 1: info.video = track
@@ -200,7 +203,9 @@ public struct PlaybackPlan: Sendable, Codable, Equatable {
     static let mp4Video: Set<String> = ["h264", "vp9", "av1"]
     static let mp4Audio: Set<String> = ["aac", "mp3", "opus", "flac"]
 
-    public static func make(for info: MediaInfo, fileName: String) -> PlaybackPlan {
+    /// `audio`: the audio track the user picked (ffprobe's index); nil for
+    /// the file's own choice.
+    public static func make(for info: MediaInfo, fileName: String, audio picked: Int? = nil) -> PlaybackPlan {
         let containers = info.container.split(separator: ",").map(String.init)
         let ext = fileName.split(separator: ".").last.map { $0.lowercased() } ?? ""
         // ffprobe calls WebM "matroska,webm": the file name tells them apart.
@@ -208,11 +213,22 @@ public struct PlaybackPlan: Sendable, Codable, Equatable {
         let containerOK = !isMatroska && !Set(containers).isDisjoint(with: browserContainers)
         let video = info.video
         let videoOK = video.map { browserVideo.contains($0.codec) && Self.eightBit($0) } ?? true
-        // The first audio track the browser plays, else the first one.
-        let playable = info.audio.first { browserAudio.contains($0.codec) }
-        let audio = playable ?? info.audio.first
+        // The track picked; else the file's default (or a track the browser
+        // plays in the same language); else the first the browser plays;
+        // else the first one.
+        let chosen = picked.flatMap { p in info.audio.first { $0.index == p } }
+        let marked = info.audio.first { $0.isDefault == true }
+        let sameLanguage = marked.flatMap { m in
+            info.audio.first { browserAudio.contains($0.codec) && $0.language != nil && $0.language == m.language }
+        }
+        let audio =
+            chosen ?? marked.map { browserAudio.contains($0.codec) ? $0 : sameLanguage ?? $0 }
+            ?? info.audio.first { browserAudio.contains($0.codec) } ?? info.audio.first
         let audioOK = audio.map { browserAudio.contains($0.codec) } ?? true
-        if containerOK && videoOK && audioOK && playable?.index == info.audio.first?.index {
+        // A browser plays the file's first audio track (or its default):
+        // another one needs the file repackaged.
+        let browserPick = marked ?? info.audio.first
+        if containerOK && videoOK && audioOK && audio?.index == browserPick?.index {
             return PlaybackPlan(mode: .direct, copyVideo: true, audioTrack: audio?.index, copyAudio: true, reason: "plays as it is")
         }
         let copyVideo = video.map { mp4Video.contains($0.codec) && Self.eightBit($0) } ?? true

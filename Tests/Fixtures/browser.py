@@ -45,6 +45,7 @@ def main():
     ap.add_argument("--mkv-search")
     ap.add_argument("--series-ref", help="a series: the end of its first episode offers the next")
     ap.add_argument("--series-search")
+    ap.add_argument("--audio-ref", help="a title with two sound tracks: the player offers both, and switches")
     ap.add_argument("--offline-ref", help="a title nobody reachable shares: Play shows its progress, then says offline")
     ap.add_argument("--library-pages", action="store_true", help="also Downloads (removing the MKV title's) and Settings")
     ap.add_argument("--sources", action="store_true",
@@ -210,6 +211,8 @@ def main():
         navigation(d, a, seen)
         if a.mkv_ref:
             converted(d, a, seen)
+        if a.audio_ref:
+            audio_tracks(d, a, seen)
         if a.series_ref:
             next_episode(d, a, seen)
         if a.library_pages:
@@ -316,19 +319,40 @@ def navigation(d, a, seen):
     seen["backToChannels"] = d.execute_script("return location.hash")
     search.clear()
 
-    # The player's address: a reload plays the same title again.
+    # The player's address: a reload plays the same title again, from
+    # where a seek just before it left off (saved on seek and page close).
     d.execute_script("location.hash = arguments[0]", "#/play/" + a.title_ref)
     wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player from its address")
+    video = d.find_element(By.CSS_SELECTOR, "#player video")
+    wait(lambda: d.execute_script("return arguments[0].readyState >= 2 && arguments[0].duration > 0", video), timeout=60,
+         what="the video to load")
+    # Back to 3 s, before where it was left (past the middle): only a save
+    # on the seek or on the page's close brings the reload back there.
+    d.execute_script("arguments[0].currentTime = 3", video)
+    time.sleep(0.3)
     d.refresh()
     wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the player after a reload")
     video = d.find_element(By.CSS_SELECTOR, "#player video")
-    seen["playerReloaded"] = [d.execute_script("return location.hash"),
-                              wait(lambda: (lambda v: v if v > 0 else None)(d.execute_script(
-                                  "return arguments[0].readyState >= 2 ? arguments[0].currentTime : 0", video)), timeout=60,
-                                  what="the video playing after a reload") > 0]
+    resumed = wait(lambda: (lambda v: v if v > 0 else None)(d.execute_script(
+        "return arguments[0].readyState >= 2 ? arguments[0].currentTime : 0", video)), timeout=60,
+        what="the video playing after a reload")
+    seen["playerReloaded"] = [d.execute_script("return location.hash"), resumed > 0]
+    seen["playerResumedAt"] = resumed
     d.switch_to.active_element.send_keys(Keys.ESCAPE)
     wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="up from the reloaded player")
     seen["upFromPlayer"] = d.execute_script("return location.hash")
+
+    # My list, and watched by hand.
+    d.find_element(By.CSS_SELECTOR, "#title .mylist").click()
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#title .mylist").get_attribute("aria-pressed") == "true", what="on my list")
+    d.find_element(By.CSS_SELECTOR, "#title .mark-watched").click()
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#title .mark-watched").text == "Mark as unwatched", what="marked watched")
+    d.find_element(By.ID, "nav-home").click()
+    wait(lambda: d.find_elements(By.CSS_SELECTOR, "#mylist .tile"), what="the My list row")
+    seen["myList"] = [t.get_attribute("data-ref") for t in d.find_elements(By.CSS_SELECTOR, "#mylist .tile")]
+    seen["continueAfterWatched"] = [t.get_attribute("data-ref") for t in d.find_elements(By.CSS_SELECTOR, "#continue .tile")]
+    seen["watchedBadge"] = [t.text for t in d.find_elements(By.CSS_SELECTOR, "#mylist .tile .badge")]
+    d.save_screenshot(a.shots + "/6d-my-list.png")
 
 
 def open_by_search(d, words, ref):
@@ -354,6 +378,29 @@ def clock(d):
         return (0, 0)
     a, b = text.split("/")
     return (secs(a), secs(b))
+
+
+def audio_tracks(d, a, seen):
+    """A file with two sound tracks: the player names both by language,
+    the file's default first, and the other one plays when picked."""
+    d.execute_script("location.hash = arguments[0]", "#/play/" + a.audio_ref)
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the two-track film")
+    label = wait(lambda: (lambda l: l if l.is_displayed() else None)(d.find_element(By.CSS_SELECTOR, "#player .audio-label")),
+                 timeout=30, what="the sound menu")
+    select = label.find_element(By.TAG_NAME, "select")
+    seen["audioOptions"] = [o.text for o in select.find_elements(By.TAG_NAME, "option")]
+    seen["audioSelected"] = select.get_attribute("value")
+    video = d.find_element(By.CSS_SELECTOR, "#player video")
+    seen["audioDirectFirst"] = "/stream/" in d.execute_script("return arguments[0].currentSrc", video)
+    other = [o.get_attribute("value") for o in select.find_elements(By.TAG_NAME, "option")][1]
+    d.execute_script("arguments[0].value = arguments[1]; arguments[0].dispatchEvent(new Event('change'))", select, other)
+    wait(lambda: ("audio=%s" % other) in d.execute_script("return arguments[0].currentSrc", video), what="the other track's stream")
+    seen["audioAfter"] = wait(lambda: (lambda v: v if v > 1 else None)(d.execute_script(
+        "return arguments[0].currentTime", video)), timeout=60, what="the film playing with the other track")
+    seen["audioDecoded"] = d.execute_script("return arguments[0].webkitAudioDecodedByteCount", video)
+    d.save_screenshot(a.shots + "/7b-sound-menu.png")
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back from the two-track film")
 
 
 def converted(d, a, seen):
@@ -396,20 +443,50 @@ def next_episode(d, a, seen):
     wait(lambda: d.execute_script("return arguments[0].readyState >= 2 && arguments[0].duration > 0", video), timeout=90,
          what="the first episode to load")
     seen["firstLabel"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
+    label = lambda: d.find_element(By.CSS_SELECTOR, "#player .label").text
     d.execute_script("arguments[0].currentTime = arguments[0].duration - 1.5", video)
     nxt = wait(lambda: (lambda b: b if b.is_displayed() else None)(d.find_element(By.CSS_SELECTOR, "#player .next")),
                timeout=60, what="the next episode offered")
     seen["nextOffered"] = nxt.text
     seen["nextFocused"] = d.switch_to.active_element.get_attribute("class") == nxt.get_attribute("class")
+    seen["countdown"] = d.find_element(By.CSS_SELECTOR, "#player .countdown").text
     d.save_screenshot(a.shots + "/8-next-episode.png")
-    d.switch_to.active_element.send_keys(Keys.ENTER)
-    wait(lambda: d.find_element(By.CSS_SELECTOR, "#player .label").text != seen["firstLabel"], timeout=60,
-         what="the next episode to start")
-    seen["secondLabel"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
-    wait(lambda: d.execute_script("return arguments[0].currentTime", video) > 1, timeout=90, what="the next episode to play")
+    # Nobody presses anything: the countdown plays the next one.
+    wait(lambda: label() != seen["firstLabel"], timeout=30, what="the next episode to start by itself")
+    seen["secondLabel"] = label()
+    wait(lambda: d.execute_script("return arguments[0].readyState >= 2 && arguments[0].duration > 0 && arguments[0].currentTime > 1",
+                                  video), timeout=90, what="the next episode to play")
+    # Its end: Cancel holds the next one back.
+    d.execute_script("arguments[0].currentTime = arguments[0].duration - 1.5", video)
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#player .next-cancel").is_displayed() or None, timeout=60,
+         what="the countdown after the second episode")
+    d.find_element(By.CSS_SELECTOR, "#player .next-cancel").click()
+    time.sleep(10)  # longer than the countdown
+    seen["cancelHeld"] = [label(), d.find_element(By.CSS_SELECTOR, "#player .countdown").text]
     d.switch_to.active_element.send_keys(Keys.ESCAPE)
     wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back from the series")
     seen["episodeButtons"] = [b.text for b in d.find_elements(By.CSS_SELECTOR, "#title .episodes button")]
+    # Play on the series: the first episode not finished.
+    d.find_element(By.CSS_SELECTOR, "#title .play").click()
+    wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden") and "S02E01" in label(), timeout=90,
+         what="Play to start the next unwatched episode")
+    seen["resumedEpisode"] = label()
+    d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back from the episode after them")
+    # Remove from Continue watching, from the title page.
+    d.find_element(By.ID, "nav-home").click()
+    time.sleep(0.5)  # the wall is drawn again
+    tiles = "return [...document.querySelectorAll('#continue .tile .caption')].map(t => t.textContent)"
+    seen["continueSeries"] = wait(lambda: d.execute_script(tiles) or None, what="Continue watching")
+    d.execute_script("location.hash = arguments[0]", "#/title/" + a.series_ref)
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#title .hide-continue").is_displayed() or None, what="Remove from Continue watching")
+    d.find_element(By.CSS_SELECTOR, "#title .hide-continue").click()
+    wait(lambda: not d.find_element(By.CSS_SELECTOR, "#title .hide-continue").is_displayed() or None, what="the title removed")
+    d.find_element(By.ID, "nav-home").click()
+    time.sleep(0.5)
+    wait(lambda: d.find_elements(By.CSS_SELECTOR, "#rows .row"), what="the wall")
+    seen["continueAfterRemove"] = d.execute_script(
+        "return [...document.querySelectorAll('#continue .tile')].map(t => t.dataset.ref)")
 
 
 def library_pages(d, a, seen):

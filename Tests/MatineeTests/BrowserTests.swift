@@ -86,6 +86,12 @@ struct BrowserTests {
         let reloaded = seen["playerReloaded"] as? [Any] ?? []
         #expect(reloaded.first as? String == "#/play/tiny-dragon-2021" && reloaded.last as? Bool == true, "\(reloaded)")
         #expect(seen["upFromPlayer"] as? String == "#/title/tiny-dragon-2021")
+        // Saved on the seek just before the reload: it resumed there (3 s, not past the middle).
+        let resumedAt = seen["playerResumedAt"] as? Double ?? 0
+        #expect(resumedAt >= 2 && resumedAt <= 5.5, "\(resumedAt)")
+        #expect(seen["myList"] as? [String] == ["tiny-dragon-2021"])
+        #expect(seen["continueAfterWatched"] as? [String] == [], "watched by hand, it leaves Continue watching")
+        #expect(seen["watchedBadge"] as? [String] == ["✓ Watched"])
         let channels = seen["channels"] as? [[String]] ?? []
         #expect(channels.contains(["Browser Films", "ok"]) && channels.contains(["Open Films", "ok"]), "\(channels)")
         #expect((seen["addRefusal"] as? String)?.contains("is not a channel address") == true)

@@ -18,6 +18,7 @@ struct DemoTests {
             base: base, artifacts: "demo", search: "fractal", titleRef: "aurora-2024",
             extra: [
                 "--mkv-ref", "signal-test-2022", "--mkv-search", "Signal", "--series-ref", "tiny-planets-2025", "--series-search", "Tiny",
+                "--audio-ref", "paper-boats-2023",
                 "--library-pages",
             ])
         #expect((seen["rows"] as? [String])?.contains("Matinee Demo") == true, "\(seen)")
@@ -47,11 +48,27 @@ struct DemoTests {
         #expect((seen["mkvAfterSeek"] as? Int ?? 0) >= 12)
         #expect(seen["mkvError"] is NSNull)
 
-        // The end of an episode offers the next; Enter plays it; the first is marked watched.
+        // Two sound tracks: named by language, the default first and playing
+        // as the file is; the other one plays when picked.
+        #expect(seen["audioOptions"] as? [String] == ["English (AAC) · default", "French (AAC)"], "\(seen["audioOptions"] ?? "")")
+        #expect(seen["audioSelected"] as? String == "1" && seen["audioDirectFirst"] as? Bool == true, "\(seen)")
+        #expect((seen["audioAfter"] as? Double ?? 0) > 1 && (seen["audioDecoded"] as? Int ?? 0) > 0, "\(seen)")
+
+        // The end of an episode offers the next with a countdown, and plays
+        // it; Cancel holds the next one back; both are marked watched.
         #expect(seen["nextOffered"] as? String == "Next: S01E02 ▶", "\(seen)")
         #expect(seen["nextFocused"] as? Bool == true)
+        #expect((seen["countdown"] as? String)?.hasPrefix("Plays in ") == true, "\(seen["countdown"] ?? "")")
         #expect((seen["secondLabel"] as? String)?.contains("S01E02") == true)
-        #expect((seen["episodeButtons"] as? [String])?.first?.hasSuffix("✓") == true, "\(seen["episodeButtons"] ?? "")")
+        let held = seen["cancelHeld"] as? [String] ?? []
+        #expect(held.first?.contains("S01E02") == true && held.last == "", "\(held)")
+        let buttons = seen["episodeButtons"] as? [String] ?? []
+        #expect(buttons.count >= 3 && buttons[0].hasSuffix("✓") && buttons[1].hasSuffix("✓") && !buttons[2].hasSuffix("✓"), "\(buttons)")
+        // Play on the series: the next unwatched episode, not the last one again.
+        #expect((seen["resumedEpisode"] as? String)?.contains("S02E01") == true, "\(seen["resumedEpisode"] ?? "")")
+        #expect(
+            (seen["continueSeries"] as? [String])?.contains { $0.hasPrefix("Tiny Planets") && $0.contains("S02E01") } == true, "\(seen)")
+        #expect((seen["continueAfterRemove"] as? [String])?.contains("tiny-planets-2025") == false, "\(seen)")
 
         // Downloads: what was played is listed; removing one with its files deletes them.
         let downloads = seen["downloads"] as? [String] ?? []

@@ -47,6 +47,35 @@ struct PlaybackPlanTests {
         #expect(q.explanation == "Repackaged as it plays, with a sound track this browser can play.")
     }
 
+    @Test("the file's default sound track plays; another one, picked, plays repackaged")
+    func audioTracks() {
+        let info = MediaInfo(
+            container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"),
+            audio: [
+                T(index: 1, codec: "aac", language: "eng", isDefault: true), T(index: 2, codec: "aac", language: "fra", isDefault: false),
+            ])
+        let p = PlaybackPlan.make(for: info, fileName: "f.mp4")
+        #expect(p.mode == .direct && p.audioTrack == 1)
+        let picked = PlaybackPlan.make(for: info, fileName: "f.mp4", audio: 2)
+        #expect(picked.mode == .remux && picked.audioTrack == 2 && picked.copyAudio)
+        #expect(PlaybackPlan.make(for: info, fileName: "f.mp4", audio: 1).mode == .direct)
+        // A track number the file does not have: the file's own choice.
+        #expect(PlaybackPlan.make(for: info, fileName: "f.mp4", audio: 9) == p)
+        // The default is AC3 (the browser cannot play it): it is still the one
+        // played, converted, rather than another language.
+        let ac3 = MediaInfo(
+            container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"),
+            audio: [T(index: 1, codec: "aac", language: "eng"), T(index: 2, codec: "ac3", language: "fra", isDefault: true)])
+        let q = PlaybackPlan.make(for: ac3, fileName: "g.mp4")
+        #expect(q.audioTrack == 2 && !q.copyAudio && q.mode == .transcode, "\(q)")
+        // An AAC track in the default's language: that one, copied.
+        let same = MediaInfo(
+            container: mp4, video: T(index: 0, codec: "h264", pixelFormat: "yuv420p"),
+            audio: [T(index: 1, codec: "ac3", language: "fra", isDefault: true), T(index: 2, codec: "aac", language: "fra")])
+        let r = PlaybackPlan.make(for: same, fileName: "h.mp4")
+        #expect(r.audioTrack == 2 && r.copyAudio && r.mode == .remux, "\(r)")
+    }
+
     @Test("HEVC, 10-bit H.264, AC3 and DTS are transcoded to H.264 and AAC")
     func transcode() {
         let p = PlaybackPlan.make(

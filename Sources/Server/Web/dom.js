@@ -51,3 +51,21 @@ export function clock(t) {
 export function episodeCode(season, episode) {
   return `S${String(season).padStart(2, "0")}E${String(episode).padStart(2, "0")}`;
 }
+
+// ISO 639-2 codes files use, to the BCP 47 ones browsers name.
+const iso6392 = {
+  eng: "en", fre: "fr", fra: "fr", ger: "de", deu: "de", spa: "es", ita: "it", jpn: "ja", por: "pt", rus: "ru",
+  chi: "zh", zho: "zh", kor: "ko", dut: "nl", nld: "nl", swe: "sv", nor: "no", dan: "da", fin: "fi", pol: "pl",
+  tur: "tr", ara: "ar", hin: "hi", heb: "he", gre: "el", ell: "el", cze: "cs", ces: "cs", hun: "hu", ukr: "uk",
+};
+
+/// A language code ("fra", "en") as people say it, in the browser's language: "French".
+export function languageName(code) {
+  if (!code || code === "und") return "Unknown language";
+  const tag = iso6392[code.toLowerCase()] || code;
+  try {
+    return new Intl.DisplayNames([navigator.language || "en"], { type: "language" }).of(tag) || code;
+  } catch {
+    return code;
+  }
+}

@@ -1,7 +1,7 @@
 // Home: Continue watching, a row per channel, rows by genre; search results
 // above them (#/search/WORDS).
 
-import { $, el, show } from "./dom.js";
+import { $, el, episodeCode, show } from "./dom.js";
 import { api, progressOf, state } from "./api.js";
 import { address, go } from "./router.js";
 
@@ -55,19 +55,45 @@ function row(title, groups) {
   return s;
 }
 
+/// Continue watching, one tile per title from its latest history: a film
+/// or episode stopped midway resumes; a series whose episode was finished
+/// offers the next one, and a finished series stays (marked watched) until
+/// the user removes it from the row (its title page).
+function continueTiles(history) {
+  const latest = new Map();
+  for (const h of history) if (!latest.has(h.entry.id)) latest.set(h.entry.id, h);
+  const out = [];
+  for (const h of latest.values()) {
+    if (h.hidden) continue;
+    const t = h.entry.title;
+    const group = { title: t.title, year: t.year, entries: [h.entry] };
+    if (!t.seasons) {
+      if (!h.watched && h.position > 0) out.push(tile(group));
+      continue;
+    }
+    const all = t.seasons.flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
+    if (!h.watched) out.push(tile(group, `${t.title} ${h.episode}`));
+    else if (all[all.indexOf(h.episode) + 1]) out.push(tile(group, `${t.title} · next: ${all[all.indexOf(h.episode) + 1]}`));
+    else out.push(tile(group, `${t.title} · ✓ watched`));
+  }
+  return out;
+}
+
 async function loadRows() {
   const rows = $("#rows");
   state.watched = await api("/api/history");
   const out = [];
-  const resume = state.watched.filter((h) => !h.watched && h.position > 0);
+  const resume = continueTiles(state.watched);
   if (resume.length) {
     const s = row("Continue watching", []);
     s.id = "continue";
-    const tiles = $(".tiles", s);
-    for (const h of resume) {
-      const t = h.entry.title;
-      tiles.append(tile({ title: t.title, year: t.year, entries: [h.entry] }, h.episode ? `${t.title} ${h.episode}` : undefined));
-    }
+    $(".tiles", s).append(...resume);
+    out.push(s);
+  }
+  const mine = await api("/api/mylist").catch(() => []);
+  if (mine.length) {
+    const s = row("My list", mine.map((e) => ({ title: e.title.title, year: e.title.year, entries: [e] })));
+    s.id = "mylist";
     out.push(s);
   }
   let any = false;

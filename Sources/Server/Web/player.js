@@ -5,7 +5,7 @@
 // counts from 0 at `start`: the film's time is start + currentTime, and a
 // seek is a new request.
 
-import { $, clock, count, el, episodeCode, rate, show, size } from "./dom.js";
+import { $, clock, count, el, episodeCode, languageName, rate, show, size } from "./dom.js";
 import { api, progressOf, refreshHistory, state } from "./api.js";
 import { address, back, here, mark } from "./router.js";
 import { openTitle } from "./title.js";
@@ -54,7 +54,8 @@ function load(at) {
   const shift = playing.converted ? at : 0;
   if (playing.converted) {
     playing.start = at;
-    v.src = `${playing.media.converted}&start=${at.toFixed(3)}`;
+    const audio = playing.audio !== undefined ? `&audio=${playing.audio}` : "";
+    v.src = `${playing.media.converted}&start=${at.toFixed(3)}${audio}`;
   } else {
     v.src = playing.url;
     if (at > 1) v.addEventListener("loadedmetadata", () => { v.currentTime = at; }, { once: true });
@@ -63,7 +64,8 @@ function load(at) {
     const t = el("track");
     t.kind = "subtitles";
     t.srclang = sub.language;
-    t.label = sub.label;
+    // A bare code ("fr", "fra") is named: "French".
+    t.label = /^[a-z]{2,3}$/i.test(sub.label) ? languageName(sub.label) : sub.label;
     t.src = shift ? `${sub.url}&shift=${shift.toFixed(3)}` : sub.url;
     if (i === 0) t.default = true;
     v.append(t);
@@ -118,6 +120,34 @@ export function seekBy(seconds) {
   seekTo(filmTime() + seconds);
 }
 
+/// The sound tracks, when the file has several: named by language, the one
+/// playing selected. Another one plays through the converted stream.
+function showAudioTracks(media) {
+  const tracks = media?.info?.audio || [];
+  const label = $("#player .audio-label");
+  label.hidden = tracks.length < 2;
+  if (tracks.length < 2) return;
+  const select = $("#player .audio");
+  select.replaceChildren(...tracks.map((t, i) => {
+    const name = t.language ? languageName(t.language) : `Track ${i + 1}`;
+    const o = el("option", null, `${name} (${t.codec.toUpperCase()}${t.channels > 2 ? ` ${t.channels}ch` : ""})${t.isDefault ? " · default" : ""}`);
+    o.value = String(t.index);
+    return o;
+  }));
+  select.value = String(media.plan?.audioTrack ?? tracks[0].index);
+}
+
+function switchAudio(index) {
+  if (!playing?.media?.converted) return;
+  const at = filmTime();
+  playing.audio = index;
+  if (!playing.converted) {
+    playing.converted = true;
+    $("#player .how").textContent = "Repackaged as it plays, with the sound track you picked.";
+  }
+  load(at);
+}
+
 /// Switches to the converted stream (the browser refused the file as it is).
 function convert(at) {
   if (!playing?.media?.converted || playing.converted) return false;
@@ -168,11 +198,7 @@ export async function play({ replace = false } = {}) {
   const status = $("#title .status");
   status.textContent = "Starting…";
   try {
-    if (!state.episode && current.title.seasons) {
-      const h = progressOf(current.id);
-      const s0 = current.title.seasons[0];
-      state.episode = h?.episode || episodeCode(s0.number, s0.episodes[0].number);
-    }
+    if (!state.episode && current.title.seasons) state.episode = resumeEpisode(current);
     const episode = state.episode;
     const quality = $("#title .quality").value || undefined;
     const stopWatching = watchStart(current.id, episode);
@@ -188,10 +214,12 @@ export async function play({ replace = false } = {}) {
       converted: media?.plan?.mode && media.plan.mode !== "direct",
     };
     $("#player .label").textContent = r.label;
+    showAudioTracks(media);
     const how = $("#player .how");
     how.textContent = playing.converted ? media.plan.explanation || "Converted as it plays." : "";
     how.title = playing.converted ? media.plan.reason : ""; // the technical words, for the curious
-    $("#player .next").hidden = true;
+    stopCountdown();
+    $("#player .up-next").hidden = true;
     $("#player .external-status").textContent = "";
     mark(address("play", current.id, episode), { replace });
     show("#player");
@@ -222,6 +250,7 @@ export async function renderPlay([ref, episode]) {
 
 /// Leaving the player: where the user stopped is saved, the stream let go.
 export async function leavePlayer() {
+  stopCountdown();
   if (!playing) return;
   await saveProgress(true);
   const v = video();
@@ -251,23 +280,74 @@ async function openExternal(player) {
   }
 }
 
-async function saveProgress(force) {
+async function saveProgress(force, { keepalive = false } = {}) {
   const duration = filmDuration();
   if (!playing || !video().src || !(duration > 0)) return;
   const now = Date.now();
   if (!force && now - lastSave < 5000) return;
   lastSave = now;
   const body = { ref: playing.ref, episode: playing.episode || undefined, position: filmTime(), duration };
-  await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch(() => {});
-  await refreshHistory();
+  await api("/api/history", { method: "PUT", body: JSON.stringify(body), keepalive }).catch(() => {});
+  if (!keepalive) await refreshHistory();
+}
+
+function episodesOf(title) {
+  return (title.seasons || []).flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
 }
 
 /// The episode after the one playing, if any: "S01E03".
 function nextEpisode() {
-  const current = state.current;
-  if (!playing?.episode || !current?.title.seasons) return null;
-  const all = current.title.seasons.flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
+  if (!playing?.episode || !state.current?.title.seasons) return null;
+  const all = episodesOf(state.current.title);
   return all[all.indexOf(playing.episode) + 1] || null;
+}
+
+/// Where Play on a series starts: the episode last watched if it is not
+/// finished, else the one after it; the first when none was watched or
+/// the last one was finished.
+export function resumeEpisode(entry) {
+  const all = episodesOf(entry.title);
+  const h = progressOf(entry.id);
+  if (!h?.episode || !all.includes(h.episode)) return all[0];
+  if (!h.watched) return h.episode;
+  return all[all.indexOf(h.episode) + 1] || all[0];
+}
+
+// Up next: at the end of an episode the next one plays after a countdown
+// the user can cancel (or skip with Enter on the focused button).
+const countdownSeconds = 8;
+let countdownTimer = 0;
+
+function stopCountdown() {
+  clearInterval(countdownTimer);
+  countdownTimer = 0;
+  $("#player .countdown").textContent = "";
+  $("#player .next-cancel").hidden = true;
+}
+
+function offerNext(next) {
+  const box = $("#player .up-next");
+  box.hidden = false;
+  $("#player .next").textContent = `Next: ${next} ▶`;
+  $("#player .next-cancel").hidden = false;
+  let left = countdownSeconds;
+  const line = $("#player .countdown");
+  line.textContent = `Plays in ${left} s`;
+  clearInterval(countdownTimer);
+  countdownTimer = setInterval(() => {
+    left -= 1;
+    line.textContent = `Plays in ${left} s`;
+    if (left <= 0) playNext();
+  }, 1000);
+  $("#player .next").focus();
+}
+
+function playNext() {
+  const next = nextEpisode();
+  stopCountdown();
+  if (!next) return;
+  state.episode = next;
+  play({ replace: true });
 }
 
 export function wirePlayer() {
@@ -283,6 +363,7 @@ export function wirePlayer() {
     if (playing && !playing.converted && v.error && v.error.code >= 3) convert(filmTime());
   });
   $("#player .timeline").addEventListener("change", (e) => seekTo(Number(e.target.value)));
+  $("#player .audio").addEventListener("change", (e) => switchAudio(Number(e.target.value)));
   document.querySelectorAll("#player [data-player]").forEach((b) => b.addEventListener("click", () => openExternal(b.dataset.player)));
   $("#player .copy-link").addEventListener("click", async () => {
     const link = new URL(playing?.url || "", location.href).href;
@@ -293,17 +374,20 @@ export function wirePlayer() {
   v.addEventListener("ended", () => {
     saveProgress(true);
     const next = nextEpisode();
-    const b = $("#player .next");
-    b.hidden = !next;
-    if (next) {
-      b.textContent = `Next: ${next} ▶`;
-      b.focus();
-    }
+    if (next) offerNext(next);
   });
-  $("#player .next").addEventListener("click", () => {
-    state.episode = nextEpisode();
-    play({ replace: true });
+  $("#player .next").addEventListener("click", playNext);
+  $("#player .next-cancel").addEventListener("click", () => {
+    stopCountdown();
+    $("#player .next").focus();
   });
+  // Where the user is, saved at once on a seek, and when the page is hidden
+  // or closed (a request that outlives the page), not only every 5 s.
+  v.addEventListener("seeked", () => saveProgress(true));
+  document.addEventListener("visibilitychange", () => {
+    if (document.visibilityState === "hidden") saveProgress(true, { keepalive: true });
+  });
+  window.addEventListener("pagehide", () => saveProgress(true, { keepalive: true }));
   $("#player .back").addEventListener("click", backFromPlayer);
   $("#player .toggle-play").addEventListener("click", togglePlay);
   $("#player .fullscreen").addEventListener("click", toggleFullscreen);

@@ -57,6 +57,7 @@ export async function openTitle(ref, { shown = true } = {}) {
     }
   }
   $(".status", page).textContent = "";
+  await showActions(entry);
   if (shown) {
     show("#title");
     // Enter plays; the page itself opens at its top (on a phone the Play
@@ -66,6 +67,41 @@ export async function openTitle(ref, { shown = true } = {}) {
     showSwarm(entry);
   }
   return entry;
+}
+
+/// My list, watched by hand, and Remove from Continue watching.
+async function showActions(entry) {
+  const page = $("#title");
+  const mine = await api("/api/mylist").catch(() => []);
+  const on = mine.some((e) => e.id === entry.id);
+  const list = $(".mylist", page);
+  list.textContent = on ? "✓ On my list" : "+ My list";
+  list.setAttribute("aria-pressed", String(on));
+  list.onclick = async () => {
+    await api(`/api/mylist?ref=${encodeURIComponent(entry.id)}`, { method: on ? "DELETE" : "PUT" }).catch((e) => {
+      $(".status", page).textContent = e.message;
+    });
+    await showActions(entry);
+  };
+  // A film is marked as a whole; a series' episodes play through.
+  const mark = $(".mark-watched", page);
+  const h = progressOf(entry.id);
+  mark.hidden = Boolean(entry.title.seasons);
+  mark.textContent = h?.watched ? "Mark as unwatched" : "Mark as watched";
+  mark.onclick = async () => {
+    const duration = h?.duration > 0 ? h.duration : 1;
+    const body = { ref: entry.id, position: h?.watched ? 0 : duration, duration };
+    await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch(() => {});
+    await refreshHistory();
+    await showActions(entry);
+  };
+  const hide = $(".hide-continue", page);
+  hide.hidden = !h || h.hidden;
+  hide.onclick = async () => {
+    await api(`/api/history?ref=${encodeURIComponent(entry.id)}`, { method: "DELETE" }).catch(() => {});
+    await refreshHistory();
+    await showActions(entry);
+  };
 }
 
 /// #/title/REF, drawn again each time (watched marks may have changed).
