@@ -264,7 +264,93 @@ public final class CatalogStore: Sendable {
             try db.execute(sql: "INSERT INTO title_fts (title_fts, rank) VALUES ('hashsize', 67108864)")
             try db.execute(sql: "INSERT INTO title_fts (title_fts, rank) VALUES ('automerge', 16)")
         }
+        m.registerMigration("v10-offline") { db in
+            // What the user asked to keep for offline: a film or an episode,
+            // the torrent and file it is in (the file once the metadata is
+            // known). The torrents themselves are the engine's downloads.
+            try db.create(table: "offline") { t in
+                t.column("channelKey", .text).notNull()
+                t.column("titleId", .text).notNull()
+                /// "S01E02" for an episode, "" for a film.
+                t.column("episode", .text).notNull()
+                t.column("quality", .text)
+                t.column("label", .text).notNull()
+                t.column("infoHash", .text).notNull()
+                t.column("fileIndex", .integer)
+                t.column("addedAt", .text).notNull()
+                t.primaryKey(["channelKey", "titleId", "episode"])
+            }
+        }
         return m
+    }
+
+    // MARK: Kept for offline
+
+    /// A film or an episode the user keeps for offline (Download).
+    public struct OfflineItem: Sendable, Equatable {
+        public var channelKey: String
+        public var titleId: String
+        /// "S01E02" for an episode, "" for a film.
+        public var episode: String
+        public var quality: String?
+        /// "Tiny Planets S01E02 - Dust (720p)".
+        public var label: String
+        public var infoHash: String
+        /// nil until the torrent's metadata is known.
+        public var fileIndex: Int?
+        public var addedAt: String
+
+        public init(
+            channelKey: String, titleId: String, episode: String, quality: String?, label: String, infoHash: String, fileIndex: Int?,
+            addedAt: String
+        ) {
+            self.channelKey = channelKey
+            self.titleId = titleId
+            self.episode = episode
+            self.quality = quality
+            self.label = label
+            self.infoHash = infoHash
+            self.fileIndex = fileIndex
+            self.addedAt = addedAt
+        }
+    }
+
+    /// Adds (or replaces) what is kept for offline.
+    public func keepOffline(_ item: OfflineItem) async throws {
+        try await db.write { db in
+            try db.execute(
+                sql: """
+                    INSERT OR REPLACE INTO offline (channelKey, titleId, episode, quality, label, infoHash, fileIndex, addedAt)
+                    VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+                    """,
+                arguments: [
+                    item.channelKey, item.titleId, item.episode, item.quality, item.label, item.infoHash, item.fileIndex, item.addedAt,
+                ])
+        }
+    }
+
+    /// Everything kept for offline, in the order it was asked for.
+    public func offlineItems() async throws -> [OfflineItem] {
+        try await db.read { db in
+            try Row.fetchAll(db, sql: "SELECT * FROM offline ORDER BY addedAt, rowid").map { r in
+                OfflineItem(
+                    channelKey: r["channelKey"], titleId: r["titleId"], episode: r["episode"], quality: r["quality"], label: r["label"],
+                    infoHash: r["infoHash"], fileIndex: r["fileIndex"], addedAt: r["addedAt"])
+            }
+        }
+    }
+
+    /// No longer kept: one film or episode.
+    public func forgetOffline(channelKey: String, titleId: String, episode: String) async throws {
+        try await db.write { db in
+            try db.execute(
+                sql: "DELETE FROM offline WHERE channelKey = ? AND titleId = ? AND episode = ?", arguments: [channelKey, titleId, episode])
+        }
+    }
+
+    /// No longer kept: everything in one torrent (its download was removed).
+    public func forgetOffline(infoHash: String) async throws {
+        try await db.write { db in try db.execute(sql: "DELETE FROM offline WHERE infoHash = ?", arguments: [infoHash]) }
     }
 
     // MARK: Watch history

@@ -2,8 +2,8 @@ public import Foundation
 public import TorrentKit
 
 /// The cache limit as a pure decision: which finished downloads go, least
-/// recently played first, until what is stored fits; never one being played
-/// or still downloading. `Library.upkeep` acts on it.
+/// recently played first, until what is stored fits; never one being played,
+/// still downloading, or kept for offline. `Library.upkeep` acts on it.
 public enum CacheTrim {
     public struct Entry: Sendable, Equatable {
         public var id: TorrentID
@@ -12,13 +12,16 @@ public enum CacheTrim {
         public var finished: Bool
         public var playing: Bool
         public var lastPlayed: Date
+        /// The user downloaded it for offline: only they remove it.
+        public var kept: Bool
 
-        public init(id: TorrentID, size: Int64, finished: Bool, playing: Bool, lastPlayed: Date) {
+        public init(id: TorrentID, size: Int64, finished: Bool, playing: Bool, lastPlayed: Date, kept: Bool = false) {
             self.id = id
             self.size = size
             self.finished = finished
             self.playing = playing
             self.lastPlayed = lastPlayed
+            self.kept = kept
         }
     }
 
@@ -31,7 +34,7 @@ public enum CacheTrim {
         var total = entries.reduce(Int64(0)) { $0 + $1.size }
         var out: [Action] = []
         for e in entries.sorted(by: { $0.lastPlayed < $1.lastPlayed }) where total > limit {
-            guard e.finished, !e.playing else { continue }
+            guard e.finished, !e.playing, !e.kept else { continue }
             out.append(.evict(e.id))
             total -= e.size
         }

@@ -52,6 +52,7 @@ public final class MatineeDaemon: Sendable {
     public let hub: StreamHub
     public let library: Library
     public let playback: Playback
+    public let offline: OfflineDownloads
     public let channels: Channels
     public let server: StreamServer
     /// Matinee's own updates (the daemon role only).
@@ -62,7 +63,7 @@ public final class MatineeDaemon: Sendable {
 
     private init(
         home: Home, options: DaemonOptions, runtime: EngineRuntime, store: CatalogStore, hub: StreamHub, library: Library,
-        playback: Playback, channels: Channels, server: StreamServer, updates: SelfUpdate?, events: Events
+        playback: Playback, offline: OfflineDownloads, channels: Channels, server: StreamServer, updates: SelfUpdate?, events: Events
     ) {
         self.home = home
         self.options = options
@@ -71,6 +72,7 @@ public final class MatineeDaemon: Sendable {
         self.hub = hub
         self.library = library
         self.playback = playback
+        self.offline = offline
         self.channels = channels
         self.server = server
         self.updates = updates
@@ -94,6 +96,7 @@ public final class MatineeDaemon: Sendable {
         var server = StreamServer(hub: hub, port: port)
         server.metrics = Telemetry.metrics(runtime: runtime, hub: hub)
         let playback = Playback(runtime: runtime, hub: hub, store: store, library: library, capability: server.capability, events: events)
+        let offline = OfflineDownloads(runtime: runtime, hub: hub, store: store, library: library, playback: playback, events: events)
         var channels = Channels(home: home, store: store, runtime: runtime, events: events)
         channels.republishOnReceipt = options.role == .daemon
         var updates: SelfUpdate?
@@ -103,10 +106,11 @@ public final class MatineeDaemon: Sendable {
             server.catalog = (store, ChannelAPI(channels: channels), playback, home.channelsDir)
             server.library = library
             server.updates = u
+            server.offline = offline
         }
         let daemon = MatineeDaemon(
             home: home, options: options, runtime: runtime, store: store, hub: hub, library: library, playback: playback,
-            channels: channels, server: server, updates: updates, events: events)
+            offline: offline, channels: channels, server: server, updates: updates, events: events)
         updates?.onRestart { [weak daemon] in await daemon?.restartIntoCurrentVersion() }
         return daemon
     }
@@ -211,6 +215,7 @@ public final class MatineeDaemon: Sendable {
     /// channels' catalogs, then announce them once the DHT answers.
     fileprivate func seedEverything() async throws {
         let content = try await library.restoreDownloads()
+        if options.role == .daemon { await offline.restore() }
         let catalogs = try await channels.seedCatalogs()
         await updates?.seedReleases()
         events.info(

@@ -16,6 +16,14 @@ public final class Library: LibraryService {
     private let current: Mutex<AppSettings>
     /// Downloads whose sharing was stopped by the seeding limits.
     private let stopped = Mutex<Set<TorrentID>>([])
+    /// Downloads kept for offline (`OfflineDownloads`): the cache limit
+    /// leaves them, and removing one tells `removed`.
+    private let kept = Mutex<(ids: Set<TorrentID>, removed: (@Sendable (TorrentID) async -> Void)?)>(([], nil))
+
+    func keep(_ id: TorrentID) { kept.withLock { _ = $0.ids.insert(id) } }
+    func unkeep(_ id: TorrentID) { kept.withLock { _ = $0.ids.remove(id) } }
+    func onRemoved(_ body: @escaping @Sendable (TorrentID) async -> Void) { kept.withLock { $0.removed = body } }
+    var keptForOffline: Set<TorrentID> { kept.withLock { $0.ids } }
 
     public init(runtime: EngineRuntime, hub: StreamHub, engine: EngineConfig, settings: AppSettings, events: Events = .ignored) {
         self.runtime = runtime
@@ -116,6 +124,11 @@ public final class Library: LibraryService {
         let name = t.knownMetadata?.name ?? infoHash
         hub.unregister(t.id)
         runtime.remove(t, deleteFiles: deleteData)
+        let removed = kept.withLock { k -> (@Sendable (TorrentID) async -> Void)? in
+            k.ids.remove(t.id)
+            return k.removed
+        }
+        await removed?(t.id)
         events.info("Removed \(name)\(deleteData ? " and its data" : "")")
         return deleteData ? "Removed \(name) and deleted its data." : "Removed \(name); its files are kept."
     }
@@ -157,6 +170,7 @@ public final class Library: LibraryService {
     /// is stored fits `bytes` (`CacheTrim`).
     func trimCache(to bytes: Int64) async {
         let watching = playing
+        let keptIDs = keptForOffline
         var entries: [CacheTrim.Entry] = []
         var byID: [TorrentID: Torrent] = [:]
         for (t, _) in downloadTorrents {
@@ -166,7 +180,7 @@ public final class Library: LibraryService {
             entries.append(
                 CacheTrim.Entry(
                     id: t.id, size: st.totalWantedDone, finished: st.isFinished || st.isSeeding, playing: watching.contains(t.id),
-                    lastPlayed: used))
+                    lastPlayed: used, kept: keptIDs.contains(t.id)))
             byID[t.id] = t
         }
         for case let .evict(id) in CacheTrim.plan(entries, limit: bytes) {

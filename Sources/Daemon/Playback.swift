@@ -228,7 +228,7 @@ public final class Playback: PlaybackService {
 
     /// While a played torrent has no peers and wants data, look again on a
     /// schedule (PeerSearch) rather than at the trackers' half hour.
-    private func watchPeers(_ torrent: Torrent) {
+    func watchPeers(_ torrent: Torrent) {
         guard watched.withLock({ $0.insert(torrent.id).inserted }) else { return }
         let runtime = runtime
         Task { [weak self] in

@@ -19,6 +19,8 @@ public struct StreamServer: Sendable {
     public var library: LibraryService?
     /// Matinee's own updates, when a daemon runs this server.
     public var updates: UpdateService?
+    /// Download for offline, when a daemon runs this server.
+    public var offline: OfflineService?
     /// Signs stream URLs: only those carrying a capability are served.
     public let capability: StreamCapability
     /// Idle and header timeouts, and the most connections open at once.
@@ -70,6 +72,7 @@ public struct StreamServer: Sendable {
             LibraryController<MatineeRequestContext>(service: library).addRoutes(to: router)
         }
         if let updates { UpdateController<MatineeRequestContext>(service: updates).addRoutes(to: router) }
+        if let offline { OfflineController<MatineeRequestContext>(service: offline).addRoutes(to: router) }
         return router
     }
 

@@ -39,6 +39,14 @@ public final class StreamHub: Sendable {
         return try await entry.stream(fileIndex: fileIndex, configuration: configuration, threadPool: threadPool)
     }
 
+    /// Wants one file of a registered torrent whole with no stream open (a
+    /// film kept for offline), or no longer. Throws `.notFound` for an
+    /// unknown torrent or file index.
+    public func keepWhole(_ id: TorrentID, fileIndex: Int, _ on: Bool = true) async throws {
+        guard let entry = entries.withLock({ $0[id] }) else { throw EngineError(.notFound, "no such torrent: \(id.hex)") }
+        try await entry.keepWhole(fileIndex: fileIndex, on)
+    }
+
     /// How many times a stalled stream's connections were made again.
     public var stallRecoveries: Int { stalls.withLock { $0 } }
 

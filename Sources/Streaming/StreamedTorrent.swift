@@ -102,6 +102,28 @@ final class StreamedTorrent: Sendable {
         torrent.setSequential(true)
     }
 
+    /// Wants one file whole with no stream open (kept for offline), or no
+    /// longer (`on` false: a stream of it still wants it while it plays).
+    func keepWhole(fileIndex: Int, _ on: Bool) async throws {
+        let meta = try await torrent.metadata()
+        guard fileIndex >= 0, fileIndex < meta.files.count, !meta.files[fileIndex].isPadding else {
+            throw EngineError(.notFound, "no file \(fileIndex) in torrent \(torrent.id.hex) (it has \(meta.visibleFiles.count))")
+        }
+        let changed = state.withLock { s -> Bool in
+            guard !s.gone else { return false }
+            if on { return s.wanted.insert(fileIndex).inserted }
+            guard s.streams[fileIndex] == nil else { return false }
+            return s.wanted.remove(fileIndex) != nil
+        }
+        guard changed else { return }
+        setFilePriorities(including: nil, files: meta.files.count)
+        applyPiecePriorities(meta)
+        if on { await torrent.wake() }
+    }
+
+    /// The files wanted whole.
+    var wantedFiles: Set<Int> { state.withLock { $0.wanted } }
+
     private func setFilePriorities(including extra: Int?, files: Int) {
         var wanted = state.withLock { $0.wanted }
         if let extra { wanted.insert(extra) }
@@ -113,9 +135,9 @@ final class StreamedTorrent: Sendable {
     /// Set piece by piece (`PiecePriorities`), because libtorrent ignores a
     /// file priority that did not change, leaving the zeroed pieces of a
     /// start-up phase at zero.
-    private func applyPiecePriorities() {
+    private func applyPiecePriorities(_ known: TorrentMetadata? = nil) {
         let (streams, wanted) = state.withLock { (Array($0.streams.values), $0.wanted) }
-        guard let meta = streams.first?.metadata else { return }
+        guard let meta = known ?? streams.first?.metadata ?? torrent.knownMetadata else { return }
         let files = wanted.map { f in
             PieceMap(
                 pieceLength: meta.pieceLength, pieceCount: meta.pieceCount, fileOffset: meta.files[f].offset, fileSize: meta.files[f].size)

@@ -27,4 +27,12 @@ struct CacheTrimTests {
         ]
         #expect(CacheTrim.plan(entries, limit: 0) == [.evict(id(3))])
     }
+
+    @Test("never what the user downloaded for offline, however old")
+    func keptForOffline() {
+        var oldest = entry(1, size: 500, playedAt: 100)
+        oldest.kept = true
+        let entries = [oldest, entry(2, size: 500, playedAt: 200), entry(3, size: 500, playedAt: 300)]
+        #expect(CacheTrim.plan(entries, limit: 600) == [.evict(id(2)), .evict(id(3))])
+    }
 }

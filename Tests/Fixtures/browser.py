@@ -48,6 +48,10 @@ def main():
     ap.add_argument("--audio-ref", help="a title with two sound tracks: the player offers both, and switches")
     ap.add_argument("--offline-ref", help="a title nobody reachable shares: Play shows its progress, then says offline")
     ap.add_argument("--library-pages", action="store_true", help="also Downloads (removing the MKV title's) and Settings")
+    ap.add_argument("--keep-offline", metavar="SERIES_REF",
+                    help="only this: Download --title-ref (a film) and season 1 of SERIES_REF for offline; watch them come in, title page and Downloads")
+    ap.add_argument("--play-offline", action="store_true",
+                    help="only this: with no network, Downloads lists what was kept; Play on the film plays it, and on an episode")
     ap.add_argument("--sources", action="store_true",
                     help="only this: the work behind --title-ref is listed by several channels; pick the last one's copy and play it")
     a = ap.parse_args()
@@ -60,6 +64,10 @@ def main():
     d = webdriver.Chrome(service=Service("/usr/bin/chromedriver"), options=o)
     seen = {}
     try:
+        if a.keep_offline or a.play_offline:
+            (keep_offline if a.keep_offline else play_offline)(d, a, seen)
+            print(json.dumps(seen), flush=True)
+            return
         if a.sources:
             sources(d, a, seen)
             print(json.dumps(seen), flush=True)
@@ -437,7 +445,7 @@ def next_episode(d, a, seen):
     """At the end of an episode the next one is offered, and Enter plays it;
     the one watched is marked."""
     open_by_search(d, a.series_search, a.series_ref)
-    d.find_elements(By.CSS_SELECTOR, "#title .episodes button")[0].click()
+    d.find_elements(By.CSS_SELECTOR, "#title .episodes button.ep")[0].click()
     wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=90, what="the first episode")
     video = d.find_element(By.CSS_SELECTOR, "#player video")
     wait(lambda: d.execute_script("return arguments[0].readyState >= 2 && arguments[0].duration > 0", video), timeout=90,
@@ -465,7 +473,7 @@ def next_episode(d, a, seen):
     seen["cancelHeld"] = [label(), d.find_element(By.CSS_SELECTOR, "#player .countdown").text]
     d.switch_to.active_element.send_keys(Keys.ESCAPE)
     wait(lambda: not d.find_element(By.ID, "title").get_attribute("hidden"), what="back from the series")
-    seen["episodeButtons"] = [b.text for b in d.find_elements(By.CSS_SELECTOR, "#title .episodes button")]
+    seen["episodeButtons"] = [b.text for b in d.find_elements(By.CSS_SELECTOR, "#title .episodes button.ep")]
     # Play on the series: the first episode not finished.
     d.find_element(By.CSS_SELECTOR, "#title .play").click()
     wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden") and "S02E01" in label(), timeout=90,
@@ -588,6 +596,72 @@ def sources(d, a, seen):
                                timeout=90, what="the other copy to play")
     seen["label"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
     d.save_screenshot(a.shots + "/2-sources-playing.png")
+
+
+def keep_offline(d, a, seen):
+    """Download for offline: a film from its title page, a season of a
+    series; progress on the title page and in Downloads until all is ready."""
+    d.get(a.url + "#/title/" + a.title_ref)
+    button = wait(lambda: (lambda b: b if b.is_displayed() else None)(d.find_element(By.CSS_SELECTOR, "#title .download")),
+                  what="the film's Download button")
+    seen["filmButton"] = button.text
+    button.click()
+    seen["filmMessage"] = wait(lambda: d.find_element(By.CSS_SELECTOR, "#title .status").text, what="the download's message")
+    seen["filmDone"] = wait(lambda: (lambda t: t if t.startswith("✓") else None)(
+        d.find_element(By.CSS_SELECTOR, "#title .download").text), timeout=120, what="the film downloaded")
+    d.save_screenshot(a.shots + "/1-film-downloaded.png")
+    d.execute_script("location.hash = arguments[0]", "#/title/" + a.keep_offline)
+    season = wait(lambda: d.find_element(By.CSS_SELECTOR, "#title .download-season[data-season='1']"), what="Download season")
+    season.click()
+    seen["seasonMessage"] = wait(lambda: (lambda t: t if "season" in t else None)(
+        d.find_element(By.CSS_SELECTOR, "#title .status").text), what="the season's message")
+    # Episodes of season 1 show their own progress, then "✓ Offline"; season 2 is not kept.
+    downloads = "return [...document.querySelectorAll('#title .ep-download')].map(b => [b.dataset.episode, b.textContent])"
+    seen["episodeStates"] = wait(lambda: (lambda v: v if all(t == "✓ Offline" for e, t in v if e.startswith("S01")) else None)(
+        d.execute_script(downloads)), timeout=120, what="season 1 downloaded")
+    seen["seasonButtonAfter"] = d.execute_script(
+        "return [...document.querySelectorAll('#title .download-season')].map(b => !b.hidden)")
+    # Mark one episode watched by hand, then unwatched.
+    d.find_element(By.CSS_SELECTOR, "#title .ep-watched[data-episode='S02E01']").click()
+    seen["markedWatched"] = wait(lambda: d.execute_script(
+        "const b = document.querySelector('#title .ep[data-episode=\"S02E01\"]'); return b && b.textContent.endsWith('✓') ? b.textContent : null"),
+        what="the episode marked watched")
+    d.save_screenshot(a.shots + "/2-season-downloaded.png")
+    d.find_element(By.CSS_SELECTOR, "#title .ep-watched[data-episode='S02E01']").click()
+    seen["markedUnwatched"] = wait(lambda: d.execute_script(
+        "const b = document.querySelector('#title .ep[data-episode=\"S02E01\"]'); return b && !b.textContent.endsWith('✓') ? b.textContent : null"),
+        what="the episode marked unwatched")
+    d.find_element(By.ID, "nav-downloads").click()
+    items = "return [...document.querySelectorAll('#downloads .offline-list li')].map(li => [li.querySelector('.name').textContent, li.dataset.state, li.querySelector('.state').textContent])"
+    seen["offlineList"] = wait(lambda: (lambda v: v if len(v) == 3 else None)(d.execute_script(items)), what="Downloads' offline list")
+    # The Downloads page after a reload: the same address, the same list.
+    d.refresh()
+    seen["downloadsReloaded"] = [wait(lambda: d.execute_script("return location.hash"), what="the address"),
+                                 wait(lambda: (lambda v: v if len(v) == 3 else None)(d.execute_script(items)), what="the list after a reload")]
+    d.save_screenshot(a.shots + "/3-downloads.png")
+
+
+def play_offline(d, a, seen):
+    """No network: Downloads lists what was kept; Play on each plays it."""
+    d.get(a.url + "#/downloads")
+    items = "return [...document.querySelectorAll('#downloads .offline-list li')].map(li => [li.querySelector('.name').textContent, li.dataset.state])"
+    seen["offlineList"] = wait(lambda: (lambda v: v if len(v) == 3 else None)(d.execute_script(items)), what="Downloads' offline list")
+    d.save_screenshot(a.shots + "/4-offline-downloads.png")
+    played = []
+    for i in [0, 2]:
+        d.execute_script("location.hash = '#/downloads'")
+        wait(lambda: len(d.find_elements(By.CSS_SELECTOR, "#downloads .offline-list li .play-offline")) == 3, what="the Play buttons")
+        d.find_elements(By.CSS_SELECTOR, "#downloads .offline-list li .play-offline")[i].click()
+        wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=60, what="the player, offline")
+        video = d.find_element(By.CSS_SELECTOR, "#player video")
+        t = wait(lambda: (lambda v: v if v >= 1 else None)(d.execute_script("return arguments[0].currentTime", video)),
+                 timeout=60, what="the video to play offline")
+        played.append([d.find_element(By.CSS_SELECTOR, "#player .label").text, t])
+        if i == 0:
+            d.save_screenshot(a.shots + "/5-offline-playing.png")
+        d.switch_to.active_element.send_keys(Keys.ESCAPE)
+    seen["played"] = played
+    seen["logs"] = [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
 
 
 def phone(d, a, seen):

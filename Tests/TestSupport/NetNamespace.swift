@@ -95,6 +95,27 @@ public final class NetNamespace: Sendable {
         return (ea, eb)
     }
 
+    /// Takes every link but loopback down: the host is offline (its own
+    /// loopback still works, as a machine's does with no network).
+    public func cutOff() throws {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: Self.ip)
+        p.arguments = ["-n", name, "-o", "link", "show"]
+        let out = Pipe()
+        p.standardOutput = out
+        try p.run()
+        let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        // "2: vbxyz@if3: <BROADCAST,...>": the name before "@" or ":".
+        for line in text.split(separator: "\n") {
+            let fields = line.split(separator: ":", maxSplits: 2)
+            guard fields.count >= 2 else { continue }
+            let dev = fields[1].trimmingCharacters(in: .whitespaces).split(separator: "@").first.map(String.init) ?? ""
+            if dev.isEmpty || dev == "lo" { continue }
+            try run(["link", "set", dev, "down"])
+        }
+    }
+
     /// Removes the namespace (and the links in it). Kill its processes first.
     public func destroy() {
         try? Self.ip(["netns", "del", name])

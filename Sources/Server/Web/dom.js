@@ -52,6 +52,11 @@ export function episodeCode(season, episode) {
   return `S${String(season).padStart(2, "0")}E${String(episode).padStart(2, "0")}`;
 }
 
+/// Every episode code of a title, in order ([] for a film).
+export function episodesOf(title) {
+  return (title.seasons || []).flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
+}
+
 // ISO 639-2 codes files use, to the BCP 47 ones browsers name.
 const iso6392 = {
   eng: "en", fre: "fr", fra: "fr", ger: "de", deu: "de", spa: "es", ita: "it", jpn: "ja", por: "pt", rus: "ru",

@@ -1,7 +1,7 @@
 // Home: Continue watching, a row per channel, rows by genre; search results
 // above them (#/search/WORDS).
 
-import { $, el, episodeCode, show } from "./dom.js";
+import { $, el, episodesOf, show } from "./dom.js";
 import { api, progressOf, state } from "./api.js";
 import { address, go } from "./router.js";
 
@@ -71,7 +71,7 @@ function continueTiles(history) {
       if (!h.watched && h.position > 0) out.push(tile(group));
       continue;
     }
-    const all = t.seasons.flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
+    const all = episodesOf(t);
     if (!h.watched) out.push(tile(group, `${t.title} ${h.episode}`));
     else if (all[all.indexOf(h.episode) + 1]) out.push(tile(group, `${t.title} · next: ${all[all.indexOf(h.episode) + 1]}`));
     else out.push(tile(group, `${t.title} · ✓ watched`));

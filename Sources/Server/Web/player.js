@@ -5,7 +5,7 @@
 // counts from 0 at `start`: the film's time is start + currentTime, and a
 // seek is a new request.
 
-import { $, clock, count, el, episodeCode, languageName, rate, show, size } from "./dom.js";
+import { $, clock, count, el, episodesOf, languageName, rate, show, size } from "./dom.js";
 import { api, progressOf, refreshHistory, state } from "./api.js";
 import { address, back, here, mark } from "./router.js";
 import { openTitle } from "./title.js";
@@ -289,10 +289,6 @@ async function saveProgress(force, { keepalive = false } = {}) {
   const body = { ref: playing.ref, episode: playing.episode || undefined, position: filmTime(), duration };
   await api("/api/history", { method: "PUT", body: JSON.stringify(body), keepalive }).catch(() => {});
   if (!keepalive) await refreshHistory();
-}
-
-function episodesOf(title) {
-  return (title.seasons || []).flatMap((s) => s.episodes.map((e) => episodeCode(s.number, e.number)));
 }
 
 /// The episode after the one playing, if any: "S01E03".

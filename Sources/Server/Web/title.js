@@ -38,26 +38,10 @@ export async function openTitle(ref, { shown = true } = {}) {
     return o;
   }));
   $(".quality-label", page).hidden = sources.length < 2;
-  const eps = $(".episodes", page);
-  eps.replaceChildren();
-  for (const season of t.seasons || []) {
-    eps.append(el("h3", null, season.number === 0 ? "Specials" : `Season ${season.number}`));
-    for (const e of season.episodes) {
-      const code = episodeCode(season.number, e.number);
-      const seen = progressOf(entry.id, code);
-      const b = el("button", null, `${e.number}. ${e.title || code}${seen?.watched ? "  ✓" : ""}`);
-      b.dataset.episode = code;
-      b.setAttribute("aria-pressed", "false");
-      b.addEventListener("click", () => {
-        state.episode = code;
-        eps.querySelectorAll("button").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
-        go(address("play", entry.id, code));
-      });
-      eps.append(b);
-    }
-  }
+  drawEpisodes(entry);
   $(".status", page).textContent = "";
   await showActions(entry);
+  await showOffline(entry);
   if (shown) {
     show("#title");
     // Enter plays; the page itself opens at its top (on a phone the Play
@@ -67,6 +51,127 @@ export async function openTitle(ref, { shown = true } = {}) {
     showSwarm(entry);
   }
   return entry;
+}
+
+/// The episodes by season: each plays, is marked watched or unwatched by
+/// hand, and downloads for offline; a season downloads as a whole.
+function drawEpisodes(entry) {
+  const eps = $("#title .episodes");
+  eps.replaceChildren();
+  for (const season of entry.title.seasons || []) {
+    const head = el("h3", null, season.number === 0 ? "Specials" : `Season ${season.number}`);
+    const whole = el("button", "download-season", "⬇ Download season");
+    whole.dataset.season = season.number;
+    whole.addEventListener("click", () => download(entry, { season: season.number }));
+    head.append(" ", whole);
+    eps.append(head);
+    for (const e of season.episodes) {
+      const code = episodeCode(season.number, e.number);
+      const seen = progressOf(entry.id, code);
+      const line = el("div", "episode");
+      const b = el("button", "ep", `${e.number}. ${e.title || code}${seen?.watched ? "  ✓" : ""}`);
+      b.dataset.episode = code;
+      b.setAttribute("aria-pressed", "false");
+      b.addEventListener("click", () => {
+        state.episode = code;
+        eps.querySelectorAll("button.ep").forEach((x) => x.setAttribute("aria-pressed", String(x === b)));
+        go(address("play", entry.id, code));
+      });
+      const mark = el("button", "ep-watched", seen?.watched ? "Mark unwatched" : "Mark watched");
+      mark.dataset.episode = code;
+      mark.title = seen?.watched ? `Mark ${code} as not watched` : `Mark ${code} as watched`;
+      mark.addEventListener("click", () => markWatched(entry, code, seen));
+      const down = el("button", "ep-download", "⬇");
+      down.dataset.episode = code;
+      down.title = `Download ${code} for offline`;
+      down.addEventListener("click", () => toggleOffline(entry, code));
+      line.append(b, mark, down);
+      eps.append(line);
+    }
+  }
+}
+
+async function markWatched(entry, code, seen) {
+  const duration = seen?.duration > 0 ? seen.duration : 1;
+  const body = { ref: entry.id, position: seen?.watched ? 0 : duration, duration };
+  if (code) body.episode = code;
+  await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch((e) => {
+    $("#title .status").textContent = e.message;
+  });
+  await refreshHistory();
+  if (state.current !== entry) return;
+  if (code) drawEpisodes(entry);
+  await showActions(entry);
+  await showOffline(entry);
+}
+
+// MARK: Download for offline
+
+let offlineTimer = null;
+
+/// What is kept for offline, on the title page: the film's Download button,
+/// or each episode's, with progress while it downloads (asked again every
+/// 2 s while one is not ready and the page is shown).
+async function showOffline(entry) {
+  clearTimeout(offlineTimer);
+  const items = (await api("/api/offline").catch(() => [])).filter((i) => i.ref === entry.id);
+  if (state.current !== entry) return;
+  const label = (i) => {
+    if (!i) return null;
+    if (i.state === "ready") return "✓ Downloaded";
+    if (i.state === "stopped") return `Stopped: ${i.problem || "see Downloads"}`;
+    if (i.state === "looking" || !i.size) return "Looking for peers…";
+    return `Downloading ${Math.floor((100 * i.done) / i.size)}%`;
+  };
+  const film = $("#title .download");
+  film.hidden = Boolean(entry.title.seasons);
+  const mine = items.find((i) => !i.episode);
+  film.textContent = label(mine) || "⬇ Download";
+  film.title = mine ? "Kept for offline; press to remove the copy" : "Download the whole film, to watch with no network";
+  film.dataset.state = mine?.state || "";
+  film.onclick = () => toggleOffline(entry, null);
+  for (const b of document.querySelectorAll("#title .ep-download")) {
+    const i = items.find((x) => x.episode === b.dataset.episode);
+    b.textContent = i ? (i.state === "ready" ? "✓ Offline" : i.size ? `${Math.floor((100 * i.done) / i.size)}%` : "…") : "⬇";
+    b.dataset.state = i?.state || "";
+  }
+  for (const b of document.querySelectorAll("#title .download-season")) {
+    const season = (entry.title.seasons || []).find((s) => String(s.number) === b.dataset.season);
+    const codes = (season?.episodes || []).map((e) => episodeCode(season.number, e.number));
+    const kept = items.filter((i) => codes.includes(i.episode));
+    b.hidden = kept.length === codes.length;
+  }
+  if (items.some((i) => i.state !== "ready")) {
+    offlineTimer = setTimeout(() => { if (!$("#title").hidden) showOffline(entry); }, 2000);
+  }
+}
+
+async function download(entry, what) {
+  const status = $("#title .status");
+  try {
+    const r = await api("/api/offline", { method: "POST", body: JSON.stringify({ ref: entry.id, ...what }) });
+    status.textContent = r.message;
+  } catch (e) {
+    status.textContent = e.message;
+  }
+  await showOffline(entry);
+}
+
+/// Download one (the film: `code` null), or remove its offline copy.
+async function toggleOffline(entry, code) {
+  const items = await api("/api/offline").catch(() => []);
+  const kept = items.find((i) => i.ref === entry.id && (i.episode || null) === code);
+  if (!kept) return download(entry, code ? { episode: code } : {});
+  if (!confirm(`Remove the offline copy of ${kept.label}? Its files are deleted.`)) return;
+  const params = new URLSearchParams({ ref: entry.id });
+  if (code) params.set("episode", code);
+  try {
+    const r = await api(`/api/offline?${params}`, { method: "DELETE" });
+    $("#title .status").textContent = r.message;
+  } catch (e) {
+    $("#title .status").textContent = e.message;
+  }
+  await showOffline(entry);
 }
 
 /// My list, watched by hand, and Remove from Continue watching.
@@ -88,13 +193,7 @@ async function showActions(entry) {
   const h = progressOf(entry.id);
   mark.hidden = Boolean(entry.title.seasons);
   mark.textContent = h?.watched ? "Mark as unwatched" : "Mark as watched";
-  mark.onclick = async () => {
-    const duration = h?.duration > 0 ? h.duration : 1;
-    const body = { ref: entry.id, position: h?.watched ? 0 : duration, duration };
-    await api("/api/history", { method: "PUT", body: JSON.stringify(body) }).catch(() => {});
-    await refreshHistory();
-    await showActions(entry);
-  };
+  mark.onclick = () => markWatched(entry, null, h);
   const hide = $(".hide-continue", page);
   hide.hidden = !h || h.hidden;
   hide.onclick = async () => {
