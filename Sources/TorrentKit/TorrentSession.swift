@@ -442,7 +442,15 @@ public final class TorrentSession: Sendable {
             _ = await group.next()
             group.cancelAll()
         }
-        return tally.count
+        // Not ourselves: a torrent added here is announced, and a DHT that
+        // stored it names this session back (a private DHT on loopback
+        // does at once, and then "1 peer" would be us).
+        let port = await listenPort
+        let ours = state.withLock { s in s.listening.map { HostPort(host: $0.address, port: $0.port) } }
+        return tally.count(excluding: { p in
+            p.port == port && (p.host.hasPrefix("127.") || p.host == "::1" || ours.contains { $0.host == p.host })
+                || ours.contains(p)
+        })
     }
 
     /// The peers a lookup's replies named, each once.
@@ -463,6 +471,11 @@ public final class TorrentSession: Sendable {
         }
 
         var count: Int? { state.withLock { $0.peers?.count } }
+
+        /// The peers named, less those `excluded` (nil: no reply came).
+        func count(excluding excluded: (HostPort) -> Bool) -> Int? {
+            state.withLock { $0.peers.map { $0.filter { !excluded($0) }.count } }
+        }
     }
 
     /// How many nodes the DHT routing tables hold now, added up over every

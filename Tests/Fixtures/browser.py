@@ -48,6 +48,7 @@ def main():
     ap.add_argument("--audio-ref", help="a title with two sound tracks: the player offers both, and switches")
     ap.add_argument("--offline-ref", help="a title nobody reachable shares: Play shows its progress, then says offline")
     ap.add_argument("--library-pages", action="store_true", help="also Downloads (removing the MKV title's) and Settings")
+    ap.add_argument("--wall-filters", action="store_true", help="also the wall's genre and year filters and sorts (the bundled films and --title-ref)")
     ap.add_argument("--keep-offline", metavar="SERIES_REF",
                     help="only this: Download --title-ref (a film) and season 1 of SERIES_REF for offline; watch them come in, title page and Downloads")
     ap.add_argument("--play-offline", action="store_true",
@@ -148,6 +149,20 @@ def main():
         body.send_keys(Keys.SPACE)
         keys["playing"] = wait(lambda: (not d.execute_script("return arguments[0].paused", video)) or None, what="space to play")
         seen["keys"] = keys
+        # Subtitles: larger, and 0.3 s later with h (0.1 s each), then 0.1 s earlier with the button.
+        d.find_element(By.CSS_SELECTOR, "#player .sub-larger").click()
+        d.execute_script("document.activeElement.blur()")
+        for _ in range(3):
+            body.send_keys("h")
+        d.find_element(By.CSS_SELECTOR, "#player .sub-earlier").click()
+        seen["subtitleTools"] = d.execute_script(
+            "const c = arguments[0].textTracks[0].cues;"
+            "return {size: document.querySelector('#player .sub-size').textContent,"
+            " style: arguments[0].dataset.cueSize + ' ' + [...document.styleSheets].flatMap(x => [...x.cssRules]).map(r => r.cssText).filter(t => t.includes('data-cue-size=\"' + arguments[0].dataset.cueSize + '\"')).join(' '),"
+            " offset: document.querySelector('#player .sub-offset').textContent,"
+            " firstCue: c && c.length ? Math.round(c[0].startTime * 1000) : null}", video)
+        d.save_screenshot(a.shots + "/4b-subtitles.png")
+        d.find_element(By.CSS_SELECTOR, "#player .sub-smaller").click()
 
         # Seek to the middle: it plays from there.
         duration = d.execute_script("return arguments[0].duration", video)
@@ -195,6 +210,8 @@ def main():
         seen["logs"] = [e["message"] for e in d.get_log("browser") if e.get("level") == "SEVERE"]
         if a.offline_ref:
             offline_start(d, a, seen)
+        if a.wall_filters:
+            wall_filters(d, a, seen)
 
         # The channels page: state of each, a bad address refused, one removed.
         d.find_element(By.CSS_SELECTOR, "#player .back").click() if not d.find_element(By.ID, "player").get_attribute("hidden") else None
@@ -540,6 +557,11 @@ def library_pages(d, a, seen):
     d.find_element(By.ID, "nav-settings").click()
     wait(lambda: d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == "321", what="the saved upload cap read back")
     seen["settingsAfter"] = {n: d.find_element(By.NAME, n).get_attribute("value") for n in ["uploadLimitKiB", "cacheLimitGiB", "downloadDir"]}
+    # Settings has an address: a reload shows it again, with what was saved.
+    d.refresh()
+    wait(lambda: not d.find_element(By.ID, "settings").get_attribute("hidden")
+         and d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == "321", what="Settings after a reload")
+    seen["settingsReloaded"] = [d.execute_script("return location.hash"), d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value")]
 
 
 def update(d, a, seen):
@@ -596,6 +618,37 @@ def sources(d, a, seen):
                                timeout=90, what="the other copy to play")
     seen["label"] = d.find_element(By.CSS_SELECTOR, "#player .label").text
     d.save_screenshot(a.shots + "/2-sources-playing.png")
+
+
+def wall_filters(d, a, seen):
+    """The wall's genre and year filters and its sorts: a grid in place of
+    the rows, with an address that survives a reload."""
+    from selenium.webdriver.support.ui import Select
+    d.find_element(By.CSS_SELECTOR, "#player .back").click() if not d.find_element(By.ID, "player").get_attribute("hidden") else None
+    d.find_element(By.ID, "nav-home").click()
+    wait(lambda: d.find_elements(By.CSS_SELECTOR, "#rows .tile"), what="the wall")
+    wait(lambda: len(d.find_elements(By.CSS_SELECTOR, "#wall-filter select[name=genre] option")) > 1, what="the genre menu")
+    grid = lambda: d.execute_script(
+        "const b = document.getElementById('browse');"
+        "return b.hidden ? null : [b.querySelector('h2').textContent, [...b.querySelectorAll('.tile')].map(t => t.dataset.ref)]")
+    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=genre]")).select_by_value("Animation")
+    seen["browseGenre"] = wait(lambda: (lambda g: g if g and g[1] else None)(grid()), what="the genre's titles")
+    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=sort]")).select_by_value("title")
+    seen["browseByTitle"] = wait(lambda: (lambda g: g if g and "by title" in g[0] else None)(grid()), what="sorted by title")
+    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=sort]")).select_by_value("year")
+    seen["browseByYear"] = wait(lambda: (lambda g: g if g and "newest first" in g[0] else None)(grid()), what="sorted by year")
+    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=year]")).select_by_value("2010")
+    seen["browseYear"] = wait(lambda: (lambda g: g if g and "2010" in g[0] else None)(grid()), what="one year")
+    d.save_screenshot(a.shots + "/5b-browse.png")
+    seen["browseAddress"] = d.execute_script("return location.hash")
+    d.refresh()
+    seen["browseReloaded"] = wait(lambda: (lambda g: g if g and g[1] else None)(grid()), what="the grid after a reload")
+    seen["browseMenusReloaded"] = d.execute_script(
+        "const f = document.getElementById('wall-filter').elements; return [f.genre.value, f.year.value, f.sort.value]")
+    d.find_element(By.ID, "nav-home").click()
+    wait(lambda: grid() is None and d.find_elements(By.CSS_SELECTOR, "#rows .tile")[0].is_displayed(), what="the rows again")
+    seen["browseCleared"] = d.execute_script(
+        "const f = document.getElementById('wall-filter').elements; return [f.genre.value, f.year.value, f.sort.value]")
 
 
 def keep_offline(d, a, seen):

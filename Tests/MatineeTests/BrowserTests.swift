@@ -30,7 +30,8 @@ struct BrowserTests {
         let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
 
         let seen = try await runBrowser(
-            base: base, artifacts: "ui", search: "fly", titleRef: "tiny-dragon-2021", extra: ["--offline-ref", "big-buck-bunny-2008"])
+            base: base, artifacts: "ui", search: "fly", titleRef: "tiny-dragon-2021",
+            extra: ["--offline-ref", "big-buck-bunny-2008", "--wall-filters"])
         #expect((seen["homeTiles"] as? Int ?? 0) >= 3, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 1)
         #expect((seen["rows"] as? [String])?.contains("Browser Films") == true)
@@ -52,6 +53,10 @@ struct BrowserTests {
             ["muted", "unmuted", "subtitlesOff", "subtitlesOn", "overlayHidden", "overlayBack", "paused", "playing"].allSatisfy {
                 keys[$0] == true
             }, "\(keys)")
+        // Subtitle size and timing: one step larger, 0.3 s later by key and 0.1 s earlier by button.
+        let tools = seen["subtitleTools"] as? [String: Any] ?? [:]
+        #expect(tools["size"] as? String == "125%" && (tools["style"] as? String)?.contains("font-size: 125%") == true, "\(tools)")
+        #expect(tools["offset"] as? String == "0.2 s later" && tools["firstCue"] as? Int == 200, "\(tools)")
         let stoppedAt = seen["stoppedAt"] as? Double ?? 0
         #expect((seen["continueRefs"] as? [String]) == ["tiny-dragon-2021"])
         #expect((seen["resumedAt"] as? Double ?? 0) >= stoppedAt - 1.5, "resumed at \(seen["resumedAt"] ?? 0), stopped at \(stoppedAt)")
@@ -61,6 +66,21 @@ struct BrowserTests {
         #expect(seen["offlineCancelShown"] as? Bool == true && seen["offlineCancelAfter"] as? Bool == false)
         #expect((seen["offlineMessage"] as? String)?.hasPrefix("you appear to be offline") == true, "\(seen["offlineMessage"] ?? "")")
         #expect((seen["offlineDownloads"] as? [String])?.contains("dd8255ecdc7ca55fb0bbf81323d87062db1f6d1c") == false)
+        // The wall's filters and sorts: Animation from both channels, by title, by year, then 2010 alone; the address reloads.
+        #expect(
+            (seen["browseByTitle"] as? [Any])?.last as? [String] == [
+                "big-buck-bunny-2008", "cosmos-laundromat-2015", "sintel-2010", "tiny-dragon-2021",
+            ], "\(seen["browseByTitle"] ?? "")")
+        #expect(
+            (seen["browseByYear"] as? [Any])?.last as? [String] == [
+                "tiny-dragon-2021", "cosmos-laundromat-2015", "sintel-2010", "big-buck-bunny-2008",
+            ], "\(seen["browseByYear"] ?? "")")
+        #expect((seen["browseYear"] as? [Any])?.last as? [String] == ["sintel-2010"], "\(seen["browseYear"] ?? "")")
+        #expect((seen["browseYear"] as? [Any])?.first as? String == "Animation, 2010 · newest first")
+        #expect(seen["browseAddress"] as? String == "#/browse/Animation/2010/year")
+        #expect((seen["browseReloaded"] as? [Any])?.last as? [String] == ["sintel-2010"])
+        #expect(seen["browseMenusReloaded"] as? [String] == ["Animation", "2010", "year"])
+        #expect(seen["browseCleared"] as? [String] == ["", "", ""])
         // Addresses: reload, Back and Forward (issue 13).
         #expect(seen["titleAddress"] as? String == "#/title/tiny-dragon-2021")
         #expect(seen["reloadedTitle"] as? String == "Tiny Dragon")

@@ -81,6 +81,7 @@ struct DemoTests {
         #expect(FileManager.default.fileExists(atPath: home + "/downloads/Aurora (2024).mp4"))
         // Settings: saved, applied, read back; a relative folder refused.
         #expect((seen["settingsAfter"] as? [String: String])?["uploadLimitKiB"] == "321")
+        #expect(seen["settingsReloaded"] as? [String] == ["#/settings", "321"], "\(seen["settingsReloaded"] ?? "")")
         #expect((seen["settingsRefusal"] as? String)?.contains("absolute path") == true)
         let saved =
             try JSONSerialization.jsonObject(with: Data(contentsOf: URL(fileURLWithPath: home + "/settings.json"))) as? [String: Any]

@@ -6,7 +6,7 @@
 import { $ } from "./dom.js";
 import { startSession } from "./api.js";
 import { address, back, go, page, start } from "./router.js";
-import { onSearchInput, renderHome, renderSearch } from "./home.js";
+import { onFilterChange, onSearchInput, renderBrowse, renderHome, renderSearch } from "./home.js";
 import { renderTitle } from "./title.js";
 import { leavePlayer, play, renderPlay, showExternalPlayers, wirePlayer } from "./player.js";
 import { renderChannels, wireChannels } from "./channels.js";
@@ -25,6 +25,7 @@ function away(render) {
 
 page("home", () => renderHome());
 page("search", (args) => renderSearch(args));
+page("browse", (args) => renderBrowse(args));
 page("title", away(renderTitle));
 page("play", away(renderPlay), leavePlayer);
 page("channels", away(() => renderChannels()));
@@ -50,6 +51,8 @@ async function main() {
   $("#nav-downloads").addEventListener("click", () => go("#/downloads"));
   $("#nav-settings").addEventListener("click", () => go("#/settings"));
   $("#search").addEventListener("input", onSearchInput);
+  $("#wall-filter").addEventListener("change", onFilterChange);
+  $("#wall-filter").addEventListener("submit", (e) => e.preventDefault());
   showExternalPlayers();
   loadUpdate();
   await start();

@@ -22,6 +22,11 @@ export function shown() {
   return pages.find((s) => !$(s).hidden);
 }
 
+/// The first poster shown on the wall (the rows, the results or a browse grid).
+export function firstTile() {
+  return [...document.querySelectorAll("#home .tile")].find((t) => t.offsetParent !== null) || null;
+}
+
 /// "1 peer", "2 peers".
 export function count(n, one, many = `${one}s`) {
   return `${n} ${n === 1 ? one : many}`;

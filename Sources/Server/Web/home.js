@@ -1,7 +1,7 @@
 // Home: Continue watching, a row per channel, rows by genre; search results
 // above them (#/search/WORDS).
 
-import { $, el, episodesOf, show } from "./dom.js";
+import { $, el, episodesOf, firstTile, show } from "./dom.js";
 import { api, progressOf, state } from "./api.js";
 import { address, go } from "./router.js";
 
@@ -107,7 +107,8 @@ async function loadRows() {
     out.push(r);
   }
   const genres = new Map();
-  for (const g of await api("/api/titles?sort=title&limit=200")) {
+  const all = await api("/api/titles?sort=title&limit=200");
+  for (const g of all) {
     for (const name of g.entries[0].title.genres || []) {
       if (!genres.has(name)) genres.set(name, []);
       genres.get(name).push(g);
@@ -118,11 +119,77 @@ async function loadRows() {
   }
   rows.replaceChildren(...out);
   $("#empty").hidden = any;
+  fillFilters([...genres.keys()].sort(), [...new Set(all.map((g) => g.year).filter(Boolean))].sort((a, b) => b - a));
+}
+
+// MARK: The wall's filters (#/browse/GENRE/YEAR/SORT, "all" and "any" for none)
+
+/// The genre and year menus, from the titles the wall shows; what is chosen stays.
+function fillFilters(genres, years) {
+  const form = $("#wall-filter");
+  for (const [name, values, none] of [["genre", genres, "All genres"], ["year", years, "Any year"]]) {
+    const select = form.elements[name];
+    const chosen = select.value;
+    const options = [none, ...values].map((v) => {
+      const o = el("option", null, String(v));
+      o.value = v === none ? "" : String(v);
+      return o;
+    });
+    select.replaceChildren(...options);
+    select.value = values.map(String).includes(chosen) ? chosen : "";
+  }
+}
+
+function chosenFilters() {
+  const f = $("#wall-filter").elements;
+  return { genre: f.genre.value, year: f.year.value, sort: f.sort.value };
+}
+
+export function onFilterChange() {
+  const { genre, year, sort } = chosenFilters();
+  if (!genre && !year && !sort) return go("#/");
+  go(address("browse", genre || "all", year || "any", sort || "added"), { replace: location.hash.startsWith("#/browse/") });
+}
+
+/// #/browse/…: every title of that genre and year, in that order, as a grid
+/// in place of the rows.
+export async function renderBrowse([genre = "all", year = "any", sort = "added"]) {
+  genre = genre === "all" ? "" : genre;
+  year = /^\d{4}$/.test(year) ? year : "";
+  sort = ["added", "year", "title"].includes(sort) ? sort : "added";
+  $("#results").hidden = true;
+  show("#home");
+  if (!$("#rows").children.length) await loadRows().catch(() => {});
+  const form = $("#wall-filter").elements;
+  for (const [select, v] of [[form.genre, genre], [form.year, year]]) {
+    if (!v || [...select.options].some((o) => o.value === v)) continue;
+    const o = el("option", null, v);
+    o.value = v;
+    select.append(o);
+  }
+  form.genre.value = genre;
+  form.year.value = year;
+  form.sort.value = sort;
+  const params = new URLSearchParams({ sort, limit: "200" });
+  if (genre) params.set("genre", genre);
+  if (year) params.set("year", year);
+  const groups = await api(`/api/titles?${params}`).catch(() => []);
+  const browse = $("#browse");
+  $(".tiles", browse).replaceChildren(...groups.map((g) => tile(g)));
+  const what = [genre || "All titles", year].filter(Boolean).join(", ");
+  const order = { added: "recently added first", year: "newest first", title: "by title" }[sort];
+  $("h2", browse).textContent = groups.length ? `${what} · ${order}` : `No titles for ${what}`;
+  browse.hidden = false;
+  $("#rows").hidden = true;
+  focusFrom();
 }
 
 /// #/: the wall, with the focus back on the title the user came from.
 export async function renderHome() {
   $("#results").hidden = true;
+  $("#browse").hidden = true;
+  $("#rows").hidden = false;
+  $("#wall-filter").reset();
   if ($("#search") !== document.activeElement) $("#search").value = "";
   show("#home");
   await loadRows().catch(() => {});
@@ -133,8 +200,9 @@ export async function renderHome() {
 /// unless they went on typing a search meanwhile.
 function focusFrom() {
   if (document.activeElement === $("#search") || $("#home").hidden) return;
-  const from = state.current && document.querySelector(`#home .tile[data-ref="${CSS.escape(state.current.id)}"]`);
-  (from || $("#home .tile"))?.focus();
+  const from = state.current &&
+    [...document.querySelectorAll(`#home .tile[data-ref="${CSS.escape(state.current.id)}"]`)].find((t) => t.offsetParent !== null);
+  (from || firstTile())?.focus();
 }
 
 /// #/search/WORDS: results above the wall.
@@ -142,6 +210,8 @@ export async function renderSearch([words = ""]) {
   const box = $("#search");
   if (box.value !== words && box !== document.activeElement) box.value = words;
   show("#home");
+  $("#browse").hidden = true;
+  $("#rows").hidden = false;
   const rows = $("#rows").children.length ? null : loadRows().catch(() => {});
   await search(words);
   await rows;

@@ -3,9 +3,11 @@
 // Esc goes back. Esc never throws away what was typed: in a field it only
 // leaves the field, and Settings with unsaved changes asks for a second Esc.
 
-import { $, shown } from "./dom.js";
+import { $, firstTile, shown } from "./dom.js";
 import { back } from "./router.js";
-import { backFromPlayer, seekBy, toggleFullscreen, toggleMute, toggleOverlay, togglePlay, toggleSubtitles } from "./player.js";
+import {
+  backFromPlayer, seekBy, shiftSubtitles, toggleFullscreen, toggleMute, toggleOverlay, togglePlay, toggleSubtitles,
+} from "./player.js";
 import { settingsChanged } from "./settings.js";
 
 let warnedUnsaved = false;
@@ -43,7 +45,11 @@ export function onKey(e) {
     // As in other players: f full screen, m mute, c subtitles, i the swarm
     // overlay, space or k pause (a focused video with the browser's
     // controls, or a button, takes space itself).
-    const actions = { f: toggleFullscreen, m: toggleMute, c: toggleSubtitles, i: () => toggleOverlay(), k: togglePlay };
+    // g and h move the subtitles 0.1 s earlier or later (VLC's keys).
+    const actions = {
+      f: toggleFullscreen, m: toggleMute, c: toggleSubtitles, i: () => toggleOverlay(), k: togglePlay,
+      g: () => shiftSubtitles(-1), h: () => shiftSubtitles(1),
+    };
     const spaceIsOurs = e.key === " " && !(a?.tagName === "VIDEO" && a.controls) && a?.tagName !== "BUTTON";
     const act = spaceIsOurs ? togglePlay : actions[e.key.toLowerCase()];
     if (act) {
@@ -73,14 +79,14 @@ export function onKey(e) {
     }
   }
   if (e.key === "ArrowDown" && a === $("#search")) {
-    $("#home .tile")?.focus();
+    firstTile()?.focus();
     e.preventDefault();
     return;
   }
   if (!a?.classList.contains("tile")) return;
   const tiles = [...a.parentElement.children];
   const i = tiles.indexOf(a);
-  const rows = [...document.querySelectorAll("#home .row:not([hidden]) .tiles")];
+  const rows = [...document.querySelectorAll("#home .row:not([hidden]) .tiles")].filter((t) => t.offsetParent !== null);
   const r = rows.indexOf(a.parentElement);
   let next = null;
   if (e.key === "ArrowRight") next = tiles[i + 1];

@@ -68,8 +68,17 @@ function load(at) {
     t.label = /^[a-z]{2,3}$/i.test(sub.label) ? languageName(sub.label) : sub.label;
     t.src = shift ? `${sub.url}&shift=${shift.toFixed(3)}` : sub.url;
     if (i === 0) t.default = true;
+    // A track loaded again (a seek in a converted file) keeps the offset.
+    t.addEventListener("load", () => {
+      if (!subtitleOffset) return;
+      for (const c of Array.from(t.track.cues || [])) {
+        c.startTime = Math.max(0, c.startTime + subtitleOffset / 10);
+        c.endTime = Math.max(0, c.endTime + subtitleOffset / 10);
+      }
+    });
     v.append(t);
   });
+  $("#player .subtitle-tools").hidden = playing.subtitles.length === 0;
   // One clock: a file that plays as it is has the browser's controls; a
   // converted one (whose own clock starts at 0 at each seek) has ours.
   v.controls = !playing.converted;
@@ -97,6 +106,48 @@ export function toggleFullscreen() {
 export function toggleSubtitles() {
   const t = video().textTracks[0];
   if (t) t.mode = t.mode === "showing" ? "hidden" : "showing";
+}
+
+// MARK: Subtitle size and timing
+
+// Size in percent of the browser's (remembered); timing offset in tenths of
+// a second for what plays now (later: positive), applied to the cues.
+let subtitleSize = 100;
+let subtitleOffset = 0; // tenths of a second
+const sizes = [50, 75, 100, 125, 150, 200, 250];
+
+/// One of style.css's `data-cue-size` rules (the page's policy allows no
+/// inline style, so the sizes are written there).
+function applySubtitleSize() {
+  video().dataset.cueSize = String(subtitleSize);
+  $("#player .sub-size").textContent = `${subtitleSize}%`;
+}
+
+export function resizeSubtitles(step) {
+  const i = Math.max(0, Math.min(sizes.length - 1, sizes.indexOf(subtitleSize) + step));
+  subtitleSize = sizes[i];
+  applySubtitleSize();
+  try {
+    localStorage.setItem("matinee.subtitleSize", String(subtitleSize));
+  } catch {}
+}
+
+/// Moves every cue of every track by `tenths` of a second.
+function shiftCues(tenths) {
+  for (const t of video().textTracks) {
+    for (const c of Array.from(t.cues || [])) {
+      c.startTime = Math.max(0, c.startTime + tenths / 10);
+      c.endTime = Math.max(0, c.endTime + tenths / 10);
+    }
+  }
+}
+
+export function shiftSubtitles(tenths) {
+  if (!playing?.subtitles.length) return;
+  subtitleOffset += tenths;
+  shiftCues(tenths);
+  const s = (Math.abs(subtitleOffset) / 10).toFixed(1);
+  $("#player .sub-offset").textContent = subtitleOffset === 0 ? "in time" : subtitleOffset > 0 ? `${s} s later` : `${s} s earlier`;
 }
 
 /// The swarm overlay on or off; remembered.
@@ -214,6 +265,8 @@ export async function play({ replace = false } = {}) {
       converted: media?.plan?.mode && media.plan.mode !== "direct",
     };
     $("#player .label").textContent = r.label;
+    subtitleOffset = 0;
+    $("#player .sub-offset").textContent = "in time";
     showAudioTracks(media);
     const how = $("#player .how");
     how.textContent = playing.converted ? media.plan.explanation || "Converted as it plays." : "";
@@ -400,6 +453,15 @@ export function wirePlayer() {
     remembered = localStorage.getItem("matinee.overlay") || "on";
   } catch {}
   toggleOverlay(remembered !== "off");
+  $("#player .sub-smaller").addEventListener("click", () => resizeSubtitles(-1));
+  $("#player .sub-larger").addEventListener("click", () => resizeSubtitles(1));
+  $("#player .sub-earlier").addEventListener("click", () => shiftSubtitles(-1));
+  $("#player .sub-later").addEventListener("click", () => shiftSubtitles(1));
+  try {
+    const saved = Number(localStorage.getItem("matinee.subtitleSize"));
+    if (sizes.includes(saved)) subtitleSize = saved;
+  } catch {}
+  applySubtitleSize();
 }
 
 /// The external players this machine has.

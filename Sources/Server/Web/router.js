@@ -5,6 +5,7 @@
 //   #/search/WORDS        results       #/downloads   downloads
 //   #/title/REF           a title       #/settings    settings
 //   #/play/REF[/S01E02]   the player
+//   #/browse/GENRE/YEAR/SORT   the wall filtered ("all", "any" for none)
 //
 // Each entry of the browser's history made here carries its depth, so the
 // app's own Back goes back in the browser's history while there is an entry
