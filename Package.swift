@@ -60,6 +60,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "GRDB", package: "GRDB.swift"),
             ],
+            // The bundled Open Films channel's posters (scripts/make-open-films-posters).
+            resources: [.copy("OpenFilms")],
             swiftSettings: internalImports
         ),
         // Releases of Matinee itself: manifests, keys, the checks in their

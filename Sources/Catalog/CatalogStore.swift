@@ -35,6 +35,8 @@ public final class CatalogStore: Sendable {
         public var pointerValue: Data?
         public var pointerSignature: Data?
         public var pointerSequence: Int64?
+        /// What the channel says of itself (its catalog's description).
+        public var about: String?
 
         public var isStale: Bool {
             guard let e = expires, let d = RFC3339.date(e) else { return false }
@@ -280,6 +282,10 @@ public final class CatalogStore: Sendable {
                 t.column("addedAt", .text).notNull()
                 t.primaryKey(["channelKey", "titleId", "episode"])
             }
+        }
+        m.registerMigration("v11-channel-about") { db in
+            // The catalog's description of its channel, shown beside its row.
+            try db.alter(table: "channel") { t in t.add(column: "about", .text) }
         }
         return m
     }
@@ -589,6 +595,7 @@ public final class CatalogStore: Sendable {
                 for (_, sql) in triggers { try db.execute(sql: sql) }
             }
             c.name = doc.channel.name
+            c.about = doc.channel.description
             c.issued = doc.issued
             c.expires = doc.expires
             c.catalogInfoHash = catalogInfoHash

@@ -33,7 +33,7 @@ public struct Channels: Sendable {
     /// seconds to keep looking. Returns a line to show.
     public func add(_ address: String, timeout: Int = 60) async throws -> String {
         if Self.namesBundled(address) {
-            try await BundledChannel.install(into: store, force: true)
+            try await BundledChannel.install(into: store, channelsDir: home.channelsDir, force: true)
             return "Added \"\(BundledChannel.name)\", the channel bundled with Matinee."
         }
         guard let a = ChannelAddress(address) else {
@@ -214,7 +214,7 @@ public func openCatalog(_ home: Home, events: Events = .ignored) async throws ->
     try home.prepare()
     let store = try catalogCall { try CatalogStore(path: home.catalogDatabase) }
     do {
-        try await BundledChannel.install(into: store)
+        try await BundledChannel.install(into: store, channelsDir: home.channelsDir)
     } catch {
         events.problem("could not install the bundled channel: \(error)")
     }

@@ -45,7 +45,7 @@ public final class DemoNetwork: Sendable {
                 return try ChannelKey.create(name: "Matinee Demo", in: home.keysDir)
             }
             var builder = Publisher(key: key, library: library, workDir: home.publishedDir(Hex.encode(key.publicKey)))
-            builder.description = "Short clips made by ffmpeg on this machine, to show Matinee working."
+            builder.description = "Plays offline: short clips made by ffmpeg and shared from this machine, to show Matinee working."
             events.progress("Publishing the demo channel…")
             let published = try await catalogCall { try await builder.build() }
             for s in [published.catalog] + published.sources {

@@ -69,6 +69,8 @@ public struct ChannelJSON: Codable, Sendable {
     public var refreshed: String?
     /// When this version stops being fresh (the catalog's `expires`).
     public var expires: String?
+    /// What the channel says of itself (its catalog's description).
+    public var about: String?
 
     /// `name`: as people see it (ChannelNames), with the start of the
     /// address beside a name that does not tell the channel apart.
@@ -83,5 +85,6 @@ public struct ChannelJSON: Codable, Sendable {
         error = c.lastError
         refreshed = c.refreshedAt
         expires = c.expires
+        about = c.about
     }
 }

@@ -300,6 +300,31 @@ struct StoreTests {
         #expect(try await store.channels().map(\.name) == ["Open Films"])
     }
 
+    @Test("the bundled channel's posters ship with the app and are copied beside the catalogs, also for an install that had none")
+    func bundledPosters() async throws {
+        let dir = TempDir()
+        let store = try CatalogStore(path: dir.path + "/catalog.sqlite")
+        // As an older version installed it: no artwork.
+        try await BundledChannel.install(into: store)
+        #expect(try await store.search(.init(words: "sintel")).first?.entries.first?.posterFile == nil)
+        try await BundledChannel.install(into: store, channelsDir: dir.path + "/channels")
+        var bundled = CatalogStore.Query()
+        bundled.channel = BundledChannel.key
+        let entries = try await store.search(bundled).flatMap(\.entries)
+        #expect(entries.count == 4)
+        for e in entries {
+            let file = try #require(e.posterFile, "\(e.ref) has no poster")
+            #expect(file.hasPrefix(dir.path + "/channels/\(BundledChannel.key)/"), "\(file)")
+            let bytes = try #require(FileManager.default.contents(atPath: file))
+            #expect(bytes.starts(with: [0xFF, 0xD8, 0xFF]) && bytes.count > 2000 && bytes.count < 64 << 10, "\(e.ref): \(bytes.count) bytes")
+        }
+        // Posters deleted by hand come back at the next start.
+        try FileManager.default.removeItem(atPath: dir.path + "/channels")
+        try await BundledChannel.install(into: store, channelsDir: dir.path + "/channels")
+        let again = try await store.search(bundled).flatMap(\.entries)
+        #expect(again.allSatisfy { $0.posterFile.map { FileManager.default.fileExists(atPath: $0) } == true })
+    }
+
     @Test("watch history: newest first, watched past 95%, unknown titles and bad numbers refused")
     func watchHistory() async throws {
         let dir = TempDir()

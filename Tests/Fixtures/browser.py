@@ -85,6 +85,16 @@ def main():
         seen["homeTiles"] = len(d.find_elements(By.CSS_SELECTOR, "#rows .tile"))
         seen["homePosterImages"] = len(d.find_elements(By.CSS_SELECTOR, "#rows .tile img"))
         seen["rows"] = [e.text for e in d.find_elements(By.CSS_SELECTOR, "#rows .row h2")]
+        # Posters that arrived and decoded, by row (the bundled channel's ship with the app).
+        wait(lambda: d.execute_script(
+            "return [...document.querySelectorAll('#rows .tile img')].every(i => i.complete)"), what="posters loaded")
+        seen["postersShown"] = d.execute_script("""
+            const out = {};
+            for (const r of document.querySelectorAll('#rows .row')) {
+              const name = r.querySelector('h2').firstChild.textContent.trim();
+              out[name] = [...r.querySelectorAll('.tile img')].filter(i => i.naturalWidth > 0).length;
+            }
+            return out;""")
         d.save_screenshot(a.shots + "/1-home.png")
 
         # Search as you type.

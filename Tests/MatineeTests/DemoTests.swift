@@ -21,8 +21,12 @@ struct DemoTests {
                 "--audio-ref", "paper-boats-2023",
                 "--library-pages",
             ])
-        #expect((seen["rows"] as? [String])?.contains("Matinee Demo") == true, "\(seen)")
+        // The demo's row says it plays offline (its channel's description); the bundled one's that it needs the internet.
+        #expect((seen["rows"] as? [String])?.contains { $0.hasPrefix("Matinee Demo · Plays offline") } == true, "\(seen)")
         #expect((seen["homePosterImages"] as? Int ?? 0) >= 4)
+        // The bundled channel's films show the posters shipped with the app, as the demo's show theirs.
+        #expect((seen["postersShown"] as? [String: Int])?["Open Films"] == 4, "\(seen["postersShown"] ?? "none")")
+        #expect((seen["postersShown"] as? [String: Int])?["Matinee Demo"] == 4, "\(seen["postersShown"] ?? "none")")
         #expect(seen["titleName"] as? String == "Aurora")
         // The swarm, before anything is downloaded: the demo's seeder, found on its DHT.
         #expect((seen["swarm"] as? String)?.hasSuffix("found on the DHT") == true, "\(seen["swarm"] ?? "")")

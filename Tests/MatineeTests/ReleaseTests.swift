@@ -184,8 +184,9 @@ struct ReleaseTests {
         FileManager.default.createFile(
             atPath: broken + "/matinee", contents: Data("#!/bin/sh\necho 'cannot start' >&2\nexit 3\n".utf8),
             attributes: [.posixPermissions: 0o755])
-        try Fixtures.run(
-            "/bin/cp", ["-R", (Fixtures.matineeBinary as NSString).deletingLastPathComponent + "/Matinee_Server.resources", broken + "/"])
+        for resources in ["Matinee_Server.resources", "Matinee_Catalog.resources"] {
+            try Fixtures.run("/bin/cp", ["-R", (Fixtures.matineeBinary as NSString).deletingLastPathComponent + "/" + resources, broken + "/"])
+        }
         let maintainer = try await w.publish(try w.bundle("0.3.0", binary: broken + "/matinee"), version: "0.3.0")
         let update = try await w.matinee(["update"] + w.engine)
         #expect(update.status == 0 && update.stdout == "0.3.0", "\(update.stderr)")

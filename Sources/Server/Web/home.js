@@ -102,8 +102,15 @@ async function loadRows() {
     if (groups.length === 0) continue;
     any = true;
     const r = row(c.name + (c.stale ? " (stale)" : ""), groups);
-    // The bundled channel's films come from the internet's swarms.
-    if (c.local) $("h2", r).append(el("small", "row-note", " · openly licensed, needs the internet"));
+    // The bundled channel's films come from the internet's swarms; another
+    // channel's row says what the channel says of itself (the demo's: that
+    // it plays offline).
+    const note = c.local ? "openly licensed, needs the internet" : c.about;
+    if (note) {
+      const small = el("small", "row-note", ` · ${note.length > 120 ? note.slice(0, 119) + "…" : note}`);
+      small.title = note;
+      $("h2", r).append(small);
+    }
     out.push(r);
   }
   const genres = new Map();
