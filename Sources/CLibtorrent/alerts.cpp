@@ -6,6 +6,8 @@
 #include <libtorrent/alert_types.hpp>
 #include <libtorrent/bencode.hpp>
 #include <libtorrent/session_stats.hpp>
+#include <libtorrent/socks5_stream.hpp>
+#include <libtorrent/operations.hpp>
 #include <libtorrent/write_resume_data.hpp>
 #include <chrono>
 #include <cerrno>
@@ -148,8 +150,28 @@ size_t mt_session_wait_alerts(mt_session *s, int timeout_ms, mt_alert **out) {
                 m.port = ep.port();
                 break;
             }
+            case lt::socks5_alert::alert_type: {
+                // The SOCKS5 proxy (its UDP tunnel, opened for the DHT and
+                // uTP) could not be reached or refused us; libtorrent retries
+                // by itself.
+                auto *x = static_cast<lt::socks5_alert *>(a);
+                m.type = MT_ALERT_PROXY_ERROR;
+                m.message = mt::dup_string(std::string(lt::operation_name(x->op)) + ": " + x->error.message());
+                m.address = mt::dup_string(x->ip.address().to_string());
+                m.port = x->ip.port();
+                break;
+            }
             case lt::peer_disconnected_alert::alert_type: {
                 auto *d = static_cast<lt::peer_disconnected_alert *>(a);
+                if (d->error.category() == lt::socks_category()) {
+                    // The proxy refused a peer connection for itself (a wrong
+                    // password, an unsupported method): said as the proxy's
+                    // trouble, not the peer's.
+                    mt_alert px = base(a);
+                    px.type = MT_ALERT_PROXY_ERROR;
+                    px.message = mt::dup_string(std::string("peer connection: ") + d->error.message());
+                    res.push_back(px);
+                }
                 m.type = MT_ALERT_PEER_DISCONNECTED;
                 m.message = mt::dup_string(a->message());
                 lt::tcp::endpoint ep = d->endpoint;

@@ -32,8 +32,10 @@ public enum CatalogSource {
 
     /// nil when `text` names no title (the caller then reports what it is
     /// not). `trustHosts`: the user let channels name hosts (Settings).
+    /// `fetchURLs` false: a catalog's .torrent URL is not fetched (it would
+    /// bypass a "proxy only" proxy); the magnet link is used.
     public static func resolve(
-        _ text: String, episode: String?, quality: String?, home: Home, store: CatalogStore, trustHosts: Bool
+        _ text: String, episode: String?, quality: String?, home: Home, store: CatalogStore, trustHosts: Bool, fetchURLs: Bool = true
     ) async throws -> Pick? {
         guard looksLikeTitle(text) else { return nil }
         guard let entry = try await store.title(ref: text) else { return nil }
@@ -96,7 +98,7 @@ public enum CatalogSource {
             source.webSeeds = nil
         }
         // A .torrent over HTTP(S), when the catalog names one: no waiting for peers.
-        if let url = source.torrentURL, let r = try? await SourceResolver.resolve(url), r.id == id {
+        if fetchURLs, let url = source.torrentURL, let r = try? await SourceResolver.resolve(url), r.id == id {
             return Pick(resolved: r, fileIndex: s.file, label: label)
         }
         var resolved = ResolvedSource(source: .magnet(magnet(source, name: doc.title)), id: id, metadata: nil)

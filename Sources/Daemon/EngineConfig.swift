@@ -18,6 +18,16 @@ public struct EngineConfig: Sendable, Equatable {
     /// Minutes.
     public var seedTime = EngineConfig.defaultSeedTime
     public var requireEncryption = false
+    /// Peer, DHT and tracker traffic through this SOCKS5 proxy.
+    public var proxy: ProxyAddress?
+    /// With `proxy`: nothing goes out without it. Besides what the engine
+    /// does (SessionConfiguration.proxyOnly), the daemon fetches no .torrent
+    /// URL itself (that would be a direct connection).
+    public var proxyOnly = false
+    public var anonymousMode = false
+
+    /// A proxy is set and nothing may go out without it.
+    public var isProxyOnly: Bool { proxy != nil && proxyOnly }
 
     public static let defaultSeedRatio = 2.0
     public static let defaultSeedTime = 120.0
@@ -37,6 +47,9 @@ public struct EngineConfig: Sendable, Equatable {
         c.encryption = requireEncryption ? .require : .prefer
         c.uploadRateLimit = uploadLimit * 1024
         c.limitLocalPeers = limitLocalPeers
+        c.proxy = proxy
+        c.proxyOnly = proxyOnly
+        c.anonymousMode = anonymousMode
         c.savedState = savedState
         return c
     }
@@ -52,6 +65,10 @@ public struct EngineConfig: Sendable, Equatable {
         if o.seedRatio == Self.defaultSeedRatio { o.seedRatio = s.seedRatio }
         if o.seedTime == Self.defaultSeedTime { o.seedTime = s.seedMinutes }
         if !o.requireEncryption { o.requireEncryption = s.requireEncryption }
+        if o.proxy == nil { o.proxy = ProxyAddress(s.proxy) }
+        // The safer of the two: "proxy only" saved stays on with a proxy typed.
+        o.proxyOnly = o.proxyOnly || s.proxyOnly
+        if !o.anonymousMode { o.anonymousMode = s.anonymousMode }
         return o
     }
 
@@ -60,7 +77,8 @@ public struct EngineConfig: Sendable, Equatable {
         AppSettings(
             downloadDir: downloadDir, cacheLimitGiB: cacheLimitGiB, uploadLimitKiB: uploadLimit, seeding: !noSeed,
             seedRatio: seedRatio, seedMinutes: seedTime, requireEncryption: requireEncryption,
-            peerPort: listen?.port ?? 0, httpPort: httpPort)
+            peerPort: listen?.port ?? 0, httpPort: httpPort, proxy: proxy?.url ?? "", proxyOnly: proxyOnly,
+            anonymousMode: anonymousMode)
     }
 
     /// The same configuration with the live-changeable values of `s`.

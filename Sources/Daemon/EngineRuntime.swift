@@ -14,13 +14,18 @@ public import TorrentKit
 public final class EngineRuntime: Sendable {
     public let home: Home
     public let session: TorrentSession
+    /// False with a "proxy only" proxy: the daemon fetches no URL itself
+    /// (.torrent files named by a link or a catalog), as that would go
+    /// around the proxy.
+    public let fetchesURLs: Bool
     let events: Events
     private let folder: Mutex<String>
     private let open = Mutex<[TorrentID: (torrent: Torrent, savePath: String)]>([:])
     /// Held until the engine stops: one engine per home.
     private let lock: Mutex<HomeLock?>
 
-    private init(home: Home, session: TorrentSession, downloadDir: String, lock: HomeLock, events: Events) {
+    private init(home: Home, session: TorrentSession, downloadDir: String, lock: HomeLock, events: Events, fetchesURLs: Bool) {
+        self.fetchesURLs = fetchesURLs
         self.home = home
         self.session = session
         self.folder = Mutex(downloadDir)
@@ -57,6 +62,9 @@ public final class EngineRuntime: Sendable {
         home: Home, config: EngineConfig, downloadDir: String, for what: String, events: Events = .ignored
     ) async throws -> EngineRuntime {
         try home.prepare()
+        if config.proxyOnly && config.proxy == nil {
+            throw DaemonError("\"proxy only\" is on but no proxy is set: give --proxy socks5://HOST:PORT, or set one in Settings", badInput: true)
+        }
         let lock = try HomeLock.acquire(home, for: what)
         try Disk.checkWritable(downloadDir, what: "the download folder")
         let state = Disk.read(home.sessionStateFile, limit: 8 << 20)
@@ -64,7 +72,9 @@ public final class EngineRuntime: Sendable {
             let session = try await TorrentSession.start(config.sessionConfiguration(savedState: state))
             if ProcessInfo.processInfo.environment["MATINEE_ENGINE_LOG"] != nil { logEngineEvents(session, events) }
             reportTrouble(session, events)
-            let runtime = EngineRuntime(home: home, session: session, downloadDir: downloadDir, lock: lock, events: events)
+            let runtime = EngineRuntime(
+                home: home, session: session, downloadDir: downloadDir, lock: lock, events: events,
+                fetchesURLs: !config.isProxyOnly)
             runtime.announceOnceTheDHTIsUp()
             return runtime
         } catch let e as EngineError where e.kind == .listenFailed {
@@ -179,6 +189,9 @@ private func reportTrouble(_ session: TorrentSession, _ events: Events) {
                 events.problem(
                     "\(name(id)): \(trouble.summary). Downloading stopped; what was verified is kept, and it goes on by itself once there is room."
                 )
+            case let .proxyFailed(detail) where told.insert("proxy " + detail).inserted:
+                // Once per kind of failure: libtorrent retries, and says so each time.
+                events.problem(session.proxyTrouble ?? "the proxy failed: \(detail)")
             case let .peerBanned(id, peer):
                 events.problem("\(name(id)): banned the peer \(peer): it sent data that failed the hash check.")
             case let .writesRetried(id, free):

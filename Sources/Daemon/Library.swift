@@ -80,8 +80,25 @@ public final class Library: LibraryService {
         var later: [String] = []
         if saved.peerPort != before.peerPort { later.append("the peer port") }
         if saved.httpPort != before.httpPort { later.append("the web UI port") }
+        if saved.proxy != before.proxy || saved.proxyOnly != before.proxyOnly { later.append("the proxy") }
+        if saved.anonymousMode != before.anonymousMode { later.append("anonymous mode") }
         return "Settings saved."
             + (later.isEmpty ? "" : " \(later.joined(separator: " and ").capitalizedFirst) will change when Matinee restarts.")
+    }
+
+    public func network() async -> NetworkInfo {
+        let config = engine.withLock { $0 }
+        var summary: String
+        if let proxy = config.proxy {
+            summary = "Peers, web seeds, the DHT and trackers are reached through the proxy \(proxy); peers cannot connect to you, and LSD and UPnP are off."
+            if config.proxyOnly { summary += " Proxy only: nothing goes out without it." }
+        } else {
+            summary = "Peers are reached directly, and can connect to you."
+        }
+        if config.anonymousMode { summary += " Anonymous mode: peers and trackers are not told this client's name or version." }
+        return NetworkInfo(
+            proxy: config.proxy?.description, proxyOnly: config.isProxyOnly, anonymousMode: config.anonymousMode,
+            incoming: config.proxy == nil, problem: runtime.session.proxyTrouble, summary: summary)
     }
 
     /// Downloads: the torrents of this run that are not channel catalogs.

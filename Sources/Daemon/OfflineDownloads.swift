@@ -63,7 +63,7 @@ public final class OfflineDownloads: OfflineService {
             for code in episodes {
                 guard
                     let pick = try await CatalogSource.resolve(
-                        ref, episode: code, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+                        ref, episode: code, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts, fetchURLs: runtime.fetchesURLs)
                 else { continue }
                 let item = CatalogStore.OfflineItem(
                     channelKey: entry.channelKey, titleId: doc.id, episode: code ?? "", quality: quality, label: pick.label,
@@ -127,7 +127,7 @@ public final class OfflineDownloads: OfflineService {
             guard let entry = try? await store.entry(channelKey: item.channelKey, titleId: item.titleId),
                 let pick = try? await CatalogSource.resolve(
                     entry.ref, episode: item.episode.isEmpty ? nil : item.episode, quality: item.quality, home: runtime.home,
-                    store: store, trustHosts: library.trustsCatalogHosts)
+                    store: store, trustHosts: library.trustsCatalogHosts, fetchURLs: runtime.fetchesURLs)
             else { continue }
             start(item, pick.resolved)
         }

@@ -78,19 +78,19 @@ public final class Playback: PlaybackService {
     public func choose(_ text: String, episode: String?, quality: String?, file: String?, localFiles: Bool = true) async throws -> Choice {
         try await Self.choose(
             text, episode: episode, quality: quality, file: file, localFiles: localFiles, home: runtime.home, store: store,
-            trustHosts: library.trustsCatalogHosts)
+            trustHosts: library.trustsCatalogHosts, fetchURLs: runtime.fetchesURLs)
     }
 
     /// `choose`, before any engine runs: `store` is needed only for a title
     /// (nil: `text` is not one).
     public static func choose(
         _ text: String, episode: String?, quality: String?, file: String?, localFiles: Bool, home: Home, store: CatalogStore?,
-        trustHosts: Bool
+        trustHosts: Bool, fetchURLs: Bool = true
     ) async throws -> Choice {
         let isFile = localFiles && FileManager.default.fileExists(atPath: text)
         if !isFile, let store,
             let pick = try await CatalogSource.resolve(
-                text, episode: episode, quality: quality, home: home, store: store, trustHosts: trustHosts)
+                text, episode: episode, quality: quality, home: home, store: store, trustHosts: trustHosts, fetchURLs: fetchURLs)
         {
             return Choice(source: pick.resolved, file: file ?? pick.fileIndex.map(String.init), label: pick.label)
         }
@@ -115,7 +115,7 @@ public final class Playback: PlaybackService {
         if !localFiles && !remote {
             throw DaemonError("\"\(text)\" is not a title in the catalog, a magnet link, an info-hash or a URL", badInput: true)
         }
-        return Choice(source: try await SourceResolver.resolve(text), file: file, label: nil)
+        return Choice(source: try await SourceResolver.resolve(text, fetchURLs: fetchURLs), file: file, label: nil)
     }
 
     /// Adds the source to the engine (once), waits for its metadata (up to
@@ -260,7 +260,8 @@ public final class Playback: PlaybackService {
         let task = Task { () throws -> (path: String, label: String) in
             guard
                 let pick = try await CatalogSource.resolve(
-                    ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+                    ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts,
+                    fetchURLs: runtime.fetchesURLs)
             else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
             let choice = Choice(source: pick.resolved, file: pick.fileIndex.map(String.init), label: pick.label)
             do {
@@ -312,7 +313,8 @@ public final class Playback: PlaybackService {
         do {
             guard
                 let p = try await CatalogSource.resolve(
-                    ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts)
+                    ref, episode: episode, quality: quality, home: runtime.home, store: store, trustHosts: library.trustsCatalogHosts,
+                    fetchURLs: runtime.fetchesURLs)
             else { throw DaemonError("no title \"\(ref)\" in the catalog", badInput: true) }
             pick = p
         } catch let e as DaemonError {

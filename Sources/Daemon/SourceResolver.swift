@@ -27,8 +27,9 @@ public enum SourceResolver {
 
     /// `text` as the user typed it: a magnet link, an info-hash, an http(s)
     /// URL of a .torrent, or a .torrent file's path (read here: the caller's
-    /// own file system).
-    public static func resolve(_ text: String) async throws -> ResolvedSource {
+    /// own file system). `fetchURLs` false: a URL is refused instead of
+    /// fetched (the fetch would leave past a "proxy only" proxy).
+    public static func resolve(_ text: String, fetchURLs: Bool = true) async throws -> ResolvedSource {
         let t = text.trimmingCharacters(in: .whitespacesAndNewlines)
         if t.lowercased().hasPrefix("magnet:") {
             let id: TorrentID
@@ -40,6 +41,11 @@ public enum SourceResolver {
         }
         let lower = t.lowercased()
         if lower.hasPrefix("http://") || lower.hasPrefix("https://") {
+            guard fetchURLs else {
+                throw DaemonError(
+                    "\"proxy only\" is on, and Matinee does not fetch a .torrent URL itself (that would bypass the proxy): "
+                        + "download the .torrent through your proxy and open the file, or use the magnet link", badInput: true)
+            }
             return try fromTorrentBytes(try await download(t), name: t)
         }
         var isDir: ObjCBool = false

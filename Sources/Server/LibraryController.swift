@@ -51,6 +51,33 @@ public protocol LibraryService: Sendable {
     /// Shares a torrent whose data is complete in `savePath` (`matinee
     /// seed` through the running daemon); returns a line to show.
     func addSeed(torrent: [UInt8], savePath: String) async throws -> String
+    /// How the engine reaches peers in this run (a proxy, incoming
+    /// connections, anonymous mode), which may differ from the saved
+    /// settings until a restart.
+    func network() async -> NetworkInfo
+}
+
+/// `GET /api/network`: how peers are reached in this run.
+public struct NetworkInfo: Codable, Sendable, Equatable {
+    /// The proxy in use, without its password; nil: none.
+    public var proxy: String?
+    public var proxyOnly: Bool
+    public var anonymousMode: Bool
+    /// Whether peers can connect to us (not through a proxy).
+    public var incoming: Bool
+    /// Why the proxy cannot be used right now, for people; nil if nothing failed.
+    public var problem: String?
+    /// One sentence for the Settings page.
+    public var summary: String
+
+    public init(proxy: String?, proxyOnly: Bool, anonymousMode: Bool, incoming: Bool, problem: String?, summary: String) {
+        self.proxy = proxy
+        self.proxyOnly = proxyOnly
+        self.anonymousMode = anonymousMode
+        self.incoming = incoming
+        self.problem = problem
+        self.summary = summary
+    }
 }
 
 /// `POST /api/downloads`: a torrent to share from data already on disk.

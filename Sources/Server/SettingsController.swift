@@ -31,12 +31,22 @@ public struct AppSettings: Codable, Sendable, Equatable {
     /// Install a new release of Matinee by itself once it is downloaded and
     /// checked (when nothing plays), instead of offering it.
     public var automaticUpdates: Bool
+    /// A SOCKS5 proxy for peer, DHT and tracker traffic
+    /// (`socks5://[USER:PASSWORD@]HOST:PORT`); "" for none.
+    public var proxy: String
+    /// With a proxy: nothing goes out without it (see EngineConfig).
+    public var proxyOnly: Bool
+    /// Tell peers and trackers nothing of the client's name and version.
+    public var anonymousMode: Bool
 
     public init(
         downloadDir: String, cacheLimitGiB: Double = 0, uploadLimitKiB: Int = 0, seeding: Bool = true, seedRatio: Double = 2,
         seedMinutes: Double = 120, requireEncryption: Bool = false, peerPort: Int = 0, httpPort: Int = 0, catalogHosts: Bool = false,
-        automaticUpdates: Bool = false
+        automaticUpdates: Bool = false, proxy: String = "", proxyOnly: Bool = false, anonymousMode: Bool = false
     ) {
+        self.proxy = proxy
+        self.proxyOnly = proxyOnly
+        self.anonymousMode = anonymousMode
         self.catalogHosts = catalogHosts
         self.automaticUpdates = automaticUpdates
         self.downloadDir = downloadDir
@@ -66,7 +76,10 @@ public struct AppSettings: Codable, Sendable, Equatable {
             peerPort: try c.decodeIfPresent(Int.self, forKey: .peerPort) ?? d.peerPort,
             httpPort: try c.decodeIfPresent(Int.self, forKey: .httpPort) ?? d.httpPort,
             catalogHosts: try c.decodeIfPresent(Bool.self, forKey: .catalogHosts) ?? d.catalogHosts,
-            automaticUpdates: try c.decodeIfPresent(Bool.self, forKey: .automaticUpdates) ?? d.automaticUpdates)
+            automaticUpdates: try c.decodeIfPresent(Bool.self, forKey: .automaticUpdates) ?? d.automaticUpdates,
+            proxy: try c.decodeIfPresent(String.self, forKey: .proxy) ?? d.proxy,
+            proxyOnly: try c.decodeIfPresent(Bool.self, forKey: .proxyOnly) ?? d.proxyOnly,
+            anonymousMode: try c.decodeIfPresent(Bool.self, forKey: .anonymousMode) ?? d.anonymousMode)
     }
 
     /// The first thing wrong with these settings, in words; nil if none.
@@ -91,6 +104,8 @@ public struct AppSettings: Codable, Sendable, Equatable {
         }
         if let p = Self.portProblem(peerPort, "the peer port", zero: "the default, 6881") { out.append(("peerPort", p)) }
         if let p = Self.portProblem(httpPort, "the web UI port", zero: "any free port") { out.append(("httpPort", p)) }
+        if !proxy.isEmpty, let p = ProxyAddress.problem(proxy) { out.append(("proxy", p)) }
+        if proxyOnly && proxy.isEmpty { out.append(("proxyOnly", "\"proxy only\" needs a proxy address")) }
         return out
     }
 
@@ -133,6 +148,7 @@ struct SettingsController<Context: RequestContext> {
 
     func addRoutes(to router: Router<Context>) {
         router.get("/api/settings") { _, _ in try JSONResponse.make(await service.settings()) }
+        router.get("/api/network") { _, _ in try JSONResponse.make(await service.network()) }
         router.put("/api/settings") { request, _ in
             let buffer = try await request.body.collect(upTo: 16 << 10)
             guard let wanted = try? JSONDecoder().decode(AppSettings.self, from: Data(buffer: buffer)) else {

@@ -40,6 +40,20 @@ public struct SessionConfiguration: Sendable {
     /// Several peers on one IP: needed when a test swarm lives on 127.0.0.1.
     public var allowMultipleConnectionsPerIP = true
     public var userAgent = "Matinee/0.1"
+    /// Peer, web seed, DHT and tracker traffic through this SOCKS5 proxy.
+    /// libtorrent 2.0 then accepts no incoming connection (it has no SOCKS5
+    /// BIND), sends UDP (DHT, uTP, UDP trackers) only through the proxy's
+    /// UDP tunnel or not at all, and lets the proxy resolve host names; LSD,
+    /// UPnP and NAT-PMP are turned off here as well.
+    public var proxy: ProxyAddress?
+    /// With `proxy`: not even a name lookup goes out directly (the public
+    /// DHT routers are host names, so the DHT starts from the saved routing
+    /// table and the nodes given).
+    public var proxyOnly = false
+    /// Tell peers and trackers nothing of the client: no name or version in
+    /// the extension handshake or the tracker's User-Agent, a peer id
+    /// without libtorrent's fingerprint.
+    public var anonymousMode = false
 
     public init() {}
 
@@ -117,6 +131,29 @@ public struct SessionConfiguration: Sendable {
             // off, and every peer takes the next free blocks in order.
             ("whole_pieces_threshold", .int(0)),
         ]
+        if let proxy {
+            let withPassword = proxy.username != nil
+            s += [
+                ("proxy_type", .int(withPassword ? 3 : 2)),  // socks5_pw : socks5
+                ("proxy_hostname", .string(proxy.host)),
+                ("proxy_port", .int(proxy.port)),
+                ("proxy_username", .string(proxy.username ?? "")),
+                ("proxy_password", .string(proxy.password ?? "")),
+                ("proxy_hostnames", .bool(true)),
+                ("proxy_peer_connections", .bool(true)),
+                ("proxy_tracker_connections", .bool(true)),
+                // libtorrent skips these on a proxy's socket; off all the
+                // same, should that ever change.
+                ("enable_lsd", .bool(false)),
+                ("enable_upnp", .bool(false)),
+                ("enable_natpmp", .bool(false)),
+                ("enable_outgoing_utp", .bool(false)),
+            ]
+            if proxyOnly && dhtNodes == nil { s.append(("dht_bootstrap_nodes", .string(""))) }
+        }
+        if anonymousMode {
+            s += [("anonymous_mode", .bool(true)), ("user_agent", .string("")), ("peer_fingerprint", .string(""))]
+        }
         let policy = encryption == .require ? 0 : 1  // pe_forced : pe_enabled
         s += [("out_enc_policy", .int(policy)), ("in_enc_policy", .int(policy))]
         // libtorrent's default interfaces are the wildcards at its default port.

@@ -47,7 +47,11 @@ public final class Torrent: Sendable {
 
     private let state = Mutex(State())
 
-    init(id: TorrentID, handle: EnginePointer, engine: EngineQueue, savePath: String) {
+    /// The session's proxy, for `trouble`.
+    private let proxyHealth: ProxyHealth?
+
+    init(id: TorrentID, handle: EnginePointer, engine: EngineQueue, savePath: String, proxyHealth: ProxyHealth? = nil) {
+        self.proxyHealth = proxyHealth
         self.id = id
         self.handle = TorrentHandle(handle)
         self.engine = engine
@@ -59,9 +63,9 @@ public final class Torrent: Sendable {
     /// Peers banned for sending data that failed the hash check, this run.
     public var bannedPeers: [HostPort] { state.withLock { $0.banned } }
 
-    /// Why nothing downloads, for people, or nil: a full disk, or only
-    /// peers that sent bad data (banned, so none is left while the swarm
-    /// is looked through again).
+    /// Why nothing downloads, for people, or nil: a full disk, only peers
+    /// that sent bad data (banned, so none is left while the swarm is looked
+    /// through again), or a proxy that does not answer.
     public var trouble: String? {
         let (disk, banned, st, pieceCount) = state.withLock { ($0.diskTrouble, $0.banned.count, $0.latest, $0.metadata?.pieceCount) }
         if let disk { return "\(disk.summary): downloading stopped until there is room" }
@@ -70,6 +74,7 @@ public final class Torrent: Sendable {
             let who = banned == 1 ? "the only peer" : "the only \(banned) peers"
             return "\(who) sent data that failed its hash check and \(banned == 1 ? "was" : "were") banned; looking for others"
         }
+        if st.peers == 0 && !st.isSeeding && !st.isFinished && !complete, let proxy = proxyHealth?.trouble { return proxy }
         return nil
     }
 

@@ -52,10 +52,17 @@ public final class TorrentSession: Sendable {
     private let engine = EngineQueue()
     private let state = Mutex(State())
     private let pumpExited = DispatchSemaphore(value: 0)
+    /// The proxy's last failure, while nothing has connected since.
+    let proxyHealth: ProxyHealth
 
-    private init(pointer: EnginePointer) {
+    private init(pointer: EnginePointer, proxy: ProxyAddress?) {
         self.pointer = pointer
+        self.proxyHealth = ProxyHealth(proxy: proxy)
     }
+
+    /// Why peers cannot be reached through the proxy, for people; nil when
+    /// no proxy is set or nothing has failed since the last peer connected.
+    public var proxyTrouble: String? { proxyHealth.trouble }
 
     /// Starts a session. With explicit listen interfaces, waits until they are
     /// bound and throws `.listenFailed` (one clear line) if one cannot be.
@@ -79,10 +86,14 @@ public final class TorrentSession: Sendable {
             guard let p else { return .failure(EngineError(.engine, String(cString: errorMessage(&err)))) }
             return .success(EnginePointer(raw: p))
         }
-        let session = TorrentSession(pointer: try created.get())
+        let session = TorrentSession(pointer: try created.get(), proxy: configuration.proxy)
         session.startPump()
         session.withSession { mt_session_limit_local_peers($0, configuration.limitLocalPeers) }
-        if let wanted = configuration.listenInterfaces, !wanted.isEmpty {
+        if configuration.proxy != nil {
+            // Through a proxy libtorrent 2.0 accepts no connection: it opens
+            // one socket for the proxy's UDP tunnel and no TCP listener, so
+            // there is nothing to wait for.
+        } else if let wanted = configuration.listenInterfaces, !wanted.isEmpty {
             try await session.waitForListen(count: wanted.count)
             let bound = await session.listenPort
             if let asked = wanted.first, asked.port != 0, bound != asked.port {
@@ -189,7 +200,7 @@ public final class TorrentSession: Sendable {
                 mt_torrent_free(handle.raw)
                 return existing
             }
-            let t = Torrent(id: id, handle: handle, engine: engine, savePath: options.savePath)
+            let t = Torrent(id: id, handle: handle, engine: engine, savePath: options.savePath, proxyHealth: proxyHealth)
             s.torrents[id] = t
             return t
         }
@@ -298,7 +309,9 @@ public final class TorrentSession: Sendable {
         case MT_ALERT_METADATA_FAILED: alert = id.map { .metadataFailed($0, message) }
         case MT_ALERT_TORRENT_CHECKED: alert = id.map { .checked($0) }
         case MT_ALERT_TORRENT_FINISHED: alert = id.map { .finished($0) }
-        case MT_ALERT_STATE_UPDATE: alert = id.map { .status($0, TorrentStatus(a.status)) }
+        case MT_ALERT_STATE_UPDATE:
+            if a.status.num_peers > 0 { proxyHealth.connected() }
+            alert = id.map { .status($0, TorrentStatus(a.status)) }
         case MT_ALERT_TORRENT_ERROR: alert = id.map { .torrentError($0, message) }
         case MT_ALERT_FILE_ERROR:
             alert = id.map { .fileError($0, message) }
@@ -310,6 +323,9 @@ public final class TorrentSession: Sendable {
                 broadcast(.diskFull(id, trouble))
             }
         case MT_ALERT_TRACKER_ERROR: alert = id.map { .trackerError($0, message) }
+        case MT_ALERT_PROXY_ERROR:
+            proxyHealth.failed(message)
+            alert = .proxyFailed(message)
         case MT_ALERT_TORRENT_REMOVED: alert = id.map { .removed($0) }
         case MT_ALERT_PEER_CONNECTED: alert = id.map { .peerConnected($0, message) }
         case MT_ALERT_PEER_BANNED:

@@ -117,4 +117,7 @@ public enum TorrentAlert: Sendable {
     /// of the session's DHT nodes; several come per lookup and none marks
     /// its end.
     case dhtPeers(TorrentID, peers: [HostPort])
+    /// The SOCKS5 proxy could not be reached or refused us (`message` says
+    /// how, for people); libtorrent keeps trying.
+    case proxyFailed(String)
 }

@@ -47,6 +47,23 @@ struct EngineOptions: ParsableArguments {
     @Flag(name: .customLong("require-encryption"), help: "Only use encrypted peer connections (default: prefer them).")
     var requireEncryption = false
 
+    @Option(
+        name: .customLong("proxy"),
+        help: ArgumentHelp(
+            "Send peer, web seed, DHT and tracker traffic through this SOCKS5 proxy. Peers cannot connect to you through it, so incoming connections, LSD and UPnP are off.",
+            valueName: "socks5://[user:password@]host:port"))
+    var proxy: String?
+
+    @Flag(
+        name: .customLong("proxy-only"),
+        help: "With a proxy: nothing goes out without it (no DNS lookup of the public DHT routers, no .torrent URL fetched directly).")
+    var proxyOnly = false
+
+    @Flag(
+        name: .customLong("anonymous-mode"),
+        help: "Tell peers and trackers nothing of this client: no name or version, a peer id without a client mark.")
+    var anonymousMode = false
+
     func validate() throws {
         if let listen, HostPort(listen) == nil {
             throw ValidationError("--listen takes HOST:PORT, like 127.0.0.1:6881 (got \"\(listen)\")")
@@ -60,6 +77,7 @@ struct EngineOptions: ParsableArguments {
         if uploadLimit < 0 { throw ValidationError("--upload-limit cannot be negative") }
         if seedRatio < 0 { throw ValidationError("--seed-ratio cannot be negative") }
         if seedTime < 0 { throw ValidationError("--seed-time cannot be negative") }
+        if let proxy, let problem = ProxyAddress.problem(proxy) { throw ValidationError("--proxy: \(problem)") }
     }
 
     /// What these options say, for the daemon.
@@ -74,6 +92,9 @@ struct EngineOptions: ParsableArguments {
         c.seedRatio = seedRatio
         c.seedTime = seedTime
         c.requireEncryption = requireEncryption
+        c.proxy = proxy.flatMap(ProxyAddress.init)
+        c.proxyOnly = proxyOnly
+        c.anonymousMode = anonymousMode
         return c
     }
 

@@ -83,7 +83,7 @@ struct Play: AsyncParsableCommand {
             CatalogSource.looksLikeTitle(source) && !FileManager.default.fileExists(atPath: source) ? try await openCatalog(home) : nil
         let choice = try await Playback.choose(
             source, episode: episode, quality: quality, file: file, localFiles: true, home: home, store: store,
-            trustHosts: SettingsFile.load(home)?.catalogHosts == true)
+            trustHosts: SettingsFile.load(home)?.catalogHosts == true, fetchURLs: !engine.config.merged(with: SettingsFile.load(home)).isProxyOnly)
         if let label = choice.label { Console.info("Playing \(label)") }
         if list, let meta = choice.source.metadata {
             printList(meta)

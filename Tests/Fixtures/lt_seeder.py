@@ -54,6 +54,8 @@ def main():
     ap.add_argument("--only", default="")
     ap.add_argument("--deadline", default="")
     ap.add_argument("--stats", help="seed: keep FILE holding {\"uploaded\": bytes sent}, every half second")
+    ap.add_argument("--peers-log", help="seed: append a JSON line to FILE for every incoming connection "
+                    "({\"incoming\": ip}) and for every peer seen connected ({\"peer\": ip, \"client\": name})")
     ap.add_argument("--corrupt", action="store_true",
                     help="seed: offer every piece but send wrong bytes (a copy of the data with every byte flipped)")
     a = ap.parse_args()
@@ -133,6 +135,10 @@ def main():
     }), flush=True)
     # leech: report each piece as it completes, with a monotonic timestamp
     last = None
+    seen_peers = set()
+    if a.peers_log:
+        s.apply_settings({"alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+                          | lt.alert.category_t.connect_notification | lt.alert.category_t.peer_notification})
     while True:
         if a.mode == "leech":
             st = h.status(lt.torrent_handle.query_pieces)
@@ -144,12 +150,32 @@ def main():
                 last = have
             time.sleep(0.02)
         else:
-            time.sleep(0.5)
+            time.sleep(0.5 if not a.peers_log else 0.1)
+            if a.peers_log:
+                log_peers(s, h, a.peers_log, seen_peers)
             if a.stats:
                 # what this seeder sent so far, for the fault campaign's count of re-downloads
                 with open(a.stats + ".tmp", "w") as f:
                     f.write(json.dumps({"uploaded": h.status().all_time_upload}))
                 os.replace(a.stats + ".tmp", a.stats)
+
+
+def log_peers(s, h, path, seen):
+    """Who reached this seeder: every incoming connection (from its alert, so a
+    short one is not missed) and each connected peer's address and client name."""
+    lines = []
+    for alert in s.pop_alerts():
+        if isinstance(alert, lt.incoming_connection_alert):
+            lines.append({"incoming": alert.endpoint[0]})
+    for p in h.get_peer_info():
+        key = (p.ip[0], p.client)
+        if key not in seen:
+            seen.add(key)
+            lines.append({"peer": p.ip[0], "client": p.client.decode("utf-8", "replace") if isinstance(p.client, bytes) else p.client})
+    if lines:
+        with open(path, "a") as f:
+            for line in lines:
+                f.write(json.dumps(line) + "\n")
 
 
 if __name__ == "__main__":

@@ -55,6 +55,9 @@ struct RouteTests {
             calls.add("seed \(torrent.count) bytes from \(savePath)")
             return "Seeding"
         }
+        func network() async -> NetworkInfo {
+            NetworkInfo(proxy: nil, proxyOnly: false, anonymousMode: false, incoming: true, problem: nil, summary: "Direct.")
+        }
     }
 
     struct Updates: UpdateService {
@@ -262,6 +265,9 @@ struct RouteTests {
                 ("downloadDir", "/usr/local/films", "the system's"), ("downloadDir", "/tmp/../etc/x", "/etc is the system's"),
                 ("downloadDir", "/tmp/a\nb", "control character"), ("peerPort", 80, "between 1024 and 65535"),
                 ("httpPort", 65536, "between 1024 and 65535"), ("cacheLimitGiB", -1, "cache limit"),
+                // Issue 14: the proxy.
+                ("proxy", "http://127.0.0.1:3128", "only SOCKS5 proxies"), ("proxy", "socks5://127.0.0.1", "a host and a port"),
+                ("proxyOnly", true, "needs a proxy address"),
             ] {
                 var wrong = bad
                 wrong["downloadDir"] = "/tmp/elsewhere"
@@ -276,6 +282,8 @@ struct RouteTests {
             bad["downloadDir"] = "/tmp/elsewhere"
             bad["cacheLimitGiB"] = 1e9
             bad["peerPort"] = 1024
+            bad["proxy"] = "socks5://viewer:secret@127.0.0.1:1080"
+            bad["proxyOnly"] = true
             try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(bad)) { r in
                 #expect(r.status == .ok, "\(String(buffer: r.body))")
             }

@@ -15,7 +15,7 @@ public struct LibtorrentSeeder: Sendable {
     public static func start(
         data: String, torrentOut: String? = nil, torrentIn: String? = nil, trackers: [String] = [],
         uploadLimit: Int = 0, pieceSize: Int = 0, encryption: String = "enabled", corrupt: Bool = false,
-        host: String = "127.0.0.1"
+        host: String = "127.0.0.1", peersLog: String? = nil
     ) async throws -> LibtorrentSeeder {
         var args = [Fixtures.seederScript, "seed", "--data", data, "--listen", "\(host):\(Ports.free())"]
         if let torrentOut { args += ["--torrent-out", torrentOut] }
@@ -25,6 +25,7 @@ public struct LibtorrentSeeder: Sendable {
         if pieceSize > 0 { args += ["--piece-size", String(pieceSize)] }
         args += ["--encryption", encryption]
         if corrupt { args.append("--corrupt") }
+        if let peersLog { args += ["--peers-log", peersLog] }
         let p = try TestProcess("/usr/bin/python3", args, name: "lt_seeder")
         let info: [String: Any] = try await p.waitForLine { line in
             (try? JSONSerialization.jsonObject(with: Data(line.utf8))) as? [String: Any]

@@ -244,6 +244,7 @@ enum {
     MT_ALERT_DHT_PEERS,        /* key[0..20): the info-hash; count: peers in this reply;
                                   message: them, "host:port" a line ([v6]:port) */
     MT_ALERT_PEER_BANNED,      /* address, port: a peer banned for sending data that failed its hash check */
+    MT_ALERT_PROXY_ERROR,      /* message: what failed; address, port: the proxy (when known) */
 };
 /* MT_ALERT_FILE_ERROR: message is "error: file"; count is 1 when the disk is
    full (ENOSPC, EDQUOT or EFBIG), 0 for any other error; address: the file. */

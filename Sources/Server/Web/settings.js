@@ -54,12 +54,21 @@ export async function renderSettings(message) {
     }
     saved = JSON.stringify(values());
     showFieldErrors();
+    await loadNetwork();
     $(".status", form).textContent = message || "";
   } catch (e) {
     $(".status", form).textContent = e.message;
   }
   await loadUpdate();
   show("#settings");
+}
+
+/// How peers are reached in this run (the saved proxy applies from the next start).
+async function loadNetwork() {
+  const n = await api("/api/network").catch(() => null);
+  const line = $("#network-state");
+  line.textContent = n ? n.summary + (n.problem ? ` Now: ${n.problem}.` : "") : "";
+  line.classList.toggle("warning", Boolean(n?.problem));
 }
 
 async function saveSettings() {
