@@ -316,13 +316,17 @@ def navigation(d, a, seen):
     wait(lambda: errors(), what="the empty field refused")
     seen["settingsEmptyNumber"] = [errors(), d.find_element(By.CSS_SELECTOR, "#settings .status").text]
     form.find_element(By.NAME, "uploadLimitKiB").send_keys(before)
-    for name, value in [("peerPort", "80"), ("downloadDir", "/etc")]:
+    # How peers are reached in this run (issue 14), said before any change.
+    seen["networkState"] = wait(lambda: d.find_element(By.ID, "network-state").text, what="the network line")
+    for name, value in [("peerPort", "80"), ("downloadDir", "/etc"), ("proxy", "http://127.0.0.1:3128")]:
         box = form.find_element(By.NAME, name)
         box.clear()
         box.send_keys(value)
     form.find_element(By.CSS_SELECTOR, "button[type=submit]").click()
-    wait(lambda: len(errors()) == 2, what="the folder and the port refused beside them")
+    wait(lambda: len(errors()) == 3, what="the folder, the port and the proxy refused beside them")
     seen["settingsRefused"] = errors()
+    d.execute_script("arguments[0].scrollIntoView({block: 'center'})", form.find_element(By.NAME, "proxy"))
+    d.save_screenshot(a.shots + "/6e-settings-proxy-refused.png")
     d.execute_script("arguments[0].scrollIntoView({block: 'center'})", form.find_element(By.NAME, "peerPort"))
     d.save_screenshot(a.shots + "/6c-settings-refused.png")
     d.find_element(By.ID, "nav-home").click()

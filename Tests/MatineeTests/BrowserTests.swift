@@ -96,6 +96,9 @@ struct BrowserTests {
         let refused = seen["settingsRefused"] as? [String: String] ?? [:]
         #expect(refused["peerPort"]?.contains("between 1024 and 65535") == true, "\(refused)")
         #expect(refused["downloadDir"]?.contains("/etc is the system's") == true, "\(refused)")
+        #expect(refused["proxy"]?.contains("only SOCKS5 proxies are supported") == true, "\(refused)")
+        // Settings says how peers are reached in this run (no proxy here).
+        #expect((seen["networkState"] as? String)?.hasPrefix("Peers are reached directly, and can connect to you.") == true, "\(seen["networkState"] ?? "")")
         #expect(seen["settingsAfterRefusal"] as? String == "0")
         let typed = seen["escapeKeepsAddress"] as? [Any] ?? []
         #expect(typed.first as? Bool == true && typed.last as? String == "magnet:?xs=half-typed", "\(typed)")
