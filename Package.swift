@@ -77,6 +77,9 @@ let package = Package(
             ],
             swiftSettings: internalImports
         ),
+        // Casting to the TV: UPnP AV renderers found by SSDP and driven over
+        // SOAP (issue 14). Depends on nothing of ours: it speaks to devices.
+        .target(name: "Casting", swiftSettings: internalImports),
         .target(
             name: "Streaming",
             dependencies: [
@@ -108,7 +111,7 @@ let package = Package(
         .target(
             name: "Daemon",
             dependencies: [
-                "Server", "Streaming", "TorrentKit", "Catalog", "Updates",
+                "Server", "Streaming", "TorrentKit", "Catalog", "Updates", "Casting",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -119,7 +122,7 @@ let package = Package(
         .executableTarget(
             name: "matinee",
             dependencies: [
-                "Daemon", "Server", "Streaming", "TorrentKit", "Catalog", "Updates",
+                "Daemon", "Server", "Streaming", "TorrentKit", "Catalog", "Updates", "Casting",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -146,6 +149,7 @@ let package = Package(
             dependencies: ["TorrentKit", "TestSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .testTarget(name: "StreamingTests", dependencies: ["Streaming", "TorrentKit", "TestSupport"]),
+        .testTarget(name: "CastingTests", dependencies: ["Casting"]),
         .testTarget(
             name: "ServerTests",
             dependencies: [

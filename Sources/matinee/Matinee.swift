@@ -15,7 +15,7 @@ struct Matinee: AsyncParsableCommand {
         version: InstalledVersion.running.version,
         subcommands: [
             App.self, Demo.self, Play.self, Seed.self, ChannelCommand.self, Publish.self, Search.self, Serve.self, UpdateCommand.self,
-            ReleaseCommand.self,
+            ReleaseCommand.self, Cast.self,
         ],
         defaultSubcommand: App.self
     )

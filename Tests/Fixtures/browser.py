@@ -33,6 +33,18 @@ def wait(fn, timeout=30, what="condition"):
     raise SystemExit("timed out waiting for %s (%s)" % (what, last))
 
 
+def act(fn, what="an action"):
+    """Does `fn` (find an element and act on it), again if the page redrew
+    the element in between (a list that refreshes itself, a menu rebuilt)."""
+    from selenium.common.exceptions import StaleElementReferenceException
+    for _ in range(25):
+        try:
+            return fn()
+        except StaleElementReferenceException:
+            time.sleep(0.2)
+    raise SystemExit("%s: the element kept being redrawn" % what)
+
+
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--url", required=True)
@@ -645,13 +657,13 @@ def wall_filters(d, a, seen):
     grid = lambda: d.execute_script(
         "const b = document.getElementById('browse');"
         "return b.hidden ? null : [b.querySelector('h2').textContent, [...b.querySelectorAll('.tile')].map(t => t.dataset.ref)]")
-    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=genre]")).select_by_value("Animation")
+    act(lambda: Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=genre]")).select_by_value("Animation"), "the genre menu")
     seen["browseGenre"] = wait(lambda: (lambda g: g if g and g[1] else None)(grid()), what="the genre's titles")
-    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=sort]")).select_by_value("title")
+    act(lambda: Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=sort]")).select_by_value("title"), "the sort menu")
     seen["browseByTitle"] = wait(lambda: (lambda g: g if g and "by title" in g[0] else None)(grid()), what="sorted by title")
-    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=sort]")).select_by_value("year")
+    act(lambda: Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=sort]")).select_by_value("year"), "the sort menu")
     seen["browseByYear"] = wait(lambda: (lambda g: g if g and "newest first" in g[0] else None)(grid()), what="sorted by year")
-    Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=year]")).select_by_value("2010")
+    act(lambda: Select(d.find_element(By.CSS_SELECTOR, "#wall-filter select[name=year]")).select_by_value("2010"), "the year menu")
     seen["browseYear"] = wait(lambda: (lambda g: g if g and "2010" in g[0] else None)(grid()), what="one year")
     d.save_screenshot(a.shots + "/5b-browse.png")
     seen["browseAddress"] = d.execute_script("return location.hash")
@@ -718,7 +730,7 @@ def play_offline(d, a, seen):
     for i in [0, 2]:
         d.execute_script("location.hash = '#/downloads'")
         wait(lambda: len(d.find_elements(By.CSS_SELECTOR, "#downloads .offline-list li .play-offline")) == 3, what="the Play buttons")
-        d.find_elements(By.CSS_SELECTOR, "#downloads .offline-list li .play-offline")[i].click()
+        act(lambda: d.find_elements(By.CSS_SELECTOR, "#downloads .offline-list li .play-offline")[i].click(), "Play offline")
         wait(lambda: not d.find_element(By.ID, "player").get_attribute("hidden"), timeout=60, what="the player, offline")
         video = d.find_element(By.CSS_SELECTOR, "#player video")
         t = wait(lambda: (lambda v: v if v >= 1 else None)(d.execute_script("return arguments[0].currentTime", video)),

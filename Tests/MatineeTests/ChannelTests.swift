@@ -311,7 +311,7 @@ struct ChannelTests {
         #expect(r.stderr.hasPrefix("matinee: channel matinee:") && r.stderr.contains("was not found on the DHT"))
         #expect(r.stderr.split(separator: "\n").count == 1, "\(r.stderr)")
         // Only the channel bundled with Matinee is there.
-        #expect(try await viewer.run(["channel", "list"]).stdout == "Open Films\t4 titles\tversion 1\tok\t(bundled with Matinee)")
+        #expect(try await viewer.run(["channel", "list"]).stdout == "Open Films\t4 titles\tversion 2\tok\t(bundled with Matinee)")
 
         let bad = try await viewer.run(["channel", "add", "magnet:?xt=urn:btih:0123"])
         #expect(bad.status == 1 && bad.stderr.contains("is not a channel address"))

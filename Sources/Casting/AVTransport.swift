@@ -1,0 +1,211 @@
+public import Foundation
+
+#if canImport(FoundationNetworking)
+    import FoundationNetworking
+#endif
+#if canImport(FoundationXML)
+    import FoundationXML
+#endif
+
+/// SOAP actions of UPnP AV's AVTransport and RenderingControl services:
+/// the envelopes (pure) and a client that posts them.
+public enum SOAP {
+    public static let avTransport = "urn:schemas-upnp-org:service:AVTransport:1"
+    public static let renderingControl = "urn:schemas-upnp-org:service:RenderingControl:1"
+
+    /// The request body for `action` of `service` with `arguments` in order
+    /// (InstanceID 0 first, as every AVTransport and RenderingControl action
+    /// takes it).
+    public static func envelope(_ action: String, service: String, arguments: [(String, String)]) -> String {
+        let args = ([("InstanceID", "0")] + arguments).map { "<\($0.0)>\(XML.escape($0.1))</\($0.0)>" }.joined()
+        return """
+            <?xml version="1.0" encoding="utf-8"?>\
+            <s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">\
+            <s:Body><u:\(action) xmlns:u="\(service)">\(args)</u:\(action)></s:Body></s:Envelope>
+            """
+    }
+
+    /// The output arguments of a response, by name (the body's leaf elements);
+    /// a SOAP fault's `errorCode` and `errorDescription` come the same way.
+    public static func values(of response: [UInt8]) -> [String: String] {
+        guard response.count <= 256 << 10 else { return [:] }
+        let reader = LeafReader()
+        let parser = XMLParser(data: Data(response))
+        parser.shouldResolveExternalEntities = false
+        parser.delegate = reader
+        _ = parser.parse()
+        return reader.values
+    }
+
+    /// "H:MM:SS[.F]" (UPnP's time) in seconds; nil for NOT_IMPLEMENTED or garbage.
+    public static func seconds(_ time: String) -> Double? {
+        let parts = time.split(separator: ":")
+        guard parts.count == 3, let h = Double(parts[0]), let m = Double(parts[1]), let s = Double(parts[2]), h >= 0, m >= 0, s >= 0
+        else { return nil }
+        return h * 3600 + m * 60 + s
+    }
+
+    /// Seconds as UPnP's "HH:MM:SS".
+    public static func time(_ seconds: Double) -> String {
+        let t = max(0, Int(seconds.rounded(.down)))
+        return String(format: "%02d:%02d:%02d", t / 3600, t / 60 % 60, t % 60)
+    }
+}
+
+public enum XML {
+    public static func escape(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.unicodeScalars {
+            switch c {
+            case "&": out += "&amp;"
+            case "<": out += "&lt;"
+            case ">": out += "&gt;"
+            case "\"": out += "&quot;"
+            case "'": out += "&apos;"
+            default:
+                // XML 1.0 has no place for most control characters.
+                if c.value < 0x20 && c != "\t" && c != "\n" && c != "\r" { continue }
+                out.unicodeScalars.append(c)
+            }
+        }
+        return out
+    }
+}
+
+/// DIDL-Lite metadata for SetAVTransportURI: what many TVs need before
+/// they play (title, class, and a `res` whose protocolInfo names the type).
+public enum DIDL {
+    /// `subtitles`: a WebVTT or SRT URL some renderers show (Samsung's
+    /// `sec:CaptionInfoEx`); renderers that do not know it ignore it.
+    public static func item(title: String, url: String, mimeType: String, duration: Double?, subtitles: String? = nil) -> String {
+        // DLNA.ORG_OP=01: byte seeks (Range requests) supported;
+        // DLNA.ORG_FLAGS: streaming transfer mode, background transfer, DLNA 1.5.
+        let protocolInfo = "http-get:*:\(mimeType):DLNA.ORG_OP=01;DLNA.ORG_CI=0;DLNA.ORG_FLAGS=01700000000000000000000000000000"
+        let durationAttribute = duration.map { " duration=\"\(SOAP.time($0)).000\"" } ?? ""
+        let caption = subtitles.map { "<sec:CaptionInfoEx sec:type=\"srt\">\(XML.escape($0))</sec:CaptionInfoEx>" } ?? ""
+        return """
+            <DIDL-Lite xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/" xmlns:dc="http://purl.org/dc/elements/1.1/" \
+            xmlns:upnp="urn:schemas-upnp-org:metadata-1-0/upnp/" xmlns:sec="http://www.sec.co.kr/">\
+            <item id="0" parentID="-1" restricted="1"><dc:title>\(XML.escape(title))</dc:title>\
+            <upnp:class>object.item.videoItem.movie</upnp:class>\
+            <res protocolInfo="\(XML.escape(protocolInfo))"\(durationAttribute)>\(XML.escape(url))</res>\(caption)</item></DIDL-Lite>
+            """
+    }
+}
+
+/// What a renderer is doing, from GetTransportInfo and GetPositionInfo.
+public struct RendererState: Sendable, Equatable, Codable {
+    /// PLAYING, PAUSED_PLAYBACK, STOPPED, TRANSITIONING, NO_MEDIA_PRESENT.
+    public var transport: String
+    public var position: Double?
+    public var duration: Double?
+    public var uri: String?
+}
+
+/// Drives one renderer over HTTP (SOAP). Each call is one POST with a
+/// 10 s limit; an answer that is a SOAP fault throws with the renderer's words.
+public struct RendererClient: Sendable {
+    public let renderer: Renderer
+    private let session: URLSession
+
+    public init(_ renderer: Renderer) {
+        self.renderer = renderer
+        let c = URLSessionConfiguration.ephemeral
+        c.timeoutIntervalForRequest = 10
+        // The LAN, never a proxy from the environment.
+        c.connectionProxyDictionary = [:]
+        session = URLSession(configuration: c)
+    }
+
+    /// Fetches and reads the description at `location`.
+    public static func describe(_ location: URL) async throws -> Renderer {
+        var r = URLRequest(url: location, timeoutInterval: 5)
+        r.httpMethod = "GET"
+        let c = URLSessionConfiguration.ephemeral
+        c.connectionProxyDictionary = [:]
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await URLSession(configuration: c).data(for: r)
+        } catch {
+            throw CastError("cannot read the renderer's description at \(location): \(error.localizedDescription)")
+        }
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            throw CastError("the renderer's description at \(location) could not be read")
+        }
+        return try Renderer.parse(description: Array(data), location: location)
+    }
+
+    @discardableResult
+    func call(_ action: String, service: String = SOAP.avTransport, _ arguments: [(String, String)] = []) async throws -> [String: String] {
+        guard let url = service == SOAP.avTransport ? renderer.avTransport : renderer.renderingControl else {
+            throw CastError("\(renderer.name) has no volume control")
+        }
+        var r = URLRequest(url: url)
+        r.httpMethod = "POST"
+        r.setValue("text/xml; charset=\"utf-8\"", forHTTPHeaderField: "Content-Type")
+        r.setValue("\"\(service)#\(action)\"", forHTTPHeaderField: "SOAPACTION")
+        r.httpBody = Data(SOAP.envelope(action, service: service, arguments: arguments).utf8)
+        let (data, response): (Data, URLResponse)
+        do {
+            (data, response) = try await session.data(for: r)
+        } catch {
+            throw CastError("\(renderer.name) does not answer (\(error.localizedDescription))")
+        }
+        let values = SOAP.values(of: Array(data.prefix(256 << 10)))
+        guard (response as? HTTPURLResponse)?.statusCode == 200 else {
+            let why = values["errorDescription"].map { ": \(Renderer.clean($0, fallback: ""))" } ?? ""
+            throw CastError("\(renderer.name) refused \(action)\(why)")
+        }
+        return values
+    }
+
+    public func load(url: String, metadata: String) async throws {
+        try await call("SetAVTransportURI", [("CurrentURI", url), ("CurrentURIMetaData", metadata)])
+    }
+
+    public func play() async throws { try await call("Play", [("Speed", "1")]) }
+    public func pause() async throws { try await call("Pause") }
+    public func stop() async throws { try await call("Stop") }
+    public func seek(to seconds: Double) async throws {
+        try await call("Seek", [("Unit", "REL_TIME"), ("Target", SOAP.time(seconds))])
+    }
+
+    /// 0–100.
+    public func setVolume(_ volume: Int) async throws {
+        try await call(
+            "SetVolume", service: SOAP.renderingControl, [("Channel", "Master"), ("DesiredVolume", String(min(max(volume, 0), 100)))])
+    }
+
+    public func state() async throws -> RendererState {
+        let transport = try await call("GetTransportInfo")
+        let position = try await call("GetPositionInfo")
+        return RendererState(
+            transport: transport["CurrentTransportState"] ?? "UNKNOWN", position: position["RelTime"].flatMap(SOAP.seconds),
+            duration: position["TrackDuration"].flatMap(SOAP.seconds).flatMap { $0 > 0 ? $0 : nil }, uri: position["TrackURI"])
+    }
+}
+
+/// The leaf elements of a SOAP body, by local name.
+private final class LeafReader: NSObject, XMLParserDelegate {
+    var values: [String: String] = [:]
+    var text = ""
+    var depth = 0
+
+    func parser(_ p: XMLParser, didStartElement name: String, namespaceURI: String?, qualifiedName: String?, attributes: [String: String]) {
+        text = ""
+        depth += 1
+        if depth > 32 { p.abortParsing() }
+    }
+
+    func parser(_ p: XMLParser, foundCharacters string: String) {
+        if text.utf8.count < 16 << 10 { text += string }
+    }
+
+    func parser(_ p: XMLParser, didEndElement name: String, namespaceURI: String?, qualifiedName: String?) {
+        let local = name.split(separator: ":").last.map(String.init) ?? name
+        if values[local] == nil && values.count < 64 { values[local] = text.trimmingCharacters(in: .whitespacesAndNewlines) }
+        text = ""
+        depth -= 1
+    }
+}
