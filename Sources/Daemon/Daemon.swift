@@ -55,6 +55,8 @@ public final class MatineeDaemon: Sendable {
     public let offline: OfflineDownloads
     public let channels: Channels
     public let server: StreamServer
+    /// Casts to renderers on the LAN, and the server's LAN face they use.
+    public let casts: Casts
     /// Matinee's own updates (the daemon role only).
     public let updates: SelfUpdate?
     let events: Events
@@ -75,6 +77,7 @@ public final class MatineeDaemon: Sendable {
         self.offline = offline
         self.channels = channels
         self.server = server
+        self.casts = Casts(server: server, events: events)
         self.updates = updates
         self.events = events
     }

@@ -18,6 +18,12 @@ public enum Format {
     /// "1 node", "12 nodes".
     public static func count(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
+    /// Seconds as a clock: "0:05", "1:02:03".
+    public static func clock(_ seconds: Double) -> String {
+        let t = max(0, Int(seconds))
+        return t >= 3600 ? String(format: "%d:%02d:%02d", t / 3600, t / 60 % 60, t % 60) : String(format: "%d:%02d", t / 60, t % 60)
+    }
+
     public static func bar(_ fraction: Double, width: Int = 24) -> String {
         let f = max(0, min(1, fraction))
         let full = Int(f * Double(width))

@@ -11,12 +11,7 @@ struct StreamController<Context: ConnectionContext> {
     var metrics: ServerMetrics?
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/stream/:infohash/:file") { request, context in
-            try await self.serve(request, context, head: false)
-        }
-        router.head("/stream/:infohash/:file") { request, context in
-            try await self.serve(request, context, head: true)
-        }
+        addStreamRoutes(to: router)
         router.get("/api/streams") { _, _ in
             try JSONResponse.make(self.hub.streams.map { $0.status() }.sorted { ($0.infoHash, $0.fileIndex) < ($1.infoHash, $1.fileIndex) })
         }
@@ -29,6 +24,16 @@ struct StreamController<Context: ConnectionContext> {
             let torrent = try await self.stream(context).torrent
             let banned = torrent.bannedPeers.map { Banned(address: $0.description, reason: "sent data that failed the hash check") }
             return try JSONResponse.make(PeerView(connected: await torrent.connectedPeers(), banned: banned))
+        }
+    }
+
+    /// `/stream` alone: what a renderer on the LAN may fetch.
+    func addStreamRoutes(to router: Router<Context>) {
+        router.get("/stream/:infohash/:file") { request, context in
+            try await self.serve(request, context, head: false)
+        }
+        router.head("/stream/:infohash/:file") { request, context in
+            try await self.serve(request, context, head: true)
         }
     }
 

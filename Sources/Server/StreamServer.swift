@@ -82,10 +82,40 @@ public struct StreamServer: Sendable {
         onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let allowlist = HostAllowlist(port: port, extraNames: extraHostNames)
+        return application(router: router(allowlist: allowlist), allowlist: allowlist, host: host, port: port, logger: logger, onListening: onListening)
+    }
+
+    /// The router of the LAN face (`castApplication`): streams with a
+    /// capability and nothing else.
+    public func castRouter(allowlist: HostAllowlist) -> Router<MatineeRequestContext> {
+        let router = Router(context: MatineeRequestContext.self)
+        router.add(middleware: SecurityHeadersMiddleware())
+        router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
+        router.add(middleware: RequestGuardMiddleware(token: token))
+        StreamController<MatineeRequestContext>(hub: hub, capability: capability, metrics: metrics).addStreamRoutes(to: router)
+        return router
+    }
+
+    /// The LAN face, for casting (issue 14): bound to the address a
+    /// renderer reaches (`address`, any free port), it serves `/stream`
+    /// with a valid capability, the URL a cast hands the renderer, and
+    /// nothing else: no web UI, no API, not even the streams' status. Only
+    /// requests addressed to `address:port` are answered.
+    public func castApplication(
+        address: String, logger: Logger = Logger(label: "matinee.cast"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) -> some ApplicationProtocol {
+        let allowlist = HostAllowlist(port: 0, extraNames: [address.contains(":") ? "[\(address)]" : address])
+        return application(router: castRouter(allowlist: allowlist), allowlist: allowlist, host: address, port: 0, logger: logger, onListening: onListening)
+    }
+
+    private func application(
+        router: Router<MatineeRequestContext>, allowlist: HostAllowlist, host: String, port: Int, logger: Logger,
+        onListening: @escaping @Sendable (Int) async -> Void
+    ) -> some ApplicationProtocol {
         let counter = ConnectionCounter(limit: limits.maxConnections)
         let idle = limits.idleTimeout.components
         return Application(
-            router: router(allowlist: allowlist),
+            router: router,
             server: .http1(
                 configuration: .init(
                     additionalChannelHandlers: [counter.handler()],

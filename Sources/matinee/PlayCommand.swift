@@ -1,4 +1,5 @@
 import ArgumentParser
+import Casting
 import Catalog
 import Daemon
 import Foundation
@@ -18,6 +19,7 @@ struct Play: AsyncParsableCommand {
               matinee play film.torrent --player mpv
               matinee play https://example.org/film.torrent --file 2
               matinee play 08ada5a7a6183aae1e09d831df6748d566095a10 --list
+              matinee play sintel-2010 --cast "Living Room TV"
             """)
 
     @Argument(help: "A magnet link, a .torrent file, an http(s) URL of one, an info-hash, or a title id from `matinee search`.")
@@ -38,6 +40,13 @@ struct Play: AsyncParsableCommand {
 
     @Option(name: .long, help: ArgumentHelp("Start this player on the stream and stop when it closes.", valueName: "mpv|vlc"))
     var player: String?
+
+    @Option(
+        name: .long,
+        help: ArgumentHelp(
+            "Play on this TV or other DLNA/UPnP renderer on your network (its name, or the start of it: see matinee cast --list); Ctrl-C stops it.",
+            valueName: "name"))
+    var cast: String?
 
     @Option(
         name: .customLong("http-port"),
@@ -61,6 +70,8 @@ struct Play: AsyncParsableCommand {
         }
         if !(0...65535).contains(httpPort) { throw ValidationError("--http-port must be between 0 and 65535") }
         if let timeout, timeout <= 0 { throw ValidationError("--timeout must be a positive number of seconds") }
+        if cast != nil && (player != nil || list) { throw ValidationError("--cast plays on a renderer: it goes with neither --player nor --list") }
+        if let cast, cast.trimmingCharacters(in: .whitespaces).isEmpty { throw ValidationError("--cast takes a renderer's name") }
     }
 
     func run() async throws {
@@ -68,6 +79,10 @@ struct Play: AsyncParsableCommand {
             let home = Home.resolve()
             let playerPath = try player.map { try Player.locate($0) }
             if let daemon = await DaemonClient.find(home) {
+                if cast != nil {
+                    throw CLIError(
+                        "--cast does not go through a running Matinee yet (\(daemon.file.url)): stop it, or play without --cast and open the URL on the TV")
+                }
                 try await playThrough(daemon, playerPath: playerPath)
             } else {
                 try await playHere(home, playerPath: playerPath)
@@ -85,6 +100,10 @@ struct Play: AsyncParsableCommand {
             source, episode: episode, quality: quality, file: file, localFiles: true, home: home, store: store,
             trustHosts: SettingsFile.load(home)?.catalogHosts == true, fetchURLs: !engine.config.merged(with: SettingsFile.load(home)).isProxyOnly)
         if let label = choice.label { Console.info("Playing \(label)") }
+        // The renderer before the engine: a TV that is off fails at once.
+        var found: Renderer?
+        if let cast { found = try await findRenderer(cast) }
+        let renderer = found
         if list, let meta = choice.source.metadata {
             printList(meta)
             return
@@ -107,6 +126,13 @@ struct Play: AsyncParsableCommand {
                     Console.result(url)
                     Console.info("Streaming \(opened.file.path) (\(Format.bytes(opened.file.size)))")
                     let stream = opened.stream
+                    if let renderer {
+                        let session = try await daemon.casts.start(
+                            path: opened.path, title: choice.label ?? opened.file.name, fileName: opened.file.name, duration: nil, on: renderer)
+                        Console.info("Casting to \(renderer.name) (\(renderer.host)); Ctrl-C stops it")
+                        try await followCast(session) { stream.status() }
+                        return
+                    }
                     try await follow(url: url, title: opened.file.name, playerPath: playerPath) { stream.status() }
                 })
             }
@@ -210,6 +236,65 @@ struct Play: AsyncParsableCommand {
             group.cancelAll()
         }
         Console.endLive()
+    }
+
+    /// The renderer `name` names, found on the LAN now.
+    private func findRenderer(_ name: String) async throws -> Renderer {
+        Console.live("Looking for \(name) on the network…")
+        defer { Console.endLive() }
+        let (renderers, _) = await RendererDiscovery.discover(timeout: 3)
+        if let r = RendererDiscovery.pick(name, from: renderers) { return r }
+        if renderers.isEmpty { throw CLIError("no TV or renderer answered on this network (is \(name) on?)") }
+        throw CLIError("no single renderer is called \"\(name)\"; found: \(renderers.map(\.name).joined(separator: ", "))")
+    }
+
+    /// Shows the cast's state and the download's until Ctrl-C or the end
+    /// of the film, then stops the renderer.
+    private func followCast(_ session: CastSession, status: @escaping @Sendable () async -> StreamStatus?) async throws {
+        defer { Console.endLive() }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            group.addTask {
+                var played = false
+                var failures = 0
+                var stoppedPolls = 0
+                while true {
+                    try await Task.sleep(for: .seconds(1))
+                    guard let r = try? await session.state() else {
+                        failures += 1
+                        if failures == 10 { Console.info("\(session.renderer.name) does not answer") }
+                        continue
+                    }
+                    failures = 0
+                    if r.transport == "PLAYING" { played = true }
+                    // Back to STOPPED after playing, for two polls in a row (a
+                    // renderer may pass through it while it seeks): the film
+                    // ended, or someone stopped it on the TV.
+                    stoppedPolls = played && (r.transport == "STOPPED" || r.transport == "NO_MEDIA_PRESENT") ? stoppedPolls + 1 : 0
+                    if stoppedPolls >= 2 {
+                        Console.info("\(session.renderer.name) stopped")
+                        throw Finished()
+                    }
+                    let at = r.position.map(Format.clock) ?? "–"
+                    let of = r.duration.map { " / " + Format.clock($0) } ?? ""
+                    let st = await status()
+                    Console.live("\(session.renderer.name): \(CastWords.state(r.transport)) \(at)\(of)" + (st.map { " · " + Progress.line($0) } ?? ""))
+                }
+            }
+            group.addTask {
+                await Signals.wait()
+                throw Finished()
+            }
+            do {
+                while try await group.next() != nil {}
+            } catch is Finished {
+            } catch {
+                // Stopped from outside (the daemon shutting down): the TV stops too.
+                await Task { await session.end() }.value
+                throw error
+            }
+            group.cancelAll()
+        }
+        await Task { await session.end() }.value
     }
 
     private func printList(_ meta: TorrentMetadata) {

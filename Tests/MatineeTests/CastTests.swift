@@ -1,0 +1,146 @@
+import Foundation
+import TestSupport
+import Testing
+
+/// Casting to a DLNA/UPnP renderer (issue 14): Debian's gmediarender, a
+/// real renderer on libupnp and GStreamer (fake sinks that still decode and
+/// keep time), on a test host of its own. libupnp refuses the loopback
+/// interface, so the renderer and Matinee's host are two network namespaces
+/// joined by a veth pair, with addresses that exist only inside them and no
+/// route anywhere else (the search must pick its interface itself).
+@Suite("Casting to a UPnP AV renderer", .serialized)
+struct CastTests {
+    /// A SOAP action sent by the test itself, from `from`, to see what the renderer does.
+    static func ask(_ from: NetNamespace, _ control: String, _ action: String, _ args: String = "") async throws -> String {
+        let body =
+            "<?xml version=\"1.0\"?><s:Envelope xmlns:s=\"http://schemas.xmlsoap.org/soap/envelope/\"><s:Body><u:\(action) xmlns:u=\"urn:schemas-upnp-org:service:AVTransport:1\"><InstanceID>0</InstanceID>\(args)</u:\(action)></s:Body></s:Envelope>"
+        let p = try from.start(
+            "/usr/bin/curl",
+            [
+                "-sS", "--max-time", "10", "-X", "POST", control, "-H", "Content-Type: text/xml; charset=\"utf-8\"", "-H",
+                "SOAPACTION: \"urn:schemas-upnp-org:service:AVTransport:1#\(action)\"", "--data", body,
+            ], name: "curl")
+        _ = try await p.waitForExit(timeout: .seconds(20))
+        return p.lines.joined(separator: "\n")
+    }
+
+    static func value(_ xml: String, _ tag: String) -> String? {
+        guard let a = xml.range(of: "<\(tag)>"), let b = xml.range(of: "</\(tag)>", range: a.upperBound..<xml.endIndex) else { return nil }
+        return String(xml[a.upperBound..<b.lowerBound])
+    }
+
+    static func seconds(_ t: String?) -> Double? {
+        guard let parts = t?.split(separator: ":"), parts.count == 3 else { return nil }
+        return parts.compactMap { Double($0) }.reduce(0) { $0 * 60 + $1 }
+    }
+
+    @Test(
+        "cast --list finds the renderer; play --cast makes it fetch our stream from the LAN face with a capability and play at one second a second; a seek is a range request near its byte; Ctrl-C stops it and closes the LAN face; the LAN face serves nothing else"
+    )
+    func dlnaEndToEnd() async throws {
+        let dir = TempDir()
+        let home = try NetNamespace("home")
+        let tv = try NetNamespace("tv")
+        let r = Int.random(in: 1...250)
+        let (_, tvLink) = try NetNamespace.link(home, ["10.234.\(r).1/24"], tv, ["10.234.\(r).2/24"])
+        let renderer = try tv.start(
+            "/usr/bin/gmediarender",
+            [
+                "-I", tvLink, "-f", "Living Room TV", "-u", "6d617469-6e65-6500-0000-\(String(format: "%012d", r))",
+                "--gstout-videopipe=fakesink sync=true", "--gstout-audiopipe=fakesink sync=true", "--logfile", "stderr",
+            ], name: "gmediarender")
+        defer { renderer.kill(SIGKILL) }
+        // Its log (stderr) names the port libupnp took; stdout is not flushed until it exits.
+        let port = try await Self.controlPort(renderer)
+
+        // A minute's film, seeded inside the home host at 300 kB/s: a few
+        // times its bitrate, so it plays at once but is not all here by the
+        // time of the seek (a reader waiting far into the file shows the
+        // renderer's range request; one served from disk at once may be
+        // gone before it is seen).
+        try Fixtures.makeVideo(dir.path + "/film.mp4", seconds: 60, faststart: true)
+        let size = (try FileManager.default.attributesOfItem(atPath: dir.path + "/film.mp4")[.size] as? Int) ?? 0
+        let seeder = try home.start(
+            "/usr/bin/python3",
+            [
+                Fixtures.seederScript, "seed", "--data", dir.path + "/film.mp4", "--torrent-out", dir.path + "/film.torrent", "--listen",
+                "127.0.0.1:7001", "--upload-limit", "300000",
+            ],
+            name: "lt_seeder")
+        defer { seeder.kill() }
+        _ = try await seeder.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("{") ? true : nil }
+
+        let cli = MatineeCLI(home: dir.sub("viewer"), in: home)
+        let listed = try await cli.run(["cast", "--list"], timeout: .seconds(30))
+        #expect(listed.status == 0 && listed.stdout.contains("Living Room TV  (gmediarender)  10.234.\(r).2"), "\(listed)")
+
+        // As users run it: no --listen, no --dht-node.
+        let play = try cli.start(["play", dir.path + "/film.torrent", "--peer", "127.0.0.1:7001", "--cast", "living room"])
+        defer { play.kill(SIGKILL) }
+        let local = try await play.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        _ = try await play.waitForStderr(timeout: .seconds(30)) { $0.contains("Casting to Living Room TV (10.234.\(r).2)") ? true : nil }
+
+        let control = "http://10.234.\(r).2:\(port)/upnp/control/rendertransport1"
+        let info = try await Self.ask(home, control, "GetPositionInfo")
+        let uri = (Self.value(info, "TrackURI") ?? "").replacingOccurrences(of: "&amp;", with: "&")
+        #expect(uri.hasPrefix("http://10.234.\(r).1:") && uri.contains("/stream/") && uri.contains("cap="), "\(info)")
+
+        // Playing: the position moves about a second a second.
+        var first: Double?
+        for _ in 0..<40 where first == nil || first == 0 {
+            try await Task.sleep(for: .milliseconds(250))
+            first = Self.seconds(Self.value(try await Self.ask(home, control, "GetPositionInfo"), "RelTime"))
+        }
+        let t0 = ContinuousClock.now
+        try await Task.sleep(for: .seconds(4))
+        let later = Self.seconds(Self.value(try await Self.ask(home, control, "GetPositionInfo"), "RelTime")) ?? 0
+        let elapsed = Double((ContinuousClock.now - t0).components.seconds)
+        #expect(
+            abs((later - (first ?? 0)) - elapsed) <= 1.5,
+            "position \(first ?? -1) -> \(later) in \(elapsed) s; \(renderer.stderr.split(separator: "\n").filter { $0.contains("ERROR") || $0.contains("gstreamer") }.suffix(8))")
+
+        // A seek to 0:45 of 1:00: the renderer asks our LAN face for a range far into the file.
+        _ = try await Self.ask(home, control, "Seek", "<Unit>REL_TIME</Unit><Target>00:00:45</Target>")
+        let status = local.components(separatedBy: "?")[0].replacingOccurrences(of: "/stream/", with: "/api/streams/")
+        var farthest = 0
+        for _ in 0..<40 where farthest < size / 2 {
+            try await Task.sleep(for: .milliseconds(250))
+            guard let bytes = try? await home.get(status) else {
+                Issue.record(
+                    "play is gone: \(play.stderr); \(renderer.stderr.split(separator: "\n").filter { $0.contains("ERROR") || $0.contains("gstreamer") || $0.contains("TransportState") }.suffix(12))")
+                break
+            }
+            let st = try JSONSerialization.jsonObject(with: Data(bytes)) as? [String: Any] ?? [:]
+            farthest = max(farthest, (st["readers"] as? [Int] ?? []).max() ?? 0)
+        }
+        #expect(farthest >= size / 2, "no reader past the middle of \(size) bytes after the seek (farthest \(farthest))")
+
+        // The LAN face serves the capability URL and nothing else, to the renderer's host.
+        let lan = uri.components(separatedBy: "/stream/")[0]
+        for path in ["/", "/api/settings", "/api/streams", "/ui/app.js", "/metrics"] {
+            let (code, _) = try await tv.request(lan + path)
+            #expect(code == 404, "\(path) answered \(code) on the LAN face")
+        }
+        let (bare, _) = try await tv.request(uri.components(separatedBy: "?")[0])
+        #expect(bare == 403, "a stream without its capability: \(bare)")
+        let (granted, _) = try await tv.request(uri, headers: ["Range": "bytes=0-99"])
+        #expect(granted == 206)
+
+        // Ctrl-C: the renderer stops, play ends cleanly, the LAN face closes.
+        play.kill(SIGINT)
+        #expect(try await play.waitForExit(timeout: .seconds(30)) == 0, "\(play.stderr)")
+        let state = Self.value(try await Self.ask(home, control, "GetTransportInfo"), "CurrentTransportState")
+        #expect(state == "STOPPED", "\(state ?? "no answer")")
+        let closed = try? await tv.request(uri, timeout: 5)
+        #expect(closed == nil, "the LAN face still answers after the cast: \(closed.map { "\($0.status)" } ?? "")")
+    }
+
+    /// The port libupnp took (it says so in its log).
+    static func controlPort(_ renderer: TestProcess) async throws -> String {
+        try await renderer.waitForStderr(timeout: .seconds(30)) { text in
+            text.range(of: #"Registered IP=[0-9.]+ port=([0-9]+)"#, options: .regularExpression).map {
+                String(text[$0].split(separator: "=").last ?? "")
+            }
+        }
+    }
+}
