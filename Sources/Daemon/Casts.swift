@@ -3,7 +3,7 @@ import Foundation
 import Hummingbird
 import Logging
 public import Server
-import Streaming
+public import Streaming
 import Synchronization
 
 /// Casting a stream to a renderer on the LAN (issue 14): the HTTP server's
@@ -18,11 +18,17 @@ public final class Casts: Sendable {
     }
 
     private let server: StreamServer
+    private let hub: StreamHub
     private let events: Events
     private let listeners = Mutex<[String: Listener]>([:])
+    /// The cast the web UI started (one at a time), and what it plays.
+    private let current = Mutex<(session: CastSession, title: String, infoHash: String, file: Int)?>(nil)
+    /// The last search, reused for a minute.
+    private let found = Mutex<(at: ContinuousClock.Instant, renderers: [Renderer])?>(nil)
 
-    public init(server: StreamServer, events: Events = .ignored) {
+    public init(server: StreamServer, hub: StreamHub, events: Events = .ignored) {
         self.server = server
+        self.hub = hub
         self.events = events
     }
 
@@ -117,6 +123,117 @@ public final class Casts: Sendable {
             return entry.task
         }
         task?.cancel()
+    }
+}
+
+// MARK: The web UI's casts (CastService)
+
+extension Casts: CastService {
+    private func search(refresh: Bool) async -> [Renderer] {
+        if !refresh, let f = found.withLock({ $0 }), ContinuousClock.now - f.at < .seconds(60) { return f.renderers }
+        let (renderers, skipped) = await RendererDiscovery.discover(timeout: 2)
+        for s in skipped { events.info("Casting: skipped a device: \(s)") }
+        found.withLock { $0 = (ContinuousClock.now, renderers) }
+        return renderers
+    }
+
+    private static func json(_ r: Renderer) -> RendererJSON { RendererJSON(udn: r.udn, name: r.name, model: r.model, host: r.host) }
+
+    public func renderers(refresh: Bool) async -> [RendererJSON] { await search(refresh: refresh).map(Self.json) }
+
+    public func startCast(infoHash: String, file: Int, title: String, renderer: String, start: Double) async throws -> CastJSON {
+        guard let stream = hub.streams.first(where: { $0.torrent.id.hex == infoHash.lowercased() && $0.file.index == file }) else {
+            throw ChannelServiceError("that stream is not open: play it first", badInput: true)
+        }
+        var known = await search(refresh: false)
+        if !known.contains(where: { $0.udn == renderer }) { known = await search(refresh: true) }
+        guard let target = known.first(where: { $0.udn == renderer }) else {
+            throw ChannelServiceError("that TV did not answer on the network just now", badInput: false)
+        }
+        if let old = current.withLock({ c -> CastSession? in
+            defer { c = nil }
+            return c?.session
+        }) {
+            await old.end()
+        }
+        let session: CastSession
+        do {
+            session = try await self.start(
+                path: "/stream/\(stream.torrent.id.hex)/\(stream.file.index)", title: title, fileName: stream.file.name, duration: nil,
+                on: target)
+        } catch let e as DaemonError {
+            throw ChannelServiceError(e.message, badInput: false)
+        }
+        if start >= 1 {
+            // Renderers take a seek once they play; some need a moment to get there.
+            for _ in 0..<20 {
+                if let st = try? await session.state(), st.transport == "PLAYING" { break }
+                try? await Task.sleep(for: .milliseconds(250))
+            }
+            try? await session.client.seek(to: start)
+        }
+        current.withLock { $0 = (session, title, stream.torrent.id.hex, stream.file.index) }
+        return await castStatus() ?? CastJSON(renderer: Self.json(target), title: title, infoHash: infoHash, file: file, state: "loading", position: nil, duration: nil)
+    }
+
+    public func castStatus() async -> CastJSON? {
+        guard let c = current.withLock({ $0 }) else { return nil }
+        var json = CastJSON(
+            renderer: Self.json(c.session.renderer), title: c.title, infoHash: c.infoHash, file: c.file, state: "loading", position: nil,
+            duration: nil)
+        do {
+            let st = try await c.session.state()
+            json.state = CastWords.state(st.transport)
+            json.position = st.position
+            json.duration = st.duration
+        } catch {
+            json.state = "unreachable"
+            json.problem = "\(error)"
+        }
+        return json
+    }
+
+    public func controlCast(action: String, value: Double?) async throws -> CastJSON? {
+        guard let c = current.withLock({ $0 }) else { throw ChannelServiceError("nothing is being cast", badInput: true) }
+        do {
+            switch action {
+            case "play": try await c.session.client.play()
+            case "pause": try await c.session.client.pause()
+            case "seek":
+                guard let value, value >= 0, value < 1e7 else { throw ChannelServiceError("seek takes a number of seconds", badInput: true) }
+                try await c.session.client.seek(to: value)
+            case "volume":
+                guard let value, (0...100).contains(value) else { throw ChannelServiceError("volume takes 0 to 100", badInput: true) }
+                try await c.session.client.setVolume(Int(value))
+            default:
+                let last = await castStatus()
+                current.withLock { if $0?.session === c.session { $0 = nil } }
+                await c.session.end()
+                events.info("Stopped casting to \(c.session.renderer.name)")
+                return last.map {
+                    var s = $0
+                    s.state = "stopped"
+                    return s
+                }
+            }
+        } catch let e as CastError {
+            throw ChannelServiceError(e.description, badInput: false)
+        }
+        return await castStatus()
+    }
+}
+
+/// A renderer's state in words (UPnP's words for the API and the CLI).
+public enum CastWords {
+    public static func state(_ transport: String) -> String {
+        switch transport {
+        case "PLAYING": "playing"
+        case "PAUSED_PLAYBACK": "paused"
+        case "STOPPED": "stopped"
+        case "TRANSITIONING": "loading"
+        case "NO_MEDIA_PRESENT": "idle"
+        default: transport.lowercased()
+        }
     }
 }
 

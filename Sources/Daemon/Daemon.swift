@@ -65,8 +65,10 @@ public final class MatineeDaemon: Sendable {
 
     private init(
         home: Home, options: DaemonOptions, runtime: EngineRuntime, store: CatalogStore, hub: StreamHub, library: Library,
-        playback: Playback, offline: OfflineDownloads, channels: Channels, server: StreamServer, updates: SelfUpdate?, events: Events
+        playback: Playback, offline: OfflineDownloads, channels: Channels, server: StreamServer, casts: Casts, updates: SelfUpdate?,
+        events: Events
     ) {
+        self.casts = casts
         self.home = home
         self.options = options
         self.runtime = runtime
@@ -77,7 +79,6 @@ public final class MatineeDaemon: Sendable {
         self.offline = offline
         self.channels = channels
         self.server = server
-        self.casts = Casts(server: server, events: events)
         self.updates = updates
         self.events = events
     }
@@ -111,9 +112,13 @@ public final class MatineeDaemon: Sendable {
             server.updates = u
             server.offline = offline
         }
+        // The LAN face is built from the server as configured so far; the
+        // local server then gets the cast routes.
+        let casts = Casts(server: server, hub: hub, events: events)
+        if options.role == .daemon { server.cast = casts }
         let daemon = MatineeDaemon(
             home: home, options: options, runtime: runtime, store: store, hub: hub, library: library, playback: playback,
-            offline: offline, channels: channels, server: server, updates: updates, events: events)
+            offline: offline, channels: channels, server: server, casts: casts, updates: updates, events: events)
         updates?.onRestart { [weak daemon] in await daemon?.restartIntoCurrentVersion() }
         return daemon
     }

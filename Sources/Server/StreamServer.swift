@@ -21,6 +21,8 @@ public struct StreamServer: Sendable {
     public var updates: UpdateService?
     /// Download for offline, when a daemon runs this server.
     public var offline: OfflineService?
+    /// Casting to a TV, when a daemon runs this server.
+    public var cast: CastService?
     /// Signs stream URLs: only those carrying a capability are served.
     public let capability: StreamCapability
     /// Idle and header timeouts, and the most connections open at once.
@@ -73,6 +75,7 @@ public struct StreamServer: Sendable {
         }
         if let updates { UpdateController<MatineeRequestContext>(service: updates).addRoutes(to: router) }
         if let offline { OfflineController<MatineeRequestContext>(service: offline).addRoutes(to: router) }
+        if let cast { CastController<MatineeRequestContext>(service: cast).addRoutes(to: router) }
         return router
     }
 

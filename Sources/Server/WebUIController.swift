@@ -9,7 +9,7 @@ enum WebFiles {
     /// The ES modules: app.js imports the others (each a page or a part
     /// every page uses).
     static let modules = [
-        "app", "api", "dom", "router", "home", "title", "player", "channels", "downloads", "settings", "keys",
+        "app", "api", "dom", "router", "home", "title", "player", "channels", "downloads", "settings", "keys", "cast",
     ]
 
     static let files: [String: (name: String, type: String)] = {

@@ -54,16 +54,3 @@ struct Cast: AsyncParsableCommand {
     }
 }
 
-/// A renderer's state in words.
-enum CastWords {
-    static func state(_ transport: String) -> String {
-        switch transport {
-        case "PLAYING": "playing"
-        case "PAUSED_PLAYBACK": "paused"
-        case "STOPPED": "stopped"
-        case "TRANSITIONING": "loading"
-        case "NO_MEDIA_PRESENT": "idle"
-        default: transport.lowercased()
-        }
-    }
-}

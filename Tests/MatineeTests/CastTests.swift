@@ -34,41 +34,64 @@ struct CastTests {
         return parts.compactMap { Double($0) }.reduce(0) { $0 * 60 + $1 }
     }
 
+    /// A home host with a seeded one-minute film and, on the LAN beside it, a
+    /// TV host running gmediarender.
+    struct World {
+        let dir: TempDir
+        let home: NetNamespace
+        let tv: NetNamespace
+        let r: Int
+        let renderer: TestProcess
+        let seeder: TestProcess
+        let port: String
+        let size: Int
+        var control: String { "http://10.234.\(r).2:\(port)/upnp/control/rendertransport1" }
+
+        static func make() async throws -> World {
+            let dir = TempDir()
+            let home = try NetNamespace("home")
+            let tv = try NetNamespace("tv")
+            let r = Int.random(in: 1...250)
+            let (_, tvLink) = try NetNamespace.link(home, ["10.234.\(r).1/24"], tv, ["10.234.\(r).2/24"])
+            let renderer = try tv.start(
+                "/usr/bin/gmediarender",
+                [
+                    "-I", tvLink, "-f", "Living Room TV", "-u", "6d617469-6e65-6500-0000-\(String(format: "%012d", r))",
+                    "--gstout-videopipe=fakesink sync=true", "--gstout-audiopipe=fakesink sync=true", "--logfile", "stderr",
+                ], name: "gmediarender")
+            // Its log (stderr) names the port libupnp took; stdout is not flushed until it exits.
+            let port = try await CastTests.controlPort(renderer)
+            // A minute's film, seeded inside the home host at 300 kB/s: a few
+            // times its bitrate, so it plays at once but is not all here by the
+            // time of a seek (a reader waiting far into the file shows the
+            // renderer's range request; one served from disk at once may be
+            // gone before it is seen).
+            try Fixtures.makeVideo(dir.path + "/film.mp4", seconds: 60, faststart: true)
+            let size = (try FileManager.default.attributesOfItem(atPath: dir.path + "/film.mp4")[.size] as? Int) ?? 0
+            let seeder = try home.start(
+                "/usr/bin/python3",
+                [
+                    Fixtures.seederScript, "seed", "--data", dir.path + "/film.mp4", "--torrent-out", dir.path + "/film.torrent", "--listen",
+                    "127.0.0.1:7001", "--upload-limit", "300000",
+                ],
+                name: "lt_seeder")
+            _ = try await seeder.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("{") ? true : nil }
+            return World(dir: dir, home: home, tv: tv, r: r, renderer: renderer, seeder: seeder, port: port, size: size)
+        }
+
+        func end() {
+            renderer.kill(SIGKILL)
+            seeder.kill()
+        }
+    }
+
     @Test(
         "cast --list finds the renderer; play --cast makes it fetch our stream from the LAN face with a capability and play at one second a second; a seek is a range request near its byte; Ctrl-C stops it and closes the LAN face; the LAN face serves nothing else"
     )
     func dlnaEndToEnd() async throws {
-        let dir = TempDir()
-        let home = try NetNamespace("home")
-        let tv = try NetNamespace("tv")
-        let r = Int.random(in: 1...250)
-        let (_, tvLink) = try NetNamespace.link(home, ["10.234.\(r).1/24"], tv, ["10.234.\(r).2/24"])
-        let renderer = try tv.start(
-            "/usr/bin/gmediarender",
-            [
-                "-I", tvLink, "-f", "Living Room TV", "-u", "6d617469-6e65-6500-0000-\(String(format: "%012d", r))",
-                "--gstout-videopipe=fakesink sync=true", "--gstout-audiopipe=fakesink sync=true", "--logfile", "stderr",
-            ], name: "gmediarender")
-        defer { renderer.kill(SIGKILL) }
-        // Its log (stderr) names the port libupnp took; stdout is not flushed until it exits.
-        let port = try await Self.controlPort(renderer)
-
-        // A minute's film, seeded inside the home host at 300 kB/s: a few
-        // times its bitrate, so it plays at once but is not all here by the
-        // time of the seek (a reader waiting far into the file shows the
-        // renderer's range request; one served from disk at once may be
-        // gone before it is seen).
-        try Fixtures.makeVideo(dir.path + "/film.mp4", seconds: 60, faststart: true)
-        let size = (try FileManager.default.attributesOfItem(atPath: dir.path + "/film.mp4")[.size] as? Int) ?? 0
-        let seeder = try home.start(
-            "/usr/bin/python3",
-            [
-                Fixtures.seederScript, "seed", "--data", dir.path + "/film.mp4", "--torrent-out", dir.path + "/film.torrent", "--listen",
-                "127.0.0.1:7001", "--upload-limit", "300000",
-            ],
-            name: "lt_seeder")
-        defer { seeder.kill() }
-        _ = try await seeder.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("{") ? true : nil }
+        let w = try await World.make()
+        defer { w.end() }
+        let (dir, home, tv, r, renderer, size, control) = (w.dir, w.home, w.tv, w.r, w.renderer, w.size, w.control)
 
         let cli = MatineeCLI(home: dir.sub("viewer"), in: home)
         let listed = try await cli.run(["cast", "--list"], timeout: .seconds(30))
@@ -80,7 +103,6 @@ struct CastTests {
         let local = try await play.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
         _ = try await play.waitForStderr(timeout: .seconds(30)) { $0.contains("Casting to Living Room TV (10.234.\(r).2)") ? true : nil }
 
-        let control = "http://10.234.\(r).2:\(port)/upnp/control/rendertransport1"
         let info = try await Self.ask(home, control, "GetPositionInfo")
         let uri = (Self.value(info, "TrackURI") ?? "").replacingOccurrences(of: "&amp;", with: "&")
         #expect(uri.hasPrefix("http://10.234.\(r).1:") && uri.contains("/stream/") && uri.contains("cap="), "\(info)")
@@ -133,6 +155,76 @@ struct CastTests {
         #expect(state == "STOPPED", "\(state ?? "no answer")")
         let closed = try? await tv.request(uri, timeout: 5)
         #expect(closed == nil, "the LAN face still answers after the cast: \(closed.map { "\($0.status)" } ?? "")")
+    }
+
+    @Test(
+        "the daemon's API: the renderers are listed, a stream opened in the web UI is cast, and play, pause, seek, volume and stop drive the TV"
+    )
+    func remoteThroughTheAPI() async throws {
+        let w = try await World.make()
+        defer { w.end() }
+        let serve = try MatineeCLI(home: w.dir.sub("viewer"), in: w.home).start(["serve"])
+        defer { serve.kill() }
+        let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        func json(_ bytes: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:] }
+        let token = json(try await w.home.get(base + "/api/session"))["csrfToken"] as? String ?? ""
+        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) {
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            let (status, reply) = try await w.home.request(
+                base + path, method: "POST", headers: ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"], body: text)
+            return (status, json(reply))
+        }
+        // The web UI's Play: the stream opens.
+        let torrent = try #require(FileManager.default.contents(atPath: w.dir.path + "/film.torrent"))
+        let opened = try await post(
+            "/api/streams", ["torrent": torrent.base64EncodedString(), "name": "film.torrent", "peers": ["127.0.0.1:7001"], "timeout": 60])
+        #expect(opened.status == 201, "\(opened)")
+        let infoHash = opened.body["infoHash"] as? String ?? ""
+
+        let listed = (try? JSONSerialization.jsonObject(with: Data(try await w.home.get(base + "/api/cast/renderers")))) as? [[String: Any]] ?? []
+        let tv = try #require(listed.first { $0["name"] as? String == "Living Room TV" }, "\(listed)")
+        #expect(tv["host"] as? String == "10.234.\(w.r).2")
+
+        // Nothing cast yet; a cast of a stream that is not open is refused in one line.
+        #expect(try await w.home.request(base + "/api/cast").status == 404)
+        let notOpen = try await post("/api/cast", ["infoHash": String(repeating: "a", count: 40), "file": 0, "title": "x", "renderer": tv["udn"] ?? ""])
+        #expect(notOpen.status == 422 && (notOpen.body["error"] as? String ?? "").contains("not open"), "\(notOpen)")
+
+        let cast = try await post(
+            "/api/cast", ["infoHash": infoHash, "file": opened.body["file"] ?? 0, "title": "Test Film", "renderer": tv["udn"] ?? "", "start": 0])
+        #expect(cast.status == 201, "\(cast)")
+        func status() async throws -> [String: Any] { json(try await w.home.get(base + "/api/cast")) }
+        func waitFor(_ what: String, _ ok: ([String: Any]) -> Bool) async throws -> [String: Any] {
+            var st: [String: Any] = [:]
+            for _ in 0..<60 {
+                st = try await status()
+                if ok(st) { return st }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            Issue.record("\(what): \(st)")
+            return st
+        }
+        let playing = try await waitFor("playing") { $0["state"] as? String == "playing" && ($0["position"] as? Double ?? 0) >= 1 }
+        try await Task.sleep(for: .seconds(3))
+        let later = try await status()
+        let moved = (later["position"] as? Double ?? 0) - (playing["position"] as? Double ?? 0)
+        #expect(moved >= 1.5 && moved <= 4.5, "\(playing) -> \(later)")
+
+        #expect(try await post("/api/cast/control", ["action": "pause"]).status == 200)
+        _ = try await waitFor("paused") { $0["state"] as? String == "paused" }
+        #expect(try await post("/api/cast/control", ["action": "play"]).status == 200)
+        _ = try await waitFor("playing again") { $0["state"] as? String == "playing" }
+        #expect(try await post("/api/cast/control", ["action": "seek", "value": 40]).status == 200)
+        _ = try await waitFor("at 0:40") { ($0["position"] as? Double ?? 0) >= 39 }
+        #expect(try await post("/api/cast/control", ["action": "volume", "value": 30]).status == 200)
+        #expect(try await post("/api/cast/control", ["action": "volume", "value": 300]).status == 422)
+        #expect(try await post("/api/cast/control", ["action": "dance"]).status == 400)
+
+        let uri = (Self.value(try await Self.ask(w.home, w.control, "GetPositionInfo"), "TrackURI") ?? "").replacingOccurrences(of: "&amp;", with: "&")
+        #expect(try await post("/api/cast/control", ["action": "stop"]).status == 200)
+        #expect(try await w.home.request(base + "/api/cast").status == 404)
+        #expect(Self.value(try await Self.ask(w.home, w.control, "GetTransportInfo"), "CurrentTransportState") == "STOPPED")
+        #expect((try? await w.tv.request(uri, timeout: 5)) == nil, "the LAN face still answers after the cast")
     }
 
     /// The port libupnp took (it says so in its log).

@@ -43,13 +43,13 @@ public final class NetNamespace: Sendable {
 
     /// An HTTP request from inside the namespace (curl): status and body.
     public func request(
-        _ url: String, method: String = "GET", headers: [String: String] = [:], timeout: Int = 60
+        _ url: String, method: String = "GET", headers: [String: String] = [:], body: String? = nil, timeout: Int = 60
     ) async throws -> (status: Int, body: [UInt8]) {
         let dir = TempDir()
         let out = dir.path + "/body"
         let args =
             ["-sS", "-X", method, "--max-time", String(timeout), "-o", out, "-w", "%{http_code}\\n"]
-            + headers.flatMap { ["-H", "\($0.key): \($0.value)"] } + [url]
+            + headers.flatMap { ["-H", "\($0.key): \($0.value)"] } + (body.map { ["--data-binary", $0] } ?? []) + [url]
         let p = try start("/usr/bin/curl", args, name: "curl")
         let exit = try await p.waitForExit(timeout: .seconds(timeout + 10))
         guard exit == 0, let status = Int(p.lines.joined()) else {

@@ -13,6 +13,7 @@ import { renderChannels, wireChannels } from "./channels.js";
 import { renderDownloads } from "./downloads.js";
 import { loadUpdate, renderSettings, wireSettings } from "./settings.js";
 import { onKey } from "./keys.js";
+import { leaveCast, wireCast } from "./cast.js";
 
 /// A page other than the results: the search box no longer says what is shown.
 function away(render) {
@@ -27,7 +28,10 @@ page("home", () => renderHome());
 page("search", (args) => renderSearch(args));
 page("browse", (args) => renderBrowse(args));
 page("title", away(renderTitle));
-page("play", away(renderPlay), leavePlayer);
+page("play", away(renderPlay), () => {
+  leaveCast();
+  return leavePlayer();
+});
 page("channels", away(() => renderChannels()));
 page("downloads", away(() => renderDownloads()));
 page("settings", away(() => renderSettings()));
@@ -35,6 +39,7 @@ page("settings", away(() => renderSettings()));
 async function main() {
   await startSession();
   wirePlayer();
+  wireCast();
   wireChannels();
   wireSettings();
   document.addEventListener("keydown", onKey);

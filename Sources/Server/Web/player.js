@@ -167,6 +167,11 @@ export function seekTo(t) {
   else video().currentTime = t;
 }
 
+/// What plays, for casting it: the stream's URL, its label and the film's time.
+export function nowPlaying() {
+  return playing ? { url: playing.url, title: $("#player .label").textContent, time: filmTime() } : null;
+}
+
 export function seekBy(seconds) {
   seekTo(filmTime() + seconds);
 }
