@@ -65,6 +65,8 @@ def main():
                     help="only this: Download --title-ref (a film) and season 1 of SERIES_REF for offline; watch them come in, title page and Downloads")
     ap.add_argument("--play-offline", action="store_true",
                     help="only this: with no network, Downloads lists what was kept; Play on the film plays it, and on an episode")
+    ap.add_argument("--cast", metavar="REF",
+                    help="only this: play REF, Cast to TV…, pick the one TV; the player becomes its remote; pause, play, stop casting")
     ap.add_argument("--sources", action="store_true",
                     help="only this: the work behind --title-ref is listed by several channels; pick the last one's copy and play it")
     a = ap.parse_args()
@@ -83,6 +85,10 @@ def main():
             return
         if a.sources:
             sources(d, a, seen)
+            print(json.dumps(seen), flush=True)
+            return
+        if a.cast:
+            cast(d, a, seen)
             print(json.dumps(seen), flush=True)
             return
         if a.update:
@@ -588,6 +594,34 @@ def library_pages(d, a, seen):
     wait(lambda: not d.find_element(By.ID, "settings").get_attribute("hidden")
          and d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value") == "321", what="Settings after a reload")
     seen["settingsReloaded"] = [d.execute_script("return location.hash"), d.find_element(By.NAME, "uploadLimitKiB").get_attribute("value")]
+
+
+def cast(d, a, seen):
+    """Cast to TV from the player: the renderers listed, one picked, the
+    local video paused and the player a remote; Stop casting plays here
+    again from where the TV was."""
+    d.get(a.url + "#/play/" + a.cast)
+    video = lambda: d.find_element(By.CSS_SELECTOR, "#player video")
+    wait(lambda: d.execute_script("return arguments[0].currentTime", video()) > 1, timeout=60, what="the film playing here")
+    d.find_element(By.CSS_SELECTOR, "#player .cast-open").click()
+    seen["renderers"] = [b.text for b in wait(lambda: d.find_elements(By.CSS_SELECTOR, "#player .cast-to"), what="the TVs")]
+    d.execute_script("document.querySelector('#player .cast-menu').scrollIntoView({block: 'center'})")
+    d.save_screenshot(a.shots + "/cast-1-menu.png")
+    act(lambda: d.find_elements(By.CSS_SELECTOR, "#player .cast-to")[0].click(), "a TV")
+    state = lambda: d.find_element(By.CSS_SELECTOR, "#player .remote-state").text
+    seen["remote"] = [wait(lambda: d.find_element(By.CSS_SELECTOR, "#player .remote-what").text, what="the remote"),
+                      wait(lambda: (lambda t: t if t.startswith("playing") and not t.startswith("playing · 0:00") else None)(state()),
+                           timeout=30, what="the TV playing")]
+    seen["pausedHere"] = d.execute_script("return arguments[0].paused", video())
+    d.execute_script("document.querySelector('#player .remote').scrollIntoView({block: 'center'})")
+    d.save_screenshot(a.shots + "/cast-2-remote.png")
+    d.find_element(By.CSS_SELECTOR, "#player .remote-toggle").click()
+    seen["pausedOnTV"] = wait(lambda: (lambda t: t if t.startswith("paused") else None)(state()), what="paused on the TV")
+    d.find_element(By.CSS_SELECTOR, "#player .remote-toggle").click()
+    wait(lambda: state().startswith("playing"), what="playing again on the TV")
+    d.find_element(By.CSS_SELECTOR, "#player .remote-stop").click()
+    wait(lambda: d.find_element(By.CSS_SELECTOR, "#player .remote").get_attribute("hidden"), what="the remote gone")
+    seen["playingHereAgain"] = wait(lambda: not d.execute_script("return arguments[0].paused", video()), what="the film playing here again")
 
 
 def update(d, a, seen):

@@ -42,12 +42,13 @@ struct CastTests {
         let tv: NetNamespace
         let r: Int
         let renderer: TestProcess
-        let seeder: TestProcess
+        let seeder: TestProcess?
         let port: String
         let size: Int
         var control: String { "http://10.234.\(r).2:\(port)/upnp/control/rendertransport1" }
 
-        static func make() async throws -> World {
+        /// `seeded` false: the renderer alone (the test brings its own films).
+        static func make(seeded: Bool = true) async throws -> World {
             let dir = TempDir()
             let home = try NetNamespace("home")
             let tv = try NetNamespace("tv")
@@ -61,6 +62,7 @@ struct CastTests {
                 ], name: "gmediarender")
             // Its log (stderr) names the port libupnp took; stdout is not flushed until it exits.
             let port = try await CastTests.controlPort(renderer)
+            guard seeded else { return World(dir: dir, home: home, tv: tv, r: r, renderer: renderer, seeder: nil, port: port, size: 0) }
             // A minute's film, seeded inside the home host at 300 kB/s: a few
             // times its bitrate, so it plays at once but is not all here by the
             // time of a seek (a reader waiting far into the file shows the
@@ -81,7 +83,7 @@ struct CastTests {
 
         func end() {
             renderer.kill(SIGKILL)
-            seeder.kill()
+            seeder?.kill()
         }
     }
 
@@ -225,6 +227,22 @@ struct CastTests {
         #expect(try await w.home.request(base + "/api/cast").status == 404)
         #expect(Self.value(try await Self.ask(w.home, w.control, "GetTransportInfo"), "CurrentTransportState") == "STOPPED")
         #expect((try? await w.tv.request(uri, timeout: 5)) == nil, "the LAN face still answers after the cast")
+    }
+
+    @Test("the player lists the TV, casts to it and becomes its remote, in Chromium (the demo's film, Matinee on the home host)")
+    func castFromThePlayer() async throws {
+        let w = try await World.make(seeded: false)
+        defer { w.end() }
+        let demo = try MatineeCLI(home: w.dir.sub("demo"), in: w.home).start(["demo", "--no-browser"])
+        defer { demo.kill() }
+        let base = try await demo.waitForLine(timeout: .seconds(180)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        _ = try await demo.waitForStderr(timeout: .seconds(120)) { $0.contains("Serving on") ? true : nil }
+        let seen = try await runBrowser(
+            base: base, artifacts: "cast", extra: ["--cast", "aurora-2024"], screens: ["cast-1-menu", "cast-2-remote"], on: w.home)
+        #expect(seen["renderers"] as? [String] == ["Living Room TV"], "\(seen)")
+        #expect((seen["remote"] as? [String])?.first == "Playing on Living Room TV", "\(seen)")
+        #expect(seen["pausedHere"] as? Bool == true && seen["playingHereAgain"] as? Bool == true, "\(seen)")
+        #expect((seen["pausedOnTV"] as? String)?.hasPrefix("paused") == true, "\(seen)")
     }
 
     /// The port libupnp took (it says so in its log).

@@ -27,7 +27,9 @@ async function openMenu(refresh = false) {
     const b = el("button", "cast-to", r.name);
     b.title = `${r.model} at ${r.host}`;
     b.addEventListener("click", () => castTo(r));
-    list.append(el("li", null, b));
+    const item = el("li");
+    item.append(b);
+    list.append(item);
   }
 }
 
