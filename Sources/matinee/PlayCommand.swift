@@ -79,10 +79,6 @@ struct Play: AsyncParsableCommand {
             let home = Home.resolve()
             let playerPath = try player.map { try Player.locate($0) }
             if let daemon = await DaemonClient.find(home) {
-                if cast != nil {
-                    throw CLIError(
-                        "--cast does not go through a running Matinee yet (\(daemon.file.url)): stop it, or play without --cast and open the URL on the TV")
-                }
                 try await playThrough(daemon, playerPath: playerPath)
             } else {
                 try await playHere(home, playerPath: playerPath)
@@ -165,6 +161,10 @@ struct Play: AsyncParsableCommand {
         if let episode { body["episode"] = episode }
         if let quality { body["quality"] = quality }
         if !engine.peers.isEmpty { body["peers"] = engine.peers }
+        // The renderer before the stream: a TV that is off fails at once.
+        var found: (udn: String, name: String)?
+        if let cast, !list { found = try await castTarget(daemon, cast) }
+        let target = found
         let wait = timeout ?? 3600
         body["timeout"] = wait
         if list {
@@ -192,6 +192,31 @@ struct Play: AsyncParsableCommand {
         Console.info("Streaming \(name) (\(Format.bytes(Int64(object["size"] as? Int ?? 0))))")
         Signals.expect()
         let statusPath = "/api/streams/\(hash)/\(index)"
+        let streamStatus: @Sendable () async -> StreamStatus? = {
+            guard let data = await daemon.data(statusPath) else { return nil }
+            return try? JSONDecoder().decode(StreamStatus.self, from: data)
+        }
+        if let target {
+            let (status, json) = try await daemon.send(
+                "POST", "/api/cast",
+                body: ["infoHash": hash, "file": index, "title": object["label"] as? String ?? (name as NSString).lastPathComponent, "renderer": target.udn],
+                timeout: 60)
+            guard status == 201 else {
+                throw CLIError((json as? [String: Any])?["error"] as? String ?? "the running Matinee answered \(status)")
+            }
+            Console.info("Casting to \(target.name) through the running Matinee; Ctrl-C stops it")
+            try await followCast(
+                name: target.name,
+                state: {
+                    // 404: the cast ended (stopped from the web UI, say).
+                    guard let data = await daemon.data("/api/cast") else { return CastView(state: "stopped") }
+                    guard let c = try? JSONSerialization.jsonObject(with: data) as? [String: Any] else { return nil }
+                    return CastView(state: c["state"] as? String ?? "", position: c["position"] as? Double, duration: c["duration"] as? Double)
+                },
+                stop: { _ = try? await daemon.send("POST", "/api/cast/control", body: ["action": "stop"], timeout: 15) },
+                status: streamStatus)
+            return
+        }
         try await follow(url: url, title: (name as NSString).lastPathComponent, playerPath: playerPath) {
             guard let data = await daemon.data(statusPath) else { return nil }
             return try? JSONDecoder().decode(StreamStatus.self, from: data)
@@ -250,7 +275,29 @@ struct Play: AsyncParsableCommand {
 
     /// Shows the cast's state and the download's until Ctrl-C or the end
     /// of the film, then stops the renderer.
+    /// What a renderer does, in words, as the CLI follows it.
+    struct CastView: Sendable {
+        var state: String
+        var position: Double?
+        var duration: Double?
+    }
+
     private func followCast(_ session: CastSession, status: @escaping @Sendable () async -> StreamStatus?) async throws {
+        try await followCast(
+            name: session.renderer.name,
+            state: {
+                guard let r = try? await session.state() else { return nil }
+                return CastView(state: CastWords.state(r.transport), position: r.position, duration: r.duration)
+            },
+            stop: { await session.end() }, status: status)
+    }
+
+    /// Shows the cast's state and the download's until Ctrl-C or the end
+    /// of the film, then stops the renderer. `state` nil: no answer.
+    private func followCast(
+        name: String, state: @escaping @Sendable () async -> CastView?, stop: @escaping @Sendable () async -> Void,
+        status: @escaping @Sendable () async -> StreamStatus?
+    ) async throws {
         defer { Console.endLive() }
         try await withThrowingTaskGroup(of: Void.self) { group in
             group.addTask {
@@ -259,25 +306,25 @@ struct Play: AsyncParsableCommand {
                 var stoppedPolls = 0
                 while true {
                     try await Task.sleep(for: .seconds(1))
-                    guard let r = try? await session.state() else {
+                    guard let r = await state() else {
                         failures += 1
-                        if failures == 10 { Console.info("\(session.renderer.name) does not answer") }
+                        if failures == 10 { Console.info("\(name) does not answer") }
                         continue
                     }
                     failures = 0
-                    if r.transport == "PLAYING" { played = true }
-                    // Back to STOPPED after playing, for two polls in a row (a
+                    if r.state == "playing" { played = true }
+                    // Stopped after playing, for two polls in a row (a
                     // renderer may pass through it while it seeks): the film
                     // ended, or someone stopped it on the TV.
-                    stoppedPolls = played && (r.transport == "STOPPED" || r.transport == "NO_MEDIA_PRESENT") ? stoppedPolls + 1 : 0
+                    stoppedPolls = played && (r.state == "stopped" || r.state == "idle") ? stoppedPolls + 1 : 0
                     if stoppedPolls >= 2 {
-                        Console.info("\(session.renderer.name) stopped")
+                        Console.info("\(name) stopped")
                         throw Finished()
                     }
                     let at = r.position.map(Format.clock) ?? "–"
                     let of = r.duration.map { " / " + Format.clock($0) } ?? ""
                     let st = await status()
-                    Console.live("\(session.renderer.name): \(CastWords.state(r.transport)) \(at)\(of)" + (st.map { " · " + Progress.line($0) } ?? ""))
+                    Console.live("\(name): \(r.state) \(at)\(of)" + (st.map { " · " + Progress.line($0) } ?? ""))
                 }
             }
             group.addTask {
@@ -289,12 +336,32 @@ struct Play: AsyncParsableCommand {
             } catch is Finished {
             } catch {
                 // Stopped from outside (the daemon shutting down): the TV stops too.
-                await Task { await session.end() }.value
+                await Task { await stop() }.value
                 throw error
             }
             group.cancelAll()
         }
-        await Task { await session.end() }.value
+        await Task { await stop() }.value
+    }
+
+    /// `--cast` through the running daemon: the renderer it finds for `name`.
+    private func castTarget(_ daemon: DaemonClient, _ name: String) async throws -> (udn: String, name: String) {
+        Console.live("Looking for \(name) on the network…")
+        defer { Console.endLive() }
+        let (status, json) = try await daemon.send("GET", "/api/cast/renderers?refresh=1", timeout: 60)
+        guard status == 200, let list = json as? [[String: Any]] else { throw CLIError("the running Matinee answered \(status)") }
+        let found = list.compactMap { r -> (udn: String, name: String)? in
+            guard let udn = r["udn"] as? String, let n = r["name"] as? String else { return nil }
+            return (udn, n)
+        }
+        let n = name.lowercased()
+        if let exact = found.first(where: { $0.name.lowercased() == n || $0.udn.lowercased() == n || $0.udn.lowercased() == "uuid:" + n }) {
+            return exact
+        }
+        let starts = found.filter { $0.name.lowercased().hasPrefix(n) }
+        if starts.count == 1 { return starts[0] }
+        if found.isEmpty { throw CLIError("no TV or renderer answered on this network (is \(name) on?)") }
+        throw CLIError("no single renderer is called \"\(name)\"; found: \(found.map(\.name).joined(separator: ", "))")
     }
 
     private func printList(_ meta: TorrentMetadata) {

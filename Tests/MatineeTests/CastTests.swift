@@ -217,6 +217,17 @@ struct CastTests {
         #expect(Self.value(try await Self.ask(w.home, w.control, "GetTransportInfo"), "CurrentTransportState") == "STOPPED")
         #expect((try? await w.tv.request(uri, timeout: 5)) == nil, "the LAN face still answers after the cast")
 
+        // play --cast through the running daemon (the demo): its API does the casting.
+        // (`matinee demo` keeps its home in demo/ of MATINEE_HOME.)
+        let viaDaemon = try MatineeCLI(home: w.dir.path + "/demo/demo", in: w.home).start(["play", "paper-boats-2023", "--cast", "living"])
+        defer { viaDaemon.kill(SIGKILL) }
+        _ = try await viaDaemon.waitForStderr(timeout: .seconds(60)) { $0.contains("Casting to Living Room TV through the running Matinee") ? true : nil }
+        try await waitFor("playing, cast by play") { $0["state"] as? String == "playing" && $0["title"] as? String == "Paper Boats" }
+        viaDaemon.kill(SIGINT)
+        #expect(try await viaDaemon.waitForExit(timeout: .seconds(30)) == 0, "\(viaDaemon.stderr)")
+        #expect(try await w.home.request(base + "/api/cast").status == 404, "Ctrl-C on play stops the cast")
+        #expect(Self.value(try await Self.ask(w.home, w.control, "GetTransportInfo"), "CurrentTransportState") == "STOPPED")
+
         // The player.
         let seen = try await runBrowser(
             base: base, artifacts: "cast", extra: ["--cast", "aurora-2024"], screens: ["cast-1-menu", "cast-2-remote"], on: w.home)
