@@ -32,10 +32,6 @@ public final class Casts: Sendable {
         self.events = events
     }
 
-    /// The addresses the LAN face listens on now, with their ports (none
-    /// while nothing is cast).
-    public var lanAddresses: [String: Int] { listeners.withLock { $0.mapValues(\.port) } }
-
     /// Starts `path` (`/stream/<infohash>/<file>`) playing on `renderer`:
     /// opens the LAN face, hands the renderer a capability URL on it with
     /// DIDL-Lite metadata, and presses Play.
