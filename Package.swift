@@ -30,6 +30,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-nio-extras.git", from: "1.35.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-protobuf.git", from: "1.39.0"),
         .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
         .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", from: "4.5.2"),
@@ -77,9 +79,19 @@ let package = Package(
             ],
             swiftSettings: internalImports
         ),
-        // Casting to the TV: UPnP AV renderers found by SSDP and driven over
-        // SOAP (issue 14). Depends on nothing of ours: it speaks to devices.
-        .target(name: "Casting", swiftSettings: internalImports),
+        // Casting to the TV (issue 14): UPnP AV renderers found by SSDP and
+        // driven over SOAP; Chromecasts found by mDNS and driven over Cast V2
+        // (TLS, protobuf frames). Depends on nothing of ours: it speaks to devices.
+        .target(
+            name: "Casting",
+            dependencies: [
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "SwiftProtobuf", package: "swift-protobuf"),
+            ],
+            exclude: ["Protos"],
+            swiftSettings: internalImports),
         .target(
             name: "Streaming",
             dependencies: [

@@ -76,14 +76,18 @@ public enum XML {
 /// DIDL-Lite metadata for SetAVTransportURI: what many TVs need before
 /// they play (title, class, and a `res` whose protocolInfo names the type).
 public enum DIDL {
-    /// `subtitles`: a WebVTT or SRT URL some renderers show (Samsung's
-    /// `sec:CaptionInfoEx`); renderers that do not know it ignore it.
+    /// `subtitles`: an SRT URL some renderers show, named the two ways
+    /// renderers look for it (Samsung's `sec:CaptionInfoEx`, and a second
+    /// `res` of type text/srt); renderers that know neither ignore them.
     public static func item(title: String, url: String, mimeType: String, duration: Double?, subtitles: String? = nil) -> String {
         // DLNA.ORG_OP=01: byte seeks (Range requests) supported;
         // DLNA.ORG_FLAGS: streaming transfer mode, background transfer, DLNA 1.5.
         let protocolInfo = "http-get:*:\(mimeType):DLNA.ORG_OP=01;DLNA.ORG_CI=0;DLNA.ORG_FLAGS=01700000000000000000000000000000"
         let durationAttribute = duration.map { " duration=\"\(SOAP.time($0)).000\"" } ?? ""
-        let caption = subtitles.map { "<sec:CaptionInfoEx sec:type=\"srt\">\(XML.escape($0))</sec:CaptionInfoEx>" } ?? ""
+        let caption =
+            subtitles.map {
+                "<res protocolInfo=\"http-get:*:text/srt:*\">\(XML.escape($0))</res><sec:CaptionInfoEx sec:type=\"srt\">\(XML.escape($0))</sec:CaptionInfoEx>"
+            } ?? ""
         return """
             <DIDL-Lite xmlns="urn:schemas-upnp-org:metadata-1-0/DIDL-Lite/" xmlns:dc="http://purl.org/dc/elements/1.1/" \
             xmlns:upnp="urn:schemas-upnp-org:metadata-1-0/upnp/" xmlns:sec="http://www.sec.co.kr/">\
@@ -103,9 +107,52 @@ public struct RendererState: Sendable, Equatable, Codable {
     public var uri: String?
 }
 
+/// What a cast plays: the URL the device fetches and what to show of it.
+public struct CastMedia: Sendable {
+    public var url: String
+    public var title: String
+    public var mimeType: String
+    public var duration: Double?
+    /// A WebVTT URL (a Chromecast's text track).
+    public var subtitles: String?
+    /// The same subtitles as SubRip (the hint some DLNA renderers take).
+    public var subtitlesSRT: String?
+    public var subtitleLanguage: String?
+
+    public init(
+        url: String, title: String, mimeType: String, duration: Double? = nil, subtitles: String? = nil, subtitlesSRT: String? = nil,
+        subtitleLanguage: String? = nil
+    ) {
+        self.url = url
+        self.title = title
+        self.mimeType = mimeType
+        self.duration = duration
+        self.subtitles = subtitles
+        self.subtitlesSRT = subtitlesSRT
+        self.subtitleLanguage = subtitleLanguage
+    }
+}
+
+/// What every kind of cast device does: the player's remote.
+public protocol CastDevice: Sendable {
+    var renderer: Renderer { get }
+    /// Loads `media` and starts playing it.
+    func load(_ media: CastMedia) async throws
+    func play() async throws
+    func pause() async throws
+    func seek(to seconds: Double) async throws
+    /// 0–100.
+    func setVolume(_ volume: Int) async throws
+    /// Stops playback on the device.
+    func stop() async throws
+    func state() async throws -> RendererState
+    /// Lets go of the device (a Chromecast's connection); nothing for DLNA.
+    func close() async
+}
+
 /// Drives one renderer over HTTP (SOAP). Each call is one POST with a
 /// 10 s limit; an answer that is a SOAP fault throws with the renderer's words.
-public struct RendererClient: Sendable {
+public struct RendererClient: CastDevice {
     public let renderer: Renderer
     private let session: URLSession
 
@@ -163,6 +210,19 @@ public struct RendererClient: Sendable {
     public func load(url: String, metadata: String) async throws {
         try await call("SetAVTransportURI", [("CurrentURI", url), ("CurrentURIMetaData", metadata)])
     }
+
+    public func load(_ media: CastMedia) async throws {
+        let metadata = DIDL.item(
+            title: media.title, url: media.url, mimeType: media.mimeType, duration: media.duration, subtitles: media.subtitlesSRT)
+        // A renderer busy with something else takes a new URI only once
+        // stopped (gmediarender, many TVs); one with nothing to stop may
+        // refuse this, which is fine.
+        try? await stop()
+        try await load(url: media.url, metadata: metadata)
+        try await play()
+    }
+
+    public func close() async {}
 
     public func play() async throws { try await call("Play", [("Speed", "1")]) }
     public func pause() async throws { try await call("Pause") }

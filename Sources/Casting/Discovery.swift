@@ -1,13 +1,15 @@
-public import Foundation
+import Foundation
 
-/// Finding renderers: an SSDP search, then each answer's description read.
+/// Finding renderers: an SSDP search, then each answer's description read,
+/// and at the same time an mDNS search for Chromecasts.
 public enum RendererDiscovery {
     /// The renderers that answered within `timeout` seconds, by name. A
     /// device whose description cannot be read or is not a renderer is left
     /// out (`skipped` says why, for logs).
     public static func discover(timeout: Double = 2) async -> (renderers: [Renderer], skipped: [String]) {
+        async let chromecasts = MDNS.findChromecasts(timeout: timeout)
         let answers = await SSDP.search(timeout: timeout)
-        var renderers: [Renderer] = []
+        var renderers: [Renderer] = await chromecasts
         var skipped: [String] = []
         await withTaskGroup(of: Result<Renderer, CastError>.self) { group in
             for a in answers.prefix(64) {

@@ -4,17 +4,44 @@ public import Foundation
     import FoundationXML
 #endif
 
-/// A UPnP AV MediaRenderer (a TV, a speaker with a screen, gmediarender): its
-/// name and the control URLs of the services Matinee drives.
+/// A device Matinee casts to: a UPnP AV MediaRenderer (a TV, a speaker
+/// with a screen, gmediarender), with the control URLs of the services
+/// Matinee drives, or a Chromecast (Cast V2).
 public struct Renderer: Sendable, Hashable, Codable {
-    /// The device's unique name ("uuid:…"): stable across restarts.
+    public enum Kind: String, Sendable, Codable {
+        case dlna, chromecast
+    }
+
+    public var kind: Kind
+    /// The device's unique name: a UPnP UDN ("uuid:…"), or "cast:" and a
+    /// Chromecast's id; stable across restarts.
     public var udn: String
     public var name: String
     public var model: String
-    /// The description's URL (where SSDP pointed).
+    /// DLNA: the description's URL (where SSDP pointed). Chromecast:
+    /// cast://HOST:PORT, its Cast V2 endpoint.
     public var location: URL
-    public var avTransport: URL
+    /// DLNA only.
+    public var avTransport: URL?
     public var renderingControl: URL?
+
+    public init(kind: Kind = .dlna, udn: String, name: String, model: String, location: URL, avTransport: URL?, renderingControl: URL?) {
+        self.kind = kind
+        self.udn = udn
+        self.name = name
+        self.model = model
+        self.location = location
+        self.avTransport = avTransport
+        self.renderingControl = renderingControl
+    }
+
+    /// The client that drives this device.
+    public func device() -> any CastDevice {
+        switch kind {
+        case .dlna: RendererClient(self)
+        case .chromecast: ChromecastClient(self)
+        }
+    }
 
     /// The renderer's IPv4 address, as its description was reached.
     public var host: String { location.host ?? "" }

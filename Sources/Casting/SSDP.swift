@@ -48,6 +48,28 @@ public enum SSDP {
     /// (`search(timeout:)` does).
     static func searchBlocking(target: String, timeout: Double) -> [Answer] {
         let request = Array(searchRequest(target: target, mx: max(1, Int(timeout) - 1)).utf8)
+        var found: [Answer] = []
+        var seen = Set<String>()
+        for datagram in Multicast.ask(request, group: group, port: port, timeout: timeout) {
+            guard let answer = parseAnswer(String(decoding: datagram.bytes, as: UTF8.self), target: target) else { continue }
+            if seen.insert(answer.usn).inserted { found.append(answer) }
+        }
+        return found
+    }
+
+    /// `searchBlocking` on a thread of its own.
+    public static func search(target: String = mediaRenderer, timeout: Double = 2) async -> [Answer] {
+        await withCheckedContinuation { c in
+            Thread.detachNewThread { c.resume(returning: searchBlocking(target: target, timeout: timeout)) }
+        }
+    }
+}
+
+/// One question multicast on every IPv4 interface but loopback, and the
+/// datagrams that come back to the asking socket (SSDP's unicast answers,
+/// mDNS's legacy unicast ones) within `timeout` seconds. Blocking.
+enum Multicast {
+    static func ask(_ packet: [UInt8], group: String, port: UInt16, ttl: UInt8 = 2, timeout: Double) -> [(bytes: [UInt8], from: String)] {
         var sockets: [Int32] = []
         defer { for s in sockets { close(s) } }
         for address in LocalAddresses.ipv4() {
@@ -65,43 +87,42 @@ public enum SSDP {
             // machine with several, or none with a default route).
             var interface = in_addr(s_addr: inet_addr(address))
             setsockopt(s, Int32(IPPROTO_IP), IP_MULTICAST_IF, &interface, socklen_t(MemoryLayout<in_addr>.size))
-            var ttl: UInt8 = 2
-            setsockopt(s, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &ttl, 1)
+            var hops = ttl
+            setsockopt(s, Int32(IPPROTO_IP), IP_MULTICAST_TTL, &hops, 1)
             var to = sockaddr_in()
             to.sin_family = sa_family_t(AF_INET)
             to.sin_addr.s_addr = inet_addr(group)
             to.sin_port = port.bigEndian
-            // Twice: UDP may drop one (the spec suggests repeating).
+            // Twice: UDP may drop one (SSDP's spec suggests repeating).
             for _ in 0..<2 {
                 _ = withUnsafePointer(to: &to) {
                     $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
-                        sendto(s, request, request.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+                        sendto(s, packet, packet.count, 0, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
                     }
                 }
             }
         }
-        var found: [Answer] = []
-        var seen = Set<String>()
+        var got: [(bytes: [UInt8], from: String)] = []
         let deadline = Date().addingTimeInterval(timeout)
-        var buffer = [UInt8](repeating: 0, count: 8192)
-        while !sockets.isEmpty, case let left = deadline.timeIntervalSinceNow, left > 0 {
+        var buffer = [UInt8](repeating: 0, count: 9000)
+        while !sockets.isEmpty, got.count < 1024, case let left = deadline.timeIntervalSinceNow, left > 0 {
             var fds = sockets.map { pollfd(fd: $0, events: Int16(POLLIN), revents: 0) }
             let ready = poll(&fds, nfds_t(fds.count), Int32(left * 1000))
             guard ready > 0 else { continue }
             for f in fds where f.revents & Int16(POLLIN) != 0 {
-                let n = recv(f.fd, &buffer, buffer.count, 0)
-                guard n > 0, let answer = parseAnswer(String(decoding: buffer[0..<n], as: UTF8.self), target: target) else { continue }
-                if seen.insert(answer.usn).inserted { found.append(answer) }
+                var from = sockaddr_in()
+                var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+                let n = withUnsafeMutablePointer(to: &from) {
+                    $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { recvfrom(f.fd, &buffer, buffer.count, 0, $0, &length) }
+                }
+                guard n > 0 else { continue }
+                var addr = from.sin_addr
+                var text = [CChar](repeating: 0, count: Int(INET_ADDRSTRLEN))
+                inet_ntop(AF_INET, &addr, &text, socklen_t(INET_ADDRSTRLEN))
+                got.append((Array(buffer[0..<n]), String(cString: text)))
             }
         }
-        return found
-    }
-
-    /// `searchBlocking` on a thread of its own.
-    public static func search(target: String = mediaRenderer, timeout: Double = 2) async -> [Answer] {
-        await withCheckedContinuation { c in
-            Thread.detachNewThread { c.resume(returning: searchBlocking(target: target, timeout: timeout)) }
-        }
+        return got
     }
 }
 

@@ -35,22 +35,28 @@ public final class Casts: Sendable {
     /// Starts `path` (`/stream/<infohash>/<file>`) playing on `renderer`:
     /// opens the LAN face, hands the renderer a capability URL on it with
     /// DIDL-Lite metadata, and presses Play.
-    public func start(path: String, title: String, fileName: String, duration: Double?, on renderer: Renderer) async throws -> CastSession {
+    public func start(
+        path: String, title: String, fileName: String, duration: Double?, subtitles: CastSubtitles? = nil, on renderer: Renderer
+    ) async throws -> CastSession {
         guard let address = LocalAddresses.facing(renderer.host) else {
             throw DaemonError("no network interface of this machine is on \(renderer.name)'s network (\(renderer.host))")
         }
         let port = try await open(address)
-        let url = "http://\(address):\(port)" + server.capability.sign(path)
-        let client = RendererClient(renderer)
-        let session = CastSession(renderer: renderer, client: client, url: url) { [weak self] in self?.close(address) }
+        let base = "http://\(address):\(port)"
+        let url = base + server.capability.sign(path)
+        let text = subtitles.map { server.castTexts.put($0.webVTT) }
+        let client = renderer.device()
+        let texts = server.castTexts
+        let session = CastSession(renderer: renderer, client: client, url: url) { [weak self] in
+            if let text { texts.remove(text) }
+            self?.close(address)
+        }
         do {
-            let metadata = DIDL.item(title: title, url: url, mimeType: MediaType.forFile(fileName), duration: duration)
-            // A renderer busy with something else takes a new URI only once
-            // stopped (gmediarender, many TVs); one with nothing to stop may
-            // refuse this, which is fine.
-            try? await client.stop()
-            try await client.load(url: url, metadata: metadata)
-            try await client.play()
+            try await client.load(
+                CastMedia(
+                    url: url, title: title, mimeType: MediaType.forFile(fileName), duration: duration,
+                    subtitles: text.map { base + server.capability.sign("/subtitles/\($0).vtt") },
+                    subtitlesSRT: text.map { base + server.capability.sign("/subtitles/\($0).srt") }, subtitleLanguage: subtitles?.language))
         } catch {
             await session.end(stopRenderer: false)
             throw DaemonError("cannot cast to \(renderer.name): \(error)")
@@ -133,11 +139,13 @@ extension Casts: CastService {
         return renderers
     }
 
-    private static func json(_ r: Renderer) -> RendererJSON { RendererJSON(udn: r.udn, name: r.name, model: r.model, host: r.host) }
+    private static func json(_ r: Renderer) -> RendererJSON { RendererJSON(udn: r.udn, name: r.name, model: r.model, host: r.host, kind: r.kind.rawValue) }
 
     public func renderers(refresh: Bool) async -> [RendererJSON] { await search(refresh: refresh).map(Self.json) }
 
-    public func startCast(infoHash: String, file: Int, title: String, renderer: String, start: Double) async throws -> CastJSON {
+    public func startCast(
+        infoHash: String, file: Int, title: String, renderer: String, start: Double, subtitles: CastSubtitles?
+    ) async throws -> CastJSON {
         guard let stream = hub.streams.first(where: { $0.torrent.id.hex == infoHash.lowercased() && $0.file.index == file }) else {
             throw ChannelServiceError("that stream is not open: play it first", badInput: true)
         }
@@ -156,7 +164,7 @@ extension Casts: CastService {
         do {
             session = try await self.start(
                 path: "/stream/\(stream.torrent.id.hex)/\(stream.file.index)", title: title, fileName: stream.file.name, duration: nil,
-                on: target)
+                subtitles: subtitles, on: target)
         } catch let e as DaemonError {
             throw ChannelServiceError(e.message, badInput: false)
         }
@@ -236,12 +244,12 @@ public enum CastWords {
 /// One stream playing on one renderer.
 public final class CastSession: Sendable {
     public let renderer: Renderer
-    public let client: RendererClient
+    public let client: any CastDevice
     /// What the renderer fetches (on the LAN face, with a capability).
     public let url: String
     private let release: Mutex<(@Sendable () -> Void)?>
 
-    init(renderer: Renderer, client: RendererClient, url: String, release: @escaping @Sendable () -> Void) {
+    init(renderer: Renderer, client: any CastDevice, url: String, release: @escaping @Sendable () -> Void) {
         self.renderer = renderer
         self.client = client
         self.url = url
@@ -258,6 +266,7 @@ public final class CastSession: Sendable {
             return r
         }) else { return }
         if stopRenderer { try? await client.stop() }
+        await client.close()
         release()
     }
 }

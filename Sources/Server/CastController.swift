@@ -8,13 +8,27 @@ public protocol CastService: Sendable {
     /// otherwise a search of the last minute is reused).
     func renderers(refresh: Bool) async -> [RendererJSON]
     /// Plays the open stream `/stream/<infoHash>/<file>` on `renderer` (its
-    /// UDN), from `start` seconds. Throws `ChannelServiceError`.
-    func startCast(infoHash: String, file: Int, title: String, renderer: String, start: Double) async throws -> CastJSON
+    /// UDN), from `start` seconds, with `subtitles` shown where the device
+    /// can. Throws `ChannelServiceError`.
+    func startCast(
+        infoHash: String, file: Int, title: String, renderer: String, start: Double, subtitles: CastSubtitles?
+    ) async throws -> CastJSON
     /// The cast and what the renderer says of it; nil when nothing is cast.
     func castStatus() async -> CastJSON?
     /// play, pause, seek (`value`: seconds), volume (`value`: 0–100) or stop.
     /// Throws `ChannelServiceError`.
     func controlCast(action: String, value: Double?) async throws -> CastJSON?
+}
+
+/// Subtitles to show on the TV: WebVTT text, and its language if known.
+public struct CastSubtitles: Sendable {
+    public var webVTT: String
+    public var language: String?
+
+    public init(webVTT: String, language: String?) {
+        self.webVTT = webVTT
+        self.language = language
+    }
 }
 
 /// A renderer as `GET /api/cast/renderers` lists it.
@@ -23,8 +37,11 @@ public struct RendererJSON: Codable, Sendable, Equatable {
     public var name: String
     public var model: String
     public var host: String
+    /// "dlna" or "chromecast".
+    public var kind: String
 
-    public init(udn: String, name: String, model: String, host: String) {
+    public init(udn: String, name: String, model: String, host: String, kind: String = "dlna") {
+        self.kind = kind
         self.udn = udn
         self.name = name
         self.model = model
@@ -66,6 +83,15 @@ struct CastBody: Decodable {
     var title: String
     var renderer: String
     var start: Double?
+    /// One of the title's subtitles (as `/api/subtitles` takes them).
+    var subtitles: Subtitles?
+
+    struct Subtitles: Decodable {
+        var ref: String
+        var infohash: String
+        var index: Int
+        var language: String?
+    }
 }
 
 struct CastControlBody: Decodable {
@@ -77,6 +103,8 @@ struct CastControlBody: Decodable {
 /// `POST /api/cast/control` (docs/api.md).
 struct CastController<Context: RequestContext> {
     let service: CastService
+    /// Where subtitles come from (the catalog), when this server has one.
+    let titles: TitlesController<Context>?
 
     func addRoutes(to router: Router<Context>) {
         router.get("/api/cast/renderers") { request, _ in
@@ -91,12 +119,23 @@ struct CastController<Context: RequestContext> {
             guard let body = try? JSONDecoder().decode(CastBody.self, from: Data(buffer: buffer)), body.file >= 0,
                 body.title.utf8.count <= 1024, (body.start ?? 0) >= 0, (body.start ?? 0) < 1e7
             else {
-                throw HTTPError(.badRequest, message: "expected {\"infoHash\", \"file\", \"title\", \"renderer\", \"start\"?}")
+                throw HTTPError(
+                    .badRequest,
+                    message: "expected {\"infoHash\", \"file\", \"title\", \"renderer\", \"start\"?, \"subtitles\"?: {\"ref\", \"infohash\", \"index\", \"language\"?}}")
+            }
+            var subtitles: CastSubtitles?
+            if let s = body.subtitles {
+                guard let titles, let vtt = try? await titles.webVTT(ref: s.ref, infohash: s.infohash, index: s.index) else {
+                    throw HTTPError(.notFound, message: "no such subtitles")
+                }
+                let language = s.language.flatMap { $0.count <= 16 && $0.allSatisfy { $0.isLetter || $0 == "-" } ? $0 : nil }
+                subtitles = CastSubtitles(webVTT: vtt, language: language)
             }
             do {
                 var r = try JSONResponse.make(
                     try await service.startCast(
-                        infoHash: body.infoHash, file: body.file, title: body.title, renderer: body.renderer, start: body.start ?? 0))
+                        infoHash: body.infoHash, file: body.file, title: body.title, renderer: body.renderer, start: body.start ?? 0,
+                        subtitles: subtitles))
                 r.status = .created
                 return r
             } catch let e as ChannelServiceError {

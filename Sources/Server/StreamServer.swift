@@ -25,6 +25,8 @@ public struct StreamServer: Sendable {
     public var cast: CastService?
     /// Signs stream URLs: only those carrying a capability are served.
     public let capability: StreamCapability
+    /// The subtitles of the casts under way, which the LAN face serves.
+    public let castTexts = CastTexts()
     /// Idle and header timeouts, and the most connections open at once.
     public var limits = ConnectionLimits()
     /// `/metrics`, when a daemon runs this server.
@@ -75,7 +77,11 @@ public struct StreamServer: Sendable {
         }
         if let updates { UpdateController<MatineeRequestContext>(service: updates).addRoutes(to: router) }
         if let offline { OfflineController<MatineeRequestContext>(service: offline).addRoutes(to: router) }
-        if let cast { CastController<MatineeRequestContext>(service: cast).addRoutes(to: router) }
+        if let cast {
+            CastController<MatineeRequestContext>(
+                service: cast, titles: catalog.map { TitlesController(store: $0.store, artRoot: $0.artRoot) }
+            ).addRoutes(to: router)
+        }
         return router
     }
 
@@ -92,18 +98,21 @@ public struct StreamServer: Sendable {
     /// capability and nothing else.
     public func castRouter(allowlist: HostAllowlist) -> Router<MatineeRequestContext> {
         let router = Router(context: MatineeRequestContext.self)
+        router.add(middleware: CastFaceMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
         router.add(middleware: HostCheckMiddleware(allowlist: allowlist))
-        router.add(middleware: RequestGuardMiddleware(token: token))
-        StreamController<MatineeRequestContext>(hub: hub, capability: capability, metrics: metrics).addStreamRoutes(to: router)
+        let streams = StreamController<MatineeRequestContext>(hub: hub, capability: capability, metrics: metrics)
+        streams.addStreamRoutes(to: router)
+        castTexts.addRoutes(to: router, capability: capability)
         return router
     }
 
     /// The LAN face, for casting (issue 14): bound to the address a
     /// renderer reaches (`address`, any free port), it serves `/stream`
-    /// with a valid capability, the URL a cast hands the renderer, and
-    /// nothing else: no web UI, no API, not even the streams' status. Only
-    /// requests addressed to `address:port` are answered.
+    /// and the casts' `/subtitles` with a valid capability, the URLs a cast
+    /// hands the renderer, and nothing else: no web UI, no API, not even
+    /// the streams' status; GET and HEAD only. Only requests addressed to
+    /// `address:port` are answered.
     public func castApplication(
         address: String, logger: Logger = Logger(label: "matinee.cast"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {

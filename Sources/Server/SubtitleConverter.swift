@@ -28,6 +28,25 @@ public enum SubtitleConverter {
         return cues > 0 ? out : nil
     }
 
+    /// The WebVTT this converter made, as SubRip (numbered cues, commas in
+    /// the times). SRT players read tags, so an escaped < or > becomes ‹ or ›
+    /// rather than markup.
+    public static func subRip(fromWebVTT vtt: String) -> String {
+        var out = ""
+        var n = 0
+        for block in vtt.components(separatedBy: "\n\n") {
+            let lines = block.split(separator: "\n").map(String.init)
+            guard let first = lines.first, first.contains("-->") else { continue }
+            n += 1
+            let text = lines.dropFirst().map {
+                $0.replacingOccurrences(of: "&lt;", with: "‹").replacingOccurrences(of: "&gt;", with: "›")
+                    .replacingOccurrences(of: "&amp;", with: "&")
+            }
+            out += "\(n)\n\(first.replacingOccurrences(of: ".", with: ","))\n" + text.joined(separator: "\n") + "\n\n"
+        }
+        return out
+    }
+
     /// "00:00:01,000 --> 00:00:02,500 X:1" -> "00:00:01.000 --> 00:00:02.500"
     /// (cue settings dropped).
     static func timing(_ line: String, shift: Double = 0) -> String? {

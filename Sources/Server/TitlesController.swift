@@ -69,26 +69,34 @@ struct TitlesController<Context: RequestContext> {
     /// A subtitle file from the channel's catalog torrent, as sanitized WebVTT.
     private func subtitles(_ request: Request) async throws -> Response {
         let p = request.uri.queryParameters
-        guard let ref = p.get("ref"), let infohash = p.get("infohash")?.lowercased(), let index = Int(p.get("index") ?? ""),
-            let entry = try await store.title(ref: ref),
-            let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash }),
+        guard let ref = p.get("ref"), let infohash = p.get("infohash"), let index = Int(p.get("index") ?? "") else {
+            throw HTTPError(.notFound)
+        }
+        // A converted stream that starts at `shift` seconds counts from 0.
+        let shift = max(0, min(Double(p.get("shift") ?? "") ?? 0, 360_000))
+        let vtt = try await webVTT(ref: ref, infohash: infohash, index: index, shift: shift)
+        return Response(
+            status: .ok, headers: [.contentType: "text/vtt; charset=utf-8", .cacheControl: "private, max-age=3600"],
+            body: .init(byteBuffer: ByteBuffer(string: vtt)))
+    }
+
+    /// Subtitle `index` of the source `infohash` of title `ref`, read from
+    /// its channel's catalog and made WebVTT; 404 when there is none.
+    func webVTT(ref: String, infohash: String, index: Int, shift: Double = 0) async throws -> String {
+        guard let entry = try await store.title(ref: ref),
+            let source = entry.document.allSources.first(where: { $0.infohash.lowercased() == infohash.lowercased() }),
             let subs = source.subtitles, subs.indices.contains(index), CatalogPath.isSafe(subs[index].path),
             let channel = try await store.channel(entry.channelKey)
         else { throw HTTPError(.notFound) }
         let file = "\(artRoot)/\(entry.channelKey)/\(channel.highestSequence)/\(ChannelResolver.folderName)/\(subs[index].path)"
         guard let resolved = ContainedPath.resolve(file, under: artRoot) else { throw HTTPError(.notFound) }
-        // A converted stream that starts at `shift` seconds counts from 0.
-        let shift = max(0, min(Double(p.get("shift") ?? "") ?? 0, 360_000))
-        let vtt: String = try await NIOThreadPool.singleton.runIfActive {
+        return try await NIOThreadPool.singleton.runIfActive {
             guard let d = FileManager.default.contents(atPath: resolved), let v = SubtitleConverter.webVTT(from: Array(d), shift: shift)
             else {
                 throw HTTPError(.notFound)
             }
             return v
         }
-        return Response(
-            status: .ok, headers: [.contentType: "text/vtt; charset=utf-8", .cacheControl: "private, max-age=3600"],
-            body: .init(byteBuffer: ByteBuffer(string: vtt)))
     }
 }
 

@@ -35,7 +35,7 @@ struct CastingTests {
         let location = URL(string: "http://10.0.0.2:49494/description.xml")!
         let r = try Renderer.parse(description: Array(Self.description.utf8), location: location)
         #expect(r.name == "Living Room TV" && r.model == "gmediarender" && r.udn == "uuid:1234")
-        #expect(r.avTransport.absoluteString == "http://10.0.0.2:49494/upnp/control/rendertransport1")
+        #expect(r.avTransport?.absoluteString == "http://10.0.0.2:49494/upnp/control/rendertransport1")
         #expect(r.renderingControl?.absoluteString == "http://10.0.0.2:49494/upnp/control/rendercontrol1")
         // A control URL on another host would make Matinee post to a machine of the device's choosing.
         let elsewhere = Self.description.replacingOccurrences(of: "/upnp/control/rendertransport1", with: "http://192.0.2.9/x")

@@ -604,7 +604,7 @@ def cast(d, a, seen):
     video = lambda: d.find_element(By.CSS_SELECTOR, "#player video")
     wait(lambda: d.execute_script("return arguments[0].currentTime", video()) > 1, timeout=60, what="the film playing here")
     d.find_element(By.CSS_SELECTOR, "#player .cast-open").click()
-    seen["renderers"] = [b.text for b in wait(lambda: d.find_elements(By.CSS_SELECTOR, "#player .cast-to"), what="the TVs")]
+    seen["renderers"] = [b.text for b in wait(lambda: d.find_elements(By.CSS_SELECTOR, "#player .cast-to .cast-name"), what="the TVs")]
     d.execute_script("document.querySelector('#player .cast-menu').scrollIntoView({block: 'center'})")
     d.save_screenshot(a.shots + "/cast-1-menu.png")
     act(lambda: d.find_elements(By.CSS_SELECTOR, "#player .cast-to")[0].click(), "a TV")

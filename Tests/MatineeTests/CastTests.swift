@@ -237,6 +237,103 @@ struct CastTests {
         #expect((seen["pausedOnTV"] as? String)?.hasPrefix("paused") == true, "\(seen)")
     }
 
+    /// The test's Chromecast (Tests/Fixtures/cast_receiver.py) on the TV
+    /// host: Cast V2 over TLS with a self-signed certificate, announced by
+    /// mDNS, reporting what it is asked and what it fetches.
+    struct FakeChromecast {
+        let process: TestProcess
+
+        static func start(on w: World) async throws -> FakeChromecast {
+            let cert = w.dir.path + "/cast-cert.pem", key = w.dir.path + "/cast-key.pem"
+            let openssl = try TestProcess(
+                "/usr/bin/openssl",
+                ["req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert, "-subj", "/CN=Chromecast", "-days", "2"],
+                name: "openssl")
+            _ = try await openssl.waitForExit(timeout: .seconds(30))
+            let p = try w.tv.start(
+                "/usr/bin/python3",
+                [Fixtures.packageRoot + "/Tests/Fixtures/cast_receiver.py", "--address", "10.234.\(w.r).2", "--cert", cert, "--key", key, "--name", "Kitchen Cast"],
+                name: "cast_receiver")
+            _ = try await p.waitForLine(timeout: .seconds(30)) { $0.contains("\"listening\"") ? true : nil }
+            return FakeChromecast(process: p)
+        }
+
+        var events: [[String: Any]] {
+            process.lines.compactMap { (try? JSONSerialization.jsonObject(with: Data($0.utf8))) as? [String: Any] }
+        }
+
+        /// The first event named `name` after the first `after` events for which `ok` holds.
+        func waitFor(
+            _ name: String, after: Int = 0, timeout: Duration = .seconds(30), _ ok: @escaping ([String: Any]) -> Bool = { _ in true }
+        ) async throws -> [String: Any] {
+            let deadline = ContinuousClock.now + timeout
+            while ContinuousClock.now < deadline {
+                if let e = events.dropFirst(after).first(where: { $0["event"] as? String == name && ok($0) }) { return e }
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            throw TestFailure("the Chromecast saw no \(name) event in \(timeout): \(events.suffix(12)) \(process.stderr.suffix(1500))")
+        }
+    }
+
+    @Test(
+        "Chromecast: python3-pychromecast plays on the test's Chromecast (so it speaks Cast V2); cast --list finds it by mDNS; play --cast launches the media receiver, which fetches our stream from the LAN face with the CORS header; Ctrl-C stops the media and quits the app"
+    )
+    func chromecastEndToEnd() async throws {
+        let w = try await World.make()
+        defer { w.end() }
+        let cast = try await FakeChromecast.start(on: w)
+        defer { cast.process.kill() }
+
+        // The reference sender, against files served on the home host.
+        let web = w.dir.sub("web")
+        try FileManager.default.copyItem(atPath: w.dir.path + "/film.mp4", toPath: web + "/film.mp4")
+        try "WEBVTT\n\n00:00.000 --> 00:05.000\nHello\n".write(toFile: web + "/s.vtt", atomically: true, encoding: .utf8)
+        let http = try w.home.start(
+            "/usr/bin/python3", ["-m", "http.server", "--bind", "10.234.\(w.r).1", "--directory", web, "8765"], name: "http.server")
+        defer { http.kill() }
+        try await Task.sleep(for: .milliseconds(500))
+        let reference = try w.home.start(
+            "/usr/bin/python3",
+            [
+                Fixtures.packageRoot + "/Tests/Fixtures/pychromecast_client.py", "Kitchen Cast", "http://10.234.\(w.r).1:8765/film.mp4",
+                "http://10.234.\(w.r).1:8765/s.vtt",
+            ], name: "pychromecast")
+        let referenceExit = try await reference.waitForExit(timeout: .seconds(90))
+        #expect(referenceExit == 0, "\(reference.lines) \(reference.stderr.suffix(1500)) \(cast.events.suffix(10))")
+        let referenceLoad = try await cast.waitFor("load")
+        #expect((referenceLoad["tracks"] as? [[String: Any]])?.first?["trackContentType"] as? String == "text/vtt", "\(referenceLoad)")
+        _ = try await cast.waitFor("track") { $0["status"] as? Int == 200 }
+        _ = try await cast.waitFor("app-stop")
+
+        let cli = MatineeCLI(home: w.dir.sub("viewer"), in: w.home)
+        let listed = try await cli.run(["cast", "--list"], timeout: .seconds(30))
+        #expect(listed.status == 0 && listed.stdout.contains("Kitchen Cast  (Chromecast)  10.234.\(w.r).2"), "\(listed)")
+        #expect(listed.stdout.contains("Living Room TV  (gmediarender)"), "both kinds are listed: \(listed)")
+
+        // As users run it: no --listen, no --dht-node.
+        let mark = cast.events.count
+        let play = try cli.start(["play", w.dir.path + "/film.torrent", "--peer", "127.0.0.1:7001", "--cast", "kitchen"])
+        defer { play.kill(SIGKILL) }
+        _ = try await play.waitForStderr(timeout: .seconds(60)) { $0.contains("Casting to Kitchen Cast (10.234.\(w.r).2)") ? true : nil }
+        let load = try await cast.waitFor("load", after: mark)
+        let url = load["url"] as? String ?? ""
+        #expect(url.hasPrefix("http://10.234.\(w.r).1:") && url.contains("/stream/") && url.contains("cap="), "\(load)")
+        #expect(load["contentType"] as? String == "video/mp4" && load["autoplay"] as? Bool == true, "\(load)")
+        let fetched = try await cast.waitFor("fetch", after: mark)
+        #expect(fetched["status"] as? Int == 206 && fetched["cors"] as? String == "*", "\(fetched)")
+        // The CLI follows the TV: it asks for the media status.
+        _ = try await cast.waitFor("message", after: mark) { $0["ns"] as? String == "urn:x-cast:com.google.cast.media" && $0["type"] as? String == "GET_STATUS" }
+        // The LAN face answers the TV, and only with the capability.
+        #expect(try await w.tv.request(url, headers: ["Range": "bytes=0-99"]).status == 206)
+        #expect(try await w.tv.request(url.components(separatedBy: "?")[0]).status == 403)
+
+        play.kill(SIGINT)
+        #expect(try await play.waitForExit(timeout: .seconds(30)) == 0, "\(play.stderr.suffix(1500))")
+        _ = try await cast.waitFor("media-stop", after: mark)
+        _ = try await cast.waitFor("app-stop", after: mark)
+        #expect((try? await w.tv.request(url, timeout: 5)) == nil, "the LAN face still answers after the cast")
+    }
+
     /// The port libupnp took (it says so in its log).
     static func controlPort(_ renderer: TestProcess) async throws -> String {
         try await renderer.waitForStderr(timeout: .seconds(30)) { text in

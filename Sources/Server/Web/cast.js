@@ -1,5 +1,6 @@
 // Cast to a TV from the player (issue 14): the renderers on the network
-// (DLNA/UPnP), and the player as the remote while one plays the film.
+// (DLNA/UPnP TVs and Chromecasts), and the player as the remote while one
+// plays the film, with the subtitles shown here.
 // The daemon serves the TV the stream on its LAN face; this page only asks.
 
 import { $, clock, el } from "./dom.js";
@@ -24,8 +25,9 @@ async function openMenu(refresh = false) {
   if (!found) return;
   line(found.length ? "" : "No TV answered. Is it on, and on the same network as this computer?");
   for (const r of found) {
-    const b = el("button", "cast-to", r.name);
+    const b = el("button", "cast-to");
     b.title = `${r.model} at ${r.host}`;
+    b.append(el("span", "cast-name", r.name), el("span", "cast-kind", r.kind === "chromecast" ? "Chromecast" : "DLNA"));
     b.addEventListener("click", () => castTo(r));
     const item = el("li");
     item.append(b);
@@ -39,11 +41,14 @@ async function castTo(renderer) {
   const [, infoHash, file] = now.url.split("?")[0].match(/\/stream\/([0-9a-f]{40})\/(\d+)/) || [];
   if (!infoHash) return line("This film cannot be cast.");
   line(`Starting on ${renderer.name}…`);
+  const body = { infoHash, file: Number(file), title: now.title, renderer: renderer.udn, start: now.time };
+  if (now.subtitles) {
+    const q = new URL(now.subtitles.url, location.href).searchParams;
+    body.subtitles = { ref: q.get("ref"), infohash: q.get("infohash"), index: Number(q.get("index")) };
+    if (/^[a-z-]{2,16}$/i.test(now.subtitles.language || "")) body.subtitles.language = now.subtitles.language;
+  }
   try {
-    const status = await api("/api/cast", {
-      method: "POST",
-      body: JSON.stringify({ infoHash, file: Number(file), title: now.title, renderer: renderer.udn, start: now.time }),
-    });
+    const status = await api("/api/cast", { method: "POST", body: JSON.stringify(body) });
     $("#player video").pause();
     $("#player .cast-menu").hidden = true;
     line("");

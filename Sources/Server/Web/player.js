@@ -169,7 +169,11 @@ export function seekTo(t) {
 
 /// What plays, for casting it: the stream's URL, its label and the film's time.
 export function nowPlaying() {
-  return playing ? { url: playing.url, title: $("#player .label").textContent, time: filmTime() } : null;
+  if (!playing) return null;
+  // The subtitles shown now, if any: the TV shows the same.
+  const shown = Array.from(video().textTracks).findIndex((t) => t.mode === "showing");
+  const sub = shown >= 0 ? playing.subtitles[shown] : null;
+  return { url: playing.url, title: $("#player .label").textContent, time: filmTime(), subtitles: sub };
 }
 
 export function seekBy(seconds) {
