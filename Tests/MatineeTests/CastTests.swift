@@ -235,6 +235,51 @@ struct CastTests {
         #expect((seen["remote"] as? [String])?.first == "Playing on Living Room TV", "\(seen)")
         #expect(seen["pausedHere"] as? Bool == true && seen["playingHereAgain"] as? Bool == true, "\(seen)")
         #expect((seen["pausedOnTV"] as? String)?.hasPrefix("paused") == true, "\(seen)")
+
+        // A Chromecast joins the LAN; the API casts a film to it with its subtitles.
+        let chromecast = try await FakeChromecast.start(on: w)
+        defer { chromecast.process.kill() }
+        let found = (try? JSONSerialization.jsonObject(with: Data(try await w.home.get(base + "/api/cast/renderers?refresh=1")))) as? [[String: Any]] ?? []
+        let kitchen = try #require(found.first { $0["name"] as? String == "Kitchen Cast" }, "\(found)")
+        #expect(kitchen["kind"] as? String == "chromecast" && kitchen["host"] as? String == "10.234.\(w.r).2", "\(kitchen)")
+        let played = try await post("/api/play", ["ref": "aurora-2024"])
+        let streamURL = played.body["url"] as? String ?? ""
+        let subURL = ((played.body["subtitles"] as? [[String: Any]])?.first?["url"] as? String) ?? ""
+        let q = URLComponents(string: "http://x" + subURL)?.queryItems ?? []
+        func item(_ name: String) -> String { q.first { $0.name == name }?.value ?? "" }
+        let parts = streamURL.components(separatedBy: "?")[0].split(separator: "/")
+        #expect(parts.count == 3 && !subURL.isEmpty, "\(played)")
+        let withSubs = try await post(
+            "/api/cast",
+            [
+                "infoHash": parts.count == 3 ? String(parts[1]) : "", "file": parts.count == 3 ? Int(parts[2]) ?? 0 : 0, "title": "Aurora",
+                "renderer": kitchen["udn"] ?? "", "subtitles": ["ref": item("ref"), "infohash": item("infohash"), "index": Int(item("index")) ?? 0, "language": "en"],
+            ])
+        #expect(withSubs.status == 201, "\(withSubs)")
+        let load = try await chromecast.waitFor("load")
+        let track = (load["tracks"] as? [[String: Any]])?.first ?? [:]
+        #expect(load["title"] as? String == "Aurora" && load["active"] as? [Int] == [1], "\(load)")
+        #expect(track["trackContentType"] as? String == "text/vtt" && track["language"] as? String == "en", "\(load)")
+        #expect((track["trackContentId"] as? String ?? "").hasPrefix("http://10.234.\(w.r).1:"), "\(track)")
+        // The TV's player fetches the track from another origin: the CORS header lets it read it.
+        let fetchedTrack = try await chromecast.waitFor("track")
+        #expect(fetchedTrack["status"] as? Int == 200 && fetchedTrack["cors"] as? String == "*", "\(fetchedTrack)")
+        #expect((fetchedTrack["head"] as? String ?? "").contains("Every bay hides another."), "\(fetchedTrack)")
+        try await waitFor("playing on the Chromecast") {
+            ($0["renderer"] as? [String: Any])?["name"] as? String == "Kitchen Cast" && $0["state"] as? String == "playing"
+        }
+        let beforeSeek = chromecast.events.count
+        #expect(try await post("/api/cast/control", ["action": "seek", "value": 6]).status == 200)
+        _ = try await chromecast.waitFor("seek", after: beforeSeek) { $0["to"] as? Double == 6 }
+        let afterSeek = try await chromecast.waitFor("fetch", after: beforeSeek)
+        #expect((afterSeek["range"] as? String ?? "bytes=0-") != "bytes=0-" && afterSeek["status"] as? Int == 206, "\(afterSeek)")
+        try await waitFor("at 0:06 on the Chromecast") { ($0["position"] as? Double ?? 0) >= 6 }
+        #expect(try await post("/api/cast/control", ["action": "volume", "value": 40]).status == 200)
+        _ = try await chromecast.waitFor("volume") { $0["level"] as? Double == 0.4 }
+        let trackURL = track["trackContentId"] as? String ?? ""
+        #expect(try await post("/api/cast/control", ["action": "stop"]).status == 200)
+        _ = try await chromecast.waitFor("app-stop")
+        #expect((try? await w.tv.request(trackURL, timeout: 5)) == nil, "the subtitles are still served after the cast")
     }
 
     /// The test's Chromecast (Tests/Fixtures/cast_receiver.py) on the TV

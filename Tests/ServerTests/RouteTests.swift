@@ -229,6 +229,49 @@ struct RouteTests {
         }
     }
 
+    @Test(
+        "the LAN face: subtitles of a cast with a capability, as WebVTT and SRT, with the CORS header; GET and HEAD only; the API, the UI and cross-site refusals are not there; the loopback face never sends the CORS header"
+    )
+    func castFace() async throws {
+        let (main, server) = try app()
+        let lan = Application(router: server.castRouter(allowlist: HostAllowlist(port: 80)))
+        let id = server.castTexts.put("WEBVTT\n\n00:00:01.000 --> 00:00:02.500\nTom &amp; Jerry &lt;3\n\n")
+        let vtt = server.capability.sign("/subtitles/\(id).vtt"), srt = server.capability.sign("/subtitles/\(id).srt")
+        let allowOrigin = HTTPField.Name("Access-Control-Allow-Origin")!
+        try await lan.test(.router) { client in
+            // A Chromecast's player is a page of another origin: cross-site is its normal case here.
+            let tv: HTTPFields = [HTTPField.Name("Sec-Fetch-Site")!: "cross-site", .origin: "https://www.gstatic.com"]
+            try await client.execute(uri: vtt, method: .get, headers: tv) { r in
+                #expect(r.status == .ok && r.headers[.contentType] == "text/vtt; charset=utf-8")
+                #expect(r.headers[allowOrigin] == "*" && String(buffer: r.body).hasPrefix("WEBVTT"))
+            }
+            try await client.execute(uri: srt, method: .get) { r in
+                #expect(String(buffer: r.body) == "1\n00:00:01,000 --> 00:00:02,500\nTom & Jerry ‹3\n\n", "\(String(buffer: r.body))")
+            }
+            try await client.execute(uri: "/subtitles/\(id).vtt", method: .get) { r in
+                #expect(r.status == .forbidden && r.headers[allowOrigin] == nil)
+            }
+            try await client.execute(uri: server.capability.sign("/subtitles/\(id).ass"), method: .get) { r in #expect(r.status == .notFound) }
+            try await client.execute(uri: server.capability.sign("/stream/\(Self.hash)/0"), method: .get) { r in
+                #expect(r.status == .notFound, "a stream the hub does not have")
+            }
+            for uri in ["/", "/api/titles", "/api/session", "/api/streams", "/metrics", "/api/subtitles?ref=x&infohash=y&index=0"] {
+                try await client.execute(uri: uri, method: .get) { r in #expect(r.status == .notFound, "\(uri)") }
+            }
+            for method in [HTTPRequest.Method.post, .put, .delete, .options] {
+                try await client.execute(uri: vtt, method: method, headers: headers(server)) { r in
+                    #expect(r.status == .methodNotAllowed && r.headers[allowOrigin] == nil, "\(method)")
+                }
+            }
+            server.castTexts.remove(id)
+            try await client.execute(uri: vtt, method: .get) { r in #expect(r.status == .notFound, "gone with its cast") }
+        }
+        try await main.test(.router) { client in
+            try await client.execute(uri: vtt, method: .get) { r in #expect(r.status == .notFound, "not on the loopback face") }
+            try await client.execute(uri: "/api/titles", method: .get) { r in #expect(r.status == .ok && r.headers[allowOrigin] == nil) }
+        }
+    }
+
     @Test("validation: malformed bodies are 400, refusals 422, failures of the network 502, each with one message")
     func validation() async throws {
         let (app, server) = try app()
