@@ -12,12 +12,14 @@ public import Foundation
 public enum SOAP {
     public static let avTransport = "urn:schemas-upnp-org:service:AVTransport:1"
     public static let renderingControl = "urn:schemas-upnp-org:service:RenderingControl:1"
+    public static let connectionManager = "urn:schemas-upnp-org:service:ConnectionManager:1"
 
     /// The request body for `action` of `service` with `arguments` in order
     /// (InstanceID 0 first, as every AVTransport and RenderingControl action
-    /// takes it).
+    /// takes it; ConnectionManager's GetProtocolInfo takes none).
     public static func envelope(_ action: String, service: String, arguments: [(String, String)]) -> String {
-        let args = ([("InstanceID", "0")] + arguments).map { "<\($0.0)>\(XML.escape($0.1))</\($0.0)>" }.joined()
+        let instance = service == connectionManager ? [] : [("InstanceID", "0")]
+        let args = (instance + arguments).map { "<\($0.0)>\(XML.escape($0.1))</\($0.0)>" }.joined()
         return """
             <?xml version="1.0" encoding="utf-8"?>\
             <s:Envelope xmlns:s="http://schemas.xmlsoap.org/soap/envelope/" s:encodingStyle="http://schemas.xmlsoap.org/soap/encoding/">\
@@ -35,6 +37,17 @@ public enum SOAP {
         parser.delegate = reader
         _ = parser.parse()
         return reader.values
+    }
+
+    /// The MIME types of a GetProtocolInfo `Sink` ("http-get:*:video/mp4:*,…"),
+    /// lowercased; "*" when the renderer takes anything.
+    public static func mimeTypes(ofSink sink: String) -> Set<String> {
+        Set(
+            sink.split(separator: ",").prefix(1024).compactMap { entry in
+                let fields = entry.split(separator: ":", omittingEmptySubsequences: false)
+                guard fields.count >= 3, fields[0].trimmingCharacters(in: .whitespaces).lowercased() == "http-get" else { return nil }
+                return fields[2].trimmingCharacters(in: .whitespaces).lowercased()
+            })
     }
 
     /// "H:MM:SS[.F]" (UPnP's time) in seconds; nil for NOT_IMPLEMENTED or garbage.
@@ -79,10 +92,14 @@ public enum DIDL {
     /// `subtitles`: an SRT URL some renderers show, named the two ways
     /// renderers look for it (Samsung's `sec:CaptionInfoEx`, and a second
     /// `res` of type text/srt); renderers that know neither ignore them.
-    public static func item(title: String, url: String, mimeType: String, duration: Double?, subtitles: String? = nil) -> String {
-        // DLNA.ORG_OP=01: byte seeks (Range requests) supported;
-        // DLNA.ORG_FLAGS: streaming transfer mode, background transfer, DLNA 1.5.
-        let protocolInfo = "http-get:*:\(mimeType):DLNA.ORG_OP=01;DLNA.ORG_CI=0;DLNA.ORG_FLAGS=01700000000000000000000000000000"
+    public static func item(
+        title: String, url: String, mimeType: String, duration: Double?, subtitles: String? = nil, seekable: Bool = true
+    ) -> String {
+        // DLNA.ORG_OP=01: byte seeks (Range requests) supported (00 for a
+        // converted stream, CI=1); DLNA.ORG_FLAGS: streaming transfer mode,
+        // background transfer, DLNA 1.5.
+        let op = seekable ? "DLNA.ORG_OP=01;DLNA.ORG_CI=0" : "DLNA.ORG_OP=00;DLNA.ORG_CI=1"
+        let protocolInfo = "http-get:*:\(mimeType):\(op);DLNA.ORG_FLAGS=01700000000000000000000000000000"
         let durationAttribute = duration.map { " duration=\"\(SOAP.time($0)).000\"" } ?? ""
         let caption =
             subtitles.map {
@@ -118,11 +135,18 @@ public struct CastMedia: Sendable {
     /// The same subtitles as SubRip (the hint some DLNA renderers take).
     public var subtitlesSRT: String?
     public var subtitleLanguage: String?
+    /// Where to start, in seconds.
+    public var start: Double = 0
+    /// Whether the URL takes byte ranges (a converted stream does not: a
+    /// seek is a new URL).
+    public var seekable = true
 
     public init(
         url: String, title: String, mimeType: String, duration: Double? = nil, subtitles: String? = nil, subtitlesSRT: String? = nil,
-        subtitleLanguage: String? = nil
+        subtitleLanguage: String? = nil, start: Double = 0, seekable: Bool = true
     ) {
+        self.start = start
+        self.seekable = seekable
         self.url = url
         self.title = title
         self.mimeType = mimeType
@@ -130,6 +154,33 @@ public struct CastMedia: Sendable {
         self.subtitles = subtitles
         self.subtitlesSRT = subtitlesSRT
         self.subtitleLanguage = subtitleLanguage
+    }
+}
+
+/// Whether a cast plays the file as it is or converted (`/transcode`).
+public enum CastFormat {
+    /// `playable`: the types the device lists (nil: it does not say);
+    /// `browserPlays`: whether the browser's plan for the file is direct
+    /// (nil: the file could not be probed).
+    public static func mustConvert(mimeType: String, playable: Set<String>?, browserPlays: Bool?) -> Bool {
+        if let playable {
+            let names = aliases(of: mimeType.lowercased())
+            return !(playable.contains("*") || !playable.isDisjoint(with: names))
+        }
+        return browserPlays == false
+    }
+
+    /// The names renderers give one container: GStreamer's (gmediarender)
+    /// say video/quicktime for MP4, TVs say video/mp4, video/x-mp4 or
+    /// video/mpeg4, and so on.
+    static func aliases(of type: String) -> Set<String> {
+        let families: [Set<String>] = [
+            ["video/mp4", "video/quicktime", "video/x-mp4", "video/mpeg4", "video/x-m4v", "video/m4v"],
+            ["video/x-matroska", "video/x-mkv", "video/mkv", "video/matroska"],
+            ["video/x-msvideo", "video/avi", "video/msvideo", "video/x-avi"],
+            ["video/mp2t", "video/mpegts", "video/vnd.dlna.mpeg-tts", "video/x-mpegts"],
+        ]
+        return families.first { $0.contains(type) } ?? [type]
     }
 }
 
@@ -148,6 +199,9 @@ public protocol CastDevice: Sendable {
     func state() async throws -> RendererState
     /// Lets go of the device (a Chromecast's connection); nothing for DLNA.
     func close() async
+    /// The MIME types the device says it plays ("*" for any); nil when it
+    /// does not say (then the file's own plan decides).
+    func playableTypes() async -> Set<String>?
 }
 
 /// Drives one renderer over HTTP (SOAP). Each call is one POST with a
@@ -185,8 +239,14 @@ public struct RendererClient: CastDevice {
 
     @discardableResult
     func call(_ action: String, service: String = SOAP.avTransport, _ arguments: [(String, String)] = []) async throws -> [String: String] {
-        guard let url = service == SOAP.avTransport ? renderer.avTransport : renderer.renderingControl else {
-            throw CastError("\(renderer.name) has no volume control")
+        let control =
+            switch service {
+            case SOAP.avTransport: renderer.avTransport
+            case SOAP.renderingControl: renderer.renderingControl
+            default: renderer.connectionManager
+            }
+        guard let url = control else {
+            throw CastError(service == SOAP.renderingControl ? "\(renderer.name) has no volume control" : "\(renderer.name) cannot do \(action)")
         }
         var r = URLRequest(url: url)
         r.httpMethod = "POST"
@@ -213,16 +273,30 @@ public struct RendererClient: CastDevice {
 
     public func load(_ media: CastMedia) async throws {
         let metadata = DIDL.item(
-            title: media.title, url: media.url, mimeType: media.mimeType, duration: media.duration, subtitles: media.subtitlesSRT)
+            title: media.title, url: media.url, mimeType: media.mimeType, duration: media.duration, subtitles: media.subtitlesSRT,
+            seekable: media.seekable)
         // A renderer busy with something else takes a new URI only once
         // stopped (gmediarender, many TVs); one with nothing to stop may
         // refuse this, which is fine.
         try? await stop()
         try await load(url: media.url, metadata: metadata)
         try await play()
+        guard media.start >= 1 else { return }
+        // Renderers take a seek once they play; some need a moment to get there.
+        for _ in 0..<20 {
+            if let st = try? await state(), st.transport == "PLAYING" { break }
+            try? await Task.sleep(for: .milliseconds(250))
+        }
+        try? await seek(to: media.start)
     }
 
     public func close() async {}
+
+    public func playableTypes() async -> Set<String>? {
+        guard let values = try? await call("GetProtocolInfo", service: SOAP.connectionManager), let sink = values["Sink"] else { return nil }
+        let types = SOAP.mimeTypes(ofSink: sink)
+        return types.isEmpty ? nil : types
+    }
 
     public func play() async throws { try await call("Play", [("Speed", "1")]) }
     public func pause() async throws { try await call("Pause") }

@@ -160,7 +160,7 @@ public final class ChromecastClient: CastDevice {
         let app = try await launch()
         let id = nextRequest()
         let answer = try await request(
-            CastV2.json(CastV2.load(media, sessionId: app.session, requestId: id)), namespace: CastV2.media, to: app.transport, id: id,
+            CastV2.json(CastV2.load(media, sessionId: app.session, requestId: id, start: media.start)), namespace: CastV2.media, to: app.transport, id: id,
             timeout: .seconds(30))
         let type = answer["type"] as? String ?? ""
         guard type == "MEDIA_STATUS" else {
@@ -205,6 +205,10 @@ public final class ChromecastClient: CastDevice {
         if let session { state.withLock { $0.mediaSession = session } }
         return s
     }
+
+    /// A Chromecast does not list its types: its player is Chrome's, so the
+    /// browser's plan for the file decides.
+    public func playableTypes() async -> Set<String>? { nil }
 
     public func close() async {
         let link = state.withLock { s -> Link? in

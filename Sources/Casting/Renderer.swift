@@ -24,8 +24,13 @@ public struct Renderer: Sendable, Hashable, Codable {
     /// DLNA only.
     public var avTransport: URL?
     public var renderingControl: URL?
+    /// DLNA only: where the renderer says which types it plays.
+    public var connectionManager: URL?
 
-    public init(kind: Kind = .dlna, udn: String, name: String, model: String, location: URL, avTransport: URL?, renderingControl: URL?) {
+    public init(
+        kind: Kind = .dlna, udn: String, name: String, model: String, location: URL, avTransport: URL?, renderingControl: URL?,
+        connectionManager: URL? = nil
+    ) {
         self.kind = kind
         self.udn = udn
         self.name = name
@@ -33,6 +38,7 @@ public struct Renderer: Sendable, Hashable, Codable {
         self.location = location
         self.avTransport = avTransport
         self.renderingControl = renderingControl
+        self.connectionManager = connectionManager
     }
 
     /// The client that drives this device.
@@ -69,7 +75,8 @@ public struct Renderer: Sendable, Hashable, Codable {
         return Renderer(
             udn: device.udn, name: Self.clean(device.name, fallback: location.host ?? "renderer"), model: Self.clean(device.model, fallback: ""),
             location: location, avTransport: control,
-            renderingControl: device.services["urn:schemas-upnp-org:service:RenderingControl:1"].flatMap(resolve))
+            renderingControl: device.services["urn:schemas-upnp-org:service:RenderingControl:1"].flatMap(resolve),
+            connectionManager: device.services["urn:schemas-upnp-org:service:ConnectionManager:1"].flatMap(resolve))
     }
 
     /// A name to show: control and format characters out, at most 80 characters.

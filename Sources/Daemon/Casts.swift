@@ -32,36 +32,52 @@ public final class Casts: Sendable {
         self.events = events
     }
 
-    /// Starts `path` (`/stream/<infohash>/<file>`) playing on `renderer`:
-    /// opens the LAN face, hands the renderer a capability URL on it with
-    /// DIDL-Lite metadata, and presses Play.
+    /// Starts `path` (`/stream/<infohash>/<file>`) playing on `renderer`
+    /// from `start` seconds: opens the LAN face, hands the renderer a
+    /// capability URL on it (the file as it is, or converted when the
+    /// device cannot play it) with its title and subtitles, and presses Play.
     public func start(
-        path: String, title: String, fileName: String, duration: Double?, subtitles: CastSubtitles? = nil, on renderer: Renderer
+        path: String, title: String, fileName: String, subtitles: CastSubtitles? = nil, start: Double = 0, on renderer: Renderer
     ) async throws -> CastSession {
         guard let address = LocalAddresses.facing(renderer.host) else {
             throw DaemonError("no network interface of this machine is on \(renderer.name)'s network (\(renderer.host))")
         }
         let port = try await open(address)
         let base = "http://\(address):\(port)"
-        let url = base + server.capability.sign(path)
+        let capability = server.capability
+        let direct = base + capability.sign(path)
         let text = subtitles.map { server.castTexts.put($0.webVTT) }
         let client = renderer.device()
         let texts = server.castTexts
-        let session = CastSession(renderer: renderer, client: client, url: url) { [weak self] in
+        // What the file is (ffprobe, through the LAN face) and what the
+        // device plays: the file as it is, or converted.
+        let info = await MediaProbe.probe(direct, timeout: .seconds(30))
+        let plan = info.map { PlaybackPlan.make(for: $0, fileName: fileName) }
+        let mime = MediaType.forFile(fileName)
+        let convert = CastFormat.mustConvert(
+            mimeType: mime, playable: await client.playableTypes(), browserPlays: plan.map { $0.mode == .direct })
+        let transcode = path.replacingOccurrences(of: "/stream/", with: "/transcode/")
+        let media = CastMedia(
+            url: direct, title: title, mimeType: convert ? "video/mp4" : mime, duration: info?.duration,
+            subtitles: text.map { base + capability.sign("/subtitles/\($0).vtt") },
+            subtitlesSRT: text.map { base + capability.sign("/subtitles/\($0).srt") }, subtitleLanguage: subtitles?.language,
+            seekable: !convert)
+        // A converted stream starts where asked (`start=`); a seek is a new one.
+        let from: @Sendable (Double) -> String = { (at: Double) -> String in
+            base + capability.sign(transcode) + (at >= 1 ? String(format: "&start=%.3f", at) : "")
+        }
+        let converted = convert ? from : nil
+        let session = CastSession(renderer: renderer, client: client, media: media, converted: converted) { [weak self] in
             if let text { texts.remove(text) }
             self?.close(address)
         }
         do {
-            try await client.load(
-                CastMedia(
-                    url: url, title: title, mimeType: MediaType.forFile(fileName), duration: duration,
-                    subtitles: text.map { base + server.capability.sign("/subtitles/\($0).vtt") },
-                    subtitlesSRT: text.map { base + server.capability.sign("/subtitles/\($0).srt") }, subtitleLanguage: subtitles?.language))
+            try await session.load(at: start)
         } catch {
             await session.end(stopRenderer: false)
             throw DaemonError("cannot cast to \(renderer.name): \(error)")
         }
-        events.info("Casting \(title) to \(renderer.name) (\(renderer.host))")
+        events.info("Casting \(title) to \(renderer.name) (\(renderer.host))" + (convert ? ", converted: it cannot play the file as it is" : ""))
         return session
     }
 
@@ -163,18 +179,10 @@ extension Casts: CastService {
         let session: CastSession
         do {
             session = try await self.start(
-                path: "/stream/\(stream.torrent.id.hex)/\(stream.file.index)", title: title, fileName: stream.file.name, duration: nil,
-                subtitles: subtitles, on: target)
+                path: "/stream/\(stream.torrent.id.hex)/\(stream.file.index)", title: title, fileName: stream.file.name,
+                subtitles: subtitles, start: start, on: target)
         } catch let e as DaemonError {
             throw ChannelServiceError(e.message, badInput: false)
-        }
-        if start >= 1 {
-            // Renderers take a seek once they play; some need a moment to get there.
-            for _ in 0..<20 {
-                if let st = try? await session.state(), st.transport == "PLAYING" { break }
-                try? await Task.sleep(for: .milliseconds(250))
-            }
-            try? await session.client.seek(to: start)
         }
         current.withLock { $0 = (session, title, stream.torrent.id.hex, stream.file.index) }
         return await castStatus() ?? CastJSON(renderer: Self.json(target), title: title, infoHash: infoHash, file: file, state: "loading", position: nil, duration: nil)
@@ -205,7 +213,7 @@ extension Casts: CastService {
             case "pause": try await c.session.client.pause()
             case "seek":
                 guard let value, value >= 0, value < 1e7 else { throw ChannelServiceError("seek takes a number of seconds", badInput: true) }
-                try await c.session.client.seek(to: value)
+                try await c.session.seek(to: value)
             case "volume":
                 guard let value, (0...100).contains(value) else { throw ChannelServiceError("volume takes 0 to 100", badInput: true) }
                 try await c.session.client.setVolume(Int(value))
@@ -245,18 +253,60 @@ public enum CastWords {
 public final class CastSession: Sendable {
     public let renderer: Renderer
     public let client: any CastDevice
-    /// What the renderer fetches (on the LAN face, with a capability).
-    public let url: String
+    /// What the renderer plays; its URL is on the LAN face, with a capability.
+    public let media: CastMedia
+    /// For a converted stream: its URL from a given second (a seek loads it
+    /// anew, and positions count from there).
+    private let converted: (@Sendable (Double) -> String)?
+    private let offset = Mutex<Double>(0)
     private let release: Mutex<(@Sendable () -> Void)?>
 
-    init(renderer: Renderer, client: any CastDevice, url: String, release: @escaping @Sendable () -> Void) {
+    /// What the renderer fetches.
+    public var url: String { converted?(offset.withLock { $0 }) ?? media.url }
+    public var isConverted: Bool { converted != nil }
+
+    init(
+        renderer: Renderer, client: any CastDevice, media: CastMedia, converted: (@Sendable (Double) -> String)?,
+        release: @escaping @Sendable () -> Void
+    ) {
         self.renderer = renderer
         self.client = client
-        self.url = url
+        self.media = media
+        self.converted = converted
         self.release = Mutex(release)
     }
 
-    public func state() async throws -> RendererState { try await client.state() }
+    /// Loads the media on the device from `at` seconds and plays it.
+    func load(at start: Double) async throws {
+        var m = media
+        if let converted {
+            m.url = converted(start)
+            offset.withLock { $0 = start >= 1 ? start : 0 }
+        } else {
+            m.start = start
+        }
+        try await client.load(m)
+    }
+
+    /// A seek: the device's own for the file as it is; a new converted
+    /// stream from that second otherwise.
+    public func seek(to seconds: Double) async throws {
+        if converted != nil { try await load(at: seconds) } else { try await client.seek(to: seconds) }
+    }
+
+    /// The device's state, its position in the film (a converted stream's
+    /// counts from where it started) and the film's length.
+    public func state() async throws -> RendererState {
+        var s = try await client.state()
+        if converted != nil {
+            let at = offset.withLock { $0 }
+            s.position = s.position.map { $0 + at }
+            s.duration = media.duration ?? s.duration
+        } else if s.duration == nil {
+            s.duration = media.duration
+        }
+        return s
+    }
 
     /// Stops the renderer (unless told not to) and lets the LAN face close
     /// if no other cast uses it. Once; later calls do nothing.

@@ -18,6 +18,8 @@ struct MediaController<Context: ConnectionContext> {
     let streams: StreamController<Context>
     let allowlist: HostAllowlist
     let transcodes: TranscodeLimiter
+    /// The address ffmpeg reads our own /stream from: this face's.
+    var selfHost = "127.0.0.1"
 
     struct MediaJSON: Encodable {
         var info: MediaInfo?
@@ -42,6 +44,11 @@ struct MediaController<Context: ConnectionContext> {
                 MediaJSON(
                     info: info, plan: plan, duration: info?.duration, direct: streams.capability.sign(path), converted: converted))
         }
+        addTranscodeRoute(to: router)
+    }
+
+    /// `/transcode` alone (the LAN face has it for casts of files the TV cannot play).
+    func addTranscodeRoute(to router: Router<Context>) {
         router.get("/transcode/:infohash/:file") { request, context in
             try streams.checkCapability(request)
             let stream = try await streams.stream(context)
@@ -57,7 +64,7 @@ struct MediaController<Context: ConnectionContext> {
         }
     }
 
-    private func selfURL(_ path: String) -> String { "http://127.0.0.1:\(allowlist.port)" + streams.capability.sign(path) }
+    private func selfURL(_ path: String) -> String { "http://\(selfHost):\(allowlist.port)" + streams.capability.sign(path) }
 
     /// ffprobe through our own URL, once per file.
     private func probe(_ stream: FileStream, path: String) async -> MediaInfo? {

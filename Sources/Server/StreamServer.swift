@@ -96,7 +96,7 @@ public struct StreamServer: Sendable {
 
     /// The router of the LAN face (`castApplication`): streams with a
     /// capability and nothing else.
-    public func castRouter(allowlist: HostAllowlist) -> Router<MatineeRequestContext> {
+    public func castRouter(allowlist: HostAllowlist, address: String = "127.0.0.1") -> Router<MatineeRequestContext> {
         let router = Router(context: MatineeRequestContext.self)
         router.add(middleware: CastFaceMiddleware())
         router.add(middleware: SecurityHeadersMiddleware())
@@ -104,12 +104,17 @@ public struct StreamServer: Sendable {
         let streams = StreamController<MatineeRequestContext>(hub: hub, capability: capability, metrics: metrics)
         streams.addStreamRoutes(to: router)
         castTexts.addRoutes(to: router, capability: capability)
+        // Files the TV cannot play, converted as they play; ffmpeg reads
+        // /stream on this same face.
+        MediaController(streams: streams, allowlist: allowlist, transcodes: TranscodeLimiter(limit: 2), selfHost: address)
+            .addTranscodeRoute(to: router)
         return router
     }
 
     /// The LAN face, for casting (issue 14): bound to the address a
     /// renderer reaches (`address`, any free port), it serves `/stream`
-    /// and the casts' `/subtitles` with a valid capability, the URLs a cast
+    /// and `/transcode` (files the TV cannot play, converted) and the casts'
+    /// `/subtitles`, each with a valid capability, the URLs a cast
     /// hands the renderer, and nothing else: no web UI, no API, not even
     /// the streams' status; GET and HEAD only. Only requests addressed to
     /// `address:port` are answered.
@@ -117,7 +122,7 @@ public struct StreamServer: Sendable {
         address: String, logger: Logger = Logger(label: "matinee.cast"), onListening: @escaping @Sendable (Int) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         let allowlist = HostAllowlist(port: 0, extraNames: [address.contains(":") ? "[\(address)]" : address])
-        return application(router: castRouter(allowlist: allowlist), allowlist: allowlist, host: address, port: 0, logger: logger, onListening: onListening)
+        return application(router: castRouter(allowlist: allowlist, address: address), allowlist: allowlist, host: address, port: 0, logger: logger, onListening: onListening)
     }
 
     private func application(

@@ -124,8 +124,10 @@ struct Play: AsyncParsableCommand {
                     let stream = opened.stream
                     if let renderer {
                         let session = try await daemon.casts.start(
-                            path: opened.path, title: choice.label ?? opened.file.name, fileName: opened.file.name, duration: nil, on: renderer)
-                        Console.info("Casting to \(renderer.name) (\(renderer.host)); Ctrl-C stops it")
+                            path: opened.path, title: choice.label ?? opened.file.name, fileName: opened.file.name, on: renderer)
+                        Console.info(
+                            "Casting to \(renderer.name) (\(renderer.host))" + (session.isConverted ? ", converted as it plays (it cannot play this file as it is)" : "")
+                                + "; Ctrl-C stops it")
                         try await followCast(session) { stream.status() }
                         return
                     }

@@ -190,4 +190,16 @@ struct CastingTests {
         #expect(d.contains(#"<sec:CaptionInfoEx sec:type="srt">http://h/subtitles/x.srt?exp=1&amp;cap=2</sec:CaptionInfoEx>"#))
         #expect(!DIDL.item(title: "A", url: "u", mimeType: "video/mp4", duration: nil).contains("CaptionInfoEx"))
     }
+
+    @Test("conversion: a DLNA renderer gets the file as it is when it lists its type (under any of its names), converted otherwise; a Chromecast when the browser could play it")
+    func conversion() {
+        let gstreamer = SOAP.mimeTypes(ofSink: "http-get:*:video/quicktime:*,http-get:*:video/x-matroska:*, http-get:*:audio/mp4:*,rtsp:*:video/x-avi:*,garbage")
+        #expect(gstreamer == ["video/quicktime", "video/x-matroska", "audio/mp4"])
+        #expect(!CastFormat.mustConvert(mimeType: "video/mp4", playable: gstreamer, browserPlays: true))
+        #expect(!CastFormat.mustConvert(mimeType: "video/x-matroska", playable: gstreamer, browserPlays: false), "the TV's word over the browser's")
+        #expect(CastFormat.mustConvert(mimeType: "video/x-msvideo", playable: gstreamer, browserPlays: true), "rtsp is not http-get")
+        #expect(!CastFormat.mustConvert(mimeType: "video/x-msvideo", playable: ["*"], browserPlays: false))
+        #expect(CastFormat.mustConvert(mimeType: "video/x-matroska", playable: nil, browserPlays: false))
+        #expect(!CastFormat.mustConvert(mimeType: "video/x-matroska", playable: nil, browserPlays: nil), "not probed: as it is")
+    }
 }

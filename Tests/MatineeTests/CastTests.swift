@@ -48,7 +48,8 @@ struct CastTests {
         var control: String { "http://10.234.\(r).2:\(port)/upnp/control/rendertransport1" }
 
         /// `seeded` false: the renderer alone (the test brings its own films).
-        static func make(seeded: Bool = true) async throws -> World {
+        /// `mimeFilter`: gmediarender's `--mime-filter` (types it says it does not play).
+        static func make(seeded: Bool = true, mimeFilter: String? = nil) async throws -> World {
             let dir = TempDir()
             let home = try NetNamespace("home")
             let tv = try NetNamespace("tv")
@@ -59,7 +60,7 @@ struct CastTests {
                 [
                     "-I", tvLink, "-f", "Living Room TV", "-u", "6d617469-6e65-6500-0000-\(String(format: "%012d", r))",
                     "--gstout-videopipe=fakesink sync=true", "--gstout-audiopipe=fakesink sync=true", "--logfile", "stderr",
-                ], name: "gmediarender")
+                ] + (mimeFilter.map { ["--mime-filter", $0] } ?? []), name: "gmediarender")
             // Its log (stderr) names the port libupnp took; stdout is not flushed until it exits.
             let port = try await CastTests.controlPort(renderer)
             guard seeded else { return World(dir: dir, home: home, tv: tv, r: r, renderer: renderer, seeder: nil, port: port, size: 0) }
@@ -280,6 +281,65 @@ struct CastTests {
         #expect(try await post("/api/cast/control", ["action": "stop"]).status == 200)
         _ = try await chromecast.waitFor("app-stop")
         #expect((try? await w.tv.request(trackURL, timeout: 5)) == nil, "the subtitles are still served after the cast")
+    }
+
+    @Test(
+        "a TV that does not list the file's type gets it converted: the renderer plays /transcode from the LAN face, a seek is a new conversion from that second, and the position counts from the film's start"
+    )
+    func dlnaConverts() async throws {
+        let w = try await World.make(seeded: false, mimeFilter: "-video/x-matroska")
+        defer { w.end() }
+        // A minute's film in Matroska (H.264 and AAC: remuxed, not re-encoded).
+        try Fixtures.makeVideo(w.dir.path + "/film.mkv", seconds: 60, faststart: false)
+        let seeder = try w.home.start(
+            "/usr/bin/python3",
+            [Fixtures.seederScript, "seed", "--data", w.dir.path + "/film.mkv", "--torrent-out", w.dir.path + "/film.torrent", "--listen", "127.0.0.1:7001"],
+            name: "lt_seeder")
+        defer { seeder.kill() }
+        _ = try await seeder.waitForLine(timeout: .seconds(30)) { $0.hasPrefix("{") ? true : nil }
+        let serve = try MatineeCLI(home: w.dir.sub("viewer"), in: w.home).start(["serve", "--dht-node", "127.0.0.1:1"])
+        defer { serve.kill() }
+        let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
+        func json(_ bytes: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:] }
+        let token = json(try await w.home.get(base + "/api/session"))["csrfToken"] as? String ?? ""
+        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) {
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            let (status, reply) = try await w.home.request(
+                base + path, method: "POST", headers: ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"], body: text)
+            return (status, json(reply))
+        }
+        let torrent = try Data(contentsOf: URL(fileURLWithPath: w.dir.path + "/film.torrent")).base64EncodedString()
+        let opened = try await post("/api/streams", ["torrent": torrent, "peers": ["127.0.0.1:7001"]])
+        #expect(opened.status == 201, "\(opened)")
+        let listed = (try? JSONSerialization.jsonObject(with: Data(try await w.home.get(base + "/api/cast/renderers")))) as? [[String: Any]] ?? []
+        let tv = try #require(listed.first { $0["name"] as? String == "Living Room TV" }, "\(listed)")
+        let cast = try await post(
+            "/api/cast", ["infoHash": opened.body["infoHash"] ?? "", "file": opened.body["file"] ?? 0, "title": "Film", "renderer": tv["udn"] ?? ""])
+        #expect(cast.status == 201, "\(cast)")
+        func trackURI() async throws -> String {
+            (Self.value(try await Self.ask(w.home, w.control, "GetPositionInfo"), "TrackURI") ?? "").replacingOccurrences(of: "&amp;", with: "&")
+        }
+        let uri = try await trackURI()
+        #expect(uri.hasPrefix("http://10.234.\(w.r).1:") && uri.contains("/transcode/") && uri.contains("cap="), "\(uri)")
+        #expect(serve.stderr.contains("converted: it cannot play the file as it is"), "\(serve.stderr.suffix(800))")
+        func waitFor(_ what: String, _ ok: ([String: Any]) -> Bool) async throws {
+            var st: [String: Any] = [:]
+            for _ in 0..<80 {
+                st = json(try await w.home.get(base + "/api/cast"))
+                if ok(st) { return }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            Issue.record("\(what): \(st); \(w.renderer.stderr.split(separator: "\n").filter { $0.contains("ERROR") || $0.contains("rror") }.suffix(8))")
+        }
+        try await waitFor("playing the converted stream") { $0["state"] as? String == "playing" && ($0["position"] as? Double ?? 0) >= 2 }
+        #expect(try await post("/api/cast/control", ["action": "seek", "value": 30]).status == 200)
+        let sought = try await trackURI()
+        #expect(sought.contains("/transcode/") && sought.contains("start=30.000"), "\(sought)")
+        try await waitFor("playing from 0:30") {
+            $0["state"] as? String == "playing" && ($0["position"] as? Double ?? 0) >= 31 && ($0["duration"] as? Double ?? 0) > 55
+        }
+        #expect(try await post("/api/cast/control", ["action": "stop"]).status == 200)
+        #expect((try? await w.tv.request(sought, timeout: 5)) == nil, "the LAN face still answers after the cast")
     }
 
     /// The test's Chromecast (Tests/Fixtures/cast_receiver.py) on the TV
