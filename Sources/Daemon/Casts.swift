@@ -144,6 +144,24 @@ public final class Casts: Sendable {
     }
 }
 
+extension Casts {
+    /// Ends the web UI's cast, if any, stopping the device (at most 5 s:
+    /// a TV that went away does not hold up the daemon's stop).
+    public func shutdown() async {
+        guard let c = current.withLock({ c -> CastSession? in
+            defer { c = nil }
+            return c?.session
+        }) else { return }
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask { await c.end() }
+            group.addTask { try? await Task.sleep(for: .seconds(5)) }
+            await group.next()
+            group.cancelAll()
+        }
+        events.info("Stopped casting to \(c.renderer.name)")
+    }
+}
+
 // MARK: The web UI's casts (CastService)
 
 extension Casts: CastService {

@@ -205,6 +205,8 @@ public final class MatineeDaemon: Sendable {
 
     /// Shuts the daemon down gracefully (the CLI calls this on SIGINT or SIGTERM).
     public func stop() async {
+        // A TV playing the web UI's cast stops too, rather than losing its stream.
+        await casts.shutdown()
         let group = state.withLock { s -> ServiceGroup? in
             s.stopping = true
             return s.group
