@@ -130,6 +130,33 @@ public struct AppSettings: Codable, Sendable, Equatable {
         return nil
     }
 
+    /// What `GET /api/settings` shows in place of the proxy's password:
+    /// the page never holds it, and a save that sends this back keeps it.
+    public static let hiddenPassword = "********"
+
+    /// These settings as the page sees them: the proxy's password hidden.
+    var forPage: AppSettings {
+        var s = self
+        if let p = ProxyAddress(proxy), let user = p.username, !(p.password ?? "").isEmpty {
+            s.proxy = ProxyAddress(host: p.host, port: p.port, username: user, password: "").url
+                .replacingOccurrences(of: ":@", with: ":\(Self.hiddenPassword)@")
+        }
+        return s
+    }
+
+    /// `wanted` from the page, with the saved proxy password put back where
+    /// the page sent the hidden one for the same user and host; nil when the
+    /// hidden one came for another proxy (its password must be typed again).
+    static func restoringPassword(_ wanted: AppSettings, saved: AppSettings) -> AppSettings? {
+        guard let w = ProxyAddress(wanted.proxy), w.password == hiddenPassword else { return wanted }
+        guard let old = ProxyAddress(saved.proxy), old.username == w.username, old.host == w.host, old.port == w.port else {
+            return nil
+        }
+        var out = wanted
+        out.proxy = old.url
+        return out
+    }
+
     static func portProblem(_ port: Int, _ name: String, zero: String) -> String? {
         port == 0 || (1024...65535).contains(port)
             ? nil : "\(name) must be 0 (\(zero)) or between 1024 and 65535 (lower ones need root)"
@@ -147,12 +174,18 @@ struct SettingsController<Context: RequestContext> {
     let service: LibraryService
 
     func addRoutes(to router: Router<Context>) {
-        router.get("/api/settings") { _, _ in try JSONResponse.make(await service.settings()) }
+        router.get("/api/settings") { _, _ in try JSONResponse.make(await service.settings().forPage) }
         router.get("/api/network") { _, _ in try JSONResponse.make(await service.network()) }
         router.put("/api/settings") { request, _ in
             let buffer = try await request.body.collect(upTo: 16 << 10)
-            guard let wanted = try? JSONDecoder().decode(AppSettings.self, from: Data(buffer: buffer)) else {
+            guard let sent = try? JSONDecoder().decode(AppSettings.self, from: Data(buffer: buffer)) else {
                 throw HTTPError(.badRequest, message: "expected the settings object of GET /api/settings")
+            }
+            guard let wanted = AppSettings.restoringPassword(sent, saved: await service.settings()) else {
+                let reason = "type the proxy's password again: the saved one is for another proxy or user"
+                var r = try JSONResponse.make(SettingsRefusal(error: reason, fields: ["proxy": reason]))
+                r.status = .unprocessableContent
+                return r
             }
             let problems = wanted.problems
             if let first = problems.first {

@@ -42,9 +42,9 @@ struct RouteTests {
 
     struct Library: LibraryService {
         let calls = Calls()
-        func settings() async -> AppSettings { AppSettings(downloadDir: "/tmp/d") }
+        func settings() async -> AppSettings { AppSettings(downloadDir: "/tmp/d", proxy: "socks5://viewer:s%40cret@10.0.0.1:1080") }
         func updateSettings(_ s: AppSettings) async throws -> String {
-            calls.add("settings \(s.downloadDir)")
+            calls.add("settings \(s.downloadDir) \(s.proxy)")
             return "Settings saved."
         }
         func downloads() async -> [DownloadInfo] { [] }
@@ -330,6 +330,22 @@ struct RouteTests {
             try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(bad)) { r in
                 #expect(r.status == .ok, "\(String(buffer: r.body))")
             }
+            // The proxy's password never reaches the page; sent back hidden, the saved one is kept.
+            var shown: [String: Any] = [:]
+            try await client.execute(uri: "/api/settings", method: .get) { r in
+                #expect(!String(buffer: r.body).contains("cret"), "\(String(buffer: r.body))")
+                shown = (try? JSONSerialization.jsonObject(with: Data(buffer: r.body))) as? [String: Any] ?? [:]
+            }
+            #expect(shown["proxy"] as? String == "socks5://viewer:********@10.0.0.1:1080", "\(shown)")
+            try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(shown)) { r in
+                #expect(r.status == .ok, "\(String(buffer: r.body))")
+            }
+            #expect(library.calls.all.last == "settings /tmp/d socks5://viewer:s%40cret@10.0.0.1:1080", "\(library.calls.all)")
+            shown["proxy"] = "socks5://viewer:********@10.6.6.6:1080"
+            try await client.execute(uri: "/api/settings", method: .put, headers: headers(server), body: json(shown)) { r in
+                #expect(r.status == .unprocessableContent && String(buffer: r.body).contains("type the proxy's password again"))
+            }
+            #expect(library.calls.all.last == "settings /tmp/d socks5://viewer:s%40cret@10.0.0.1:1080", "another host never gets the saved password")
             // A seed from a relative folder, or a body that is not base64: refused.
             try await client.execute(
                 uri: "/api/downloads", method: .post, headers: headers(server), body: json(["torrent": "AAAA", "savePath": "data"])
@@ -346,7 +362,11 @@ struct RouteTests {
             ) { r in
                 #expect(r.status == .created)
             }
-            #expect(library.calls.all == ["settings /tmp/elsewhere", "seed 3 bytes from /d"])
+            #expect(
+                library.calls.all == [
+                    "settings /tmp/elsewhere socks5://viewer:secret@127.0.0.1:1080", "settings /tmp/d socks5://viewer:s%40cret@10.0.0.1:1080",
+                    "seed 3 bytes from /d",
+                ])
             try await client.execute(uri: "/api/titles?kind=opera", method: .get) { r in #expect(r.status == .badRequest) }
             try await client.execute(uri: "/api/title?ref=nothing", method: .get) { r in #expect(r.status == .notFound) }
         }
