@@ -142,9 +142,11 @@ public final class ChromecastClient: CastDevice {
 
     /// The open connection: what to write into, and the task that reads.
     private final class Link: Sendable {
+        let id: UUID
         let outbox: AsyncStream<CastV2.Message>.Continuation
         let task: Task<Void, Never>
-        init(outbox: AsyncStream<CastV2.Message>.Continuation, task: Task<Void, Never>) {
+        init(id: UUID, outbox: AsyncStream<CastV2.Message>.Continuation, task: Task<Void, Never>) {
+            self.id = id
             self.outbox = outbox
             self.task = task
         }
@@ -211,14 +213,16 @@ public final class ChromecastClient: CastDevice {
     public func playableTypes() async -> Set<String>? { nil }
 
     public func close() async {
-        let link = state.withLock { s -> Link? in
+        let (link, waiting) = state.withLock { s -> (Link?, [CheckedContinuation<String, any Error>]) in
             defer {
                 s.link = nil
                 s.connected = []
                 s.app = nil
+                s.pending = [:]
             }
-            return s.link
+            return (s.link, Array(s.pending.values))
         }
+        for c in waiting { c.resume(throwing: CastError("the connection to \(renderer.name) was closed")) }
         guard let link else { return }
         link.outbox.yield(CastV2.Message(source: sender, destination: CastV2.platform, namespace: CastV2.connection, payload: #"{"type":"CLOSE"}"#))
         link.outbox.finish()
@@ -332,6 +336,7 @@ public final class ChromecastClient: CastDevice {
             throw CastError("cannot reach \(renderer.name) at \(host):\(port) (\(error))")
         }
         let (outbox, continuation) = AsyncStream<CastV2.Message>.makeStream()
+        let id = UUID()
         let task = Task { [weak self] in
             try? await channel.executeThenClose { inbound, outbound in
                 try await withThrowingTaskGroup(of: Void.self) { group in
@@ -361,9 +366,9 @@ public final class ChromecastClient: CastDevice {
                     group.cancelAll()
                 }
             }
-            self?.lost()
+            self?.lost(id)
         }
-        let link = Link(outbox: continuation, task: task)
+        let link = Link(id: id, outbox: continuation, task: task)
         let spare = state.withLock { s -> Link? in
             if s.link != nil { return link }
             s.link = link
@@ -403,9 +408,12 @@ public final class ChromecastClient: CastDevice {
         state.withLock { $0.pending.removeValue(forKey: id) }?.resume(returning: m.payload)
     }
 
-    /// The connection ended: waiting requests fail, the next call reconnects.
-    private func lost() {
+    /// Connection `id` ended: if it is the one in use, waiting requests
+    /// fail and the next call reconnects (a spare from two connects at once
+    /// ends without touching the other).
+    private func lost(_ id: UUID) {
         let waiting = state.withLock { s -> [CheckedContinuation<String, any Error>] in
+            guard s.link?.id == id else { return [] }
             defer {
                 s.pending = [:]
                 s.link = nil

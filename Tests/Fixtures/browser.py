@@ -35,14 +35,19 @@ def wait(fn, timeout=30, what="condition"):
 
 def act(fn, what="an action"):
     """Does `fn` (find an element and act on it), again if the page redrew
-    the element in between (a list that refreshes itself, a menu rebuilt)."""
-    from selenium.common.exceptions import StaleElementReferenceException
-    for _ in range(25):
+    the element in between (a list that refreshes itself, a menu rebuilt),
+    or if it could not be clicked yet (a page still being shown after a
+    route change, something over it for a moment): for up to 10 s."""
+    from selenium.common.exceptions import (ElementClickInterceptedException, ElementNotInteractableException,
+                                            StaleElementReferenceException)
+    last = None
+    for _ in range(50):
         try:
             return fn()
-        except StaleElementReferenceException:
+        except (StaleElementReferenceException, ElementNotInteractableException, ElementClickInterceptedException) as e:
+            last = e
             time.sleep(0.2)
-    raise SystemExit("%s: the element kept being redrawn" % what)
+    raise SystemExit("%s: the element kept being redrawn or could not be clicked (%s)" % (what, type(last).__name__))
 
 
 def main():

@@ -2,13 +2,15 @@ import Foundation
 import TestSupport
 import Testing
 
-/// Casting to a DLNA/UPnP renderer (issue 14): Debian's gmediarender, a
-/// real renderer on libupnp and GStreamer (fake sinks that still decode and
-/// keep time), on a test host of its own. libupnp refuses the loopback
-/// interface, so the renderer and Matinee's host are two network namespaces
-/// joined by a veth pair, with addresses that exist only inside them and no
-/// route anywhere else (the search must pick its interface itself).
-@Suite("Casting to a UPnP AV renderer", .serialized)
+/// Casting to a TV (issue 14): Debian's gmediarender, a real DLNA/UPnP
+/// renderer on libupnp and GStreamer (fake sinks that still decode and keep
+/// time), and a Chromecast written for the test (cast_receiver.py, checked
+/// against python3-pychromecast), on a test host of their own. libupnp
+/// refuses the loopback interface, so the TV and Matinee's host are two
+/// network namespaces joined by a veth pair, with addresses that exist only
+/// inside them and no route anywhere else (the searches must pick their
+/// interface themselves).
+@Suite("Casting to a TV: UPnP AV renderers and Chromecasts", .serialized)
 struct CastTests {
     /// A SOAP action sent by the test itself, from `from`, to see what the renderer does.
     static func ask(_ from: NetNamespace, _ control: String, _ action: String, _ args: String = "") async throws -> String {
@@ -172,17 +174,11 @@ struct CastTests {
         _ = try await demo.waitForStderr(timeout: .seconds(120)) { $0.contains("Serving on") ? true : nil }
 
         // The API, as the web UI uses it.
-        func json(_ bytes: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:] }
-        let token = json(try await w.home.get(base + "/api/session"))["csrfToken"] as? String ?? ""
-        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) {
-            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-            let (status, reply) = try await w.home.request(
-                base + path, method: "POST", headers: ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"], body: text)
-            return (status, json(reply))
-        }
+        let api = try await DaemonAPI.open(base, on: w.home)
+        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) { try await api.post(path, body) }
         let opened = try await post("/api/streams", ["source": "signal-test-2022"])
         #expect(opened.status == 201, "\(opened)")
-        let listed = (try? JSONSerialization.jsonObject(with: Data(try await w.home.get(base + "/api/cast/renderers")))) as? [[String: Any]] ?? []
+        let listed = try await api.renderers()
         let tv = try #require(listed.first { $0["name"] as? String == "Living Room TV" }, "\(listed)")
         #expect(tv["host"] as? String == "10.234.\(w.r).2")
         #expect(try await w.home.request(base + "/api/cast").status == 404, "nothing cast yet")
@@ -193,14 +189,8 @@ struct CastTests {
             "/api/cast",
             ["infoHash": opened.body["infoHash"] ?? "", "file": opened.body["file"] ?? 0, "title": "Signal Test", "renderer": tv["udn"] ?? ""])
         #expect(cast.status == 201, "\(cast)")
-        func waitFor(_ what: String, _ ok: ([String: Any]) -> Bool) async throws {
-            var st: [String: Any] = [:]
-            for _ in 0..<60 {
-                st = json(try await w.home.get(base + "/api/cast"))
-                if ok(st) { return }
-                try await Task.sleep(for: .milliseconds(250))
-            }
-            Issue.record("\(what): \(st)")
+        func waitFor(_ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ ok: ([String: Any]) -> Bool) async throws {
+            try await api.waitFor(what, sourceLocation: sourceLocation, ok)
         }
         try await waitFor("playing") { $0["state"] as? String == "playing" && ($0["position"] as? Double ?? 0) >= 1 }
         #expect(try await post("/api/cast/control", ["action": "pause"]).status == 200)
@@ -240,7 +230,7 @@ struct CastTests {
         // A Chromecast joins the LAN; the API casts a film to it with its subtitles.
         let chromecast = try await FakeChromecast.start(on: w)
         defer { chromecast.process.kill() }
-        let found = (try? JSONSerialization.jsonObject(with: Data(try await w.home.get(base + "/api/cast/renderers?refresh=1")))) as? [[String: Any]] ?? []
+        let found = try await api.renderers(refresh: true)
         let kitchen = try #require(found.first { $0["name"] as? String == "Kitchen Cast" }, "\(found)")
         #expect(kitchen["kind"] as? String == "chromecast" && kitchen["host"] as? String == "10.234.\(w.r).2", "\(kitchen)")
         let played = try await post("/api/play", ["ref": "aurora-2024"])
@@ -300,18 +290,12 @@ struct CastTests {
         let serve = try MatineeCLI(home: w.dir.sub("viewer"), in: w.home).start(["serve", "--dht-node", "127.0.0.1:1"])
         defer { serve.kill() }
         let base = try await serve.waitForLine(timeout: .seconds(60)) { $0.hasPrefix("http://127.0.0.1:") ? $0 : nil }
-        func json(_ bytes: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:] }
-        let token = json(try await w.home.get(base + "/api/session"))["csrfToken"] as? String ?? ""
-        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) {
-            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
-            let (status, reply) = try await w.home.request(
-                base + path, method: "POST", headers: ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"], body: text)
-            return (status, json(reply))
-        }
+        let api = try await DaemonAPI.open(base, on: w.home)
+        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) { try await api.post(path, body) }
         let torrent = try Data(contentsOf: URL(fileURLWithPath: w.dir.path + "/film.torrent")).base64EncodedString()
         let opened = try await post("/api/streams", ["torrent": torrent, "peers": ["127.0.0.1:7001"]])
         #expect(opened.status == 201, "\(opened)")
-        let listed = (try? JSONSerialization.jsonObject(with: Data(try await w.home.get(base + "/api/cast/renderers")))) as? [[String: Any]] ?? []
+        let listed = try await api.renderers()
         let tv = try #require(listed.first { $0["name"] as? String == "Living Room TV" }, "\(listed)")
         let cast = try await post(
             "/api/cast", ["infoHash": opened.body["infoHash"] ?? "", "file": opened.body["file"] ?? 0, "title": "Film", "renderer": tv["udn"] ?? ""])
@@ -322,14 +306,8 @@ struct CastTests {
         let uri = try await trackURI()
         #expect(uri.hasPrefix("http://10.234.\(w.r).1:") && uri.contains("/transcode/") && uri.contains("cap="), "\(uri)")
         #expect(serve.stderr.contains("converted: it cannot play the file as it is"), "\(serve.stderr.suffix(800))")
-        func waitFor(_ what: String, _ ok: ([String: Any]) -> Bool) async throws {
-            var st: [String: Any] = [:]
-            for _ in 0..<80 {
-                st = json(try await w.home.get(base + "/api/cast"))
-                if ok(st) { return }
-                try await Task.sleep(for: .milliseconds(250))
-            }
-            Issue.record("\(what): \(st); \(w.renderer.stderr.split(separator: "\n").filter { $0.contains("ERROR") || $0.contains("rror") }.suffix(8))")
+        func waitFor(_ what: String, sourceLocation: SourceLocation = #_sourceLocation, _ ok: ([String: Any]) -> Bool) async throws {
+            try await api.waitFor(what, sourceLocation: sourceLocation, ok)
         }
         try await waitFor("playing the converted stream") { $0["state"] as? String == "playing" && ($0["position"] as? Double ?? 0) >= 2 }
         #expect(try await post("/api/cast/control", ["action": "seek", "value": 30]).status == 200)
@@ -343,6 +321,42 @@ struct CastTests {
         #expect(try await serve.waitForExit(timeout: .seconds(60)) == 0, "\(serve.stderr.suffix(800))")
         #expect(serve.stderr.contains("Stopped casting to Living Room TV"), "\(serve.stderr.suffix(800))")
         #expect(Self.value(try await Self.ask(w.home, w.control, "GetTransportInfo"), "CurrentTransportState") == "STOPPED")
+    }
+
+    /// The daemon's API from the home host, as the web UI uses it (the CSRF
+    /// token read once), and the cast's status awaited.
+    struct DaemonAPI {
+        let base: String
+        let host: NetNamespace
+        let token: String
+
+        static func json(_ bytes: [UInt8]) -> [String: Any] { (try? JSONSerialization.jsonObject(with: Data(bytes))) as? [String: Any] ?? [:] }
+
+        static func open(_ base: String, on host: NetNamespace) async throws -> DaemonAPI {
+            DaemonAPI(base: base, host: host, token: json(try await host.get(base + "/api/session"))["csrfToken"] as? String ?? "")
+        }
+
+        func post(_ path: String, _ body: [String: Any]) async throws -> (status: Int, body: [String: Any]) {
+            let text = String(decoding: try JSONSerialization.data(withJSONObject: body), as: UTF8.self)
+            let (status, reply) = try await host.request(
+                base + path, method: "POST", headers: ["Origin": base, "X-Matinee-CSRF": token, "Content-Type": "application/json"], body: text)
+            return (status, Self.json(reply))
+        }
+
+        func renderers(refresh: Bool = false) async throws -> [[String: Any]] {
+            (try? JSONSerialization.jsonObject(with: Data(try await host.get(base + "/api/cast/renderers" + (refresh ? "?refresh=1" : ""))))) as? [[String: Any]] ?? []
+        }
+
+        /// Polls GET /api/cast until `ok` holds (20 s); records an issue otherwise.
+        func waitFor(_ what: String, tries: Int = 80, sourceLocation: SourceLocation = #_sourceLocation, _ ok: ([String: Any]) -> Bool) async throws {
+            var st: [String: Any] = [:]
+            for _ in 0..<tries {
+                st = Self.json(try await host.get(base + "/api/cast"))
+                if ok(st) { return }
+                try await Task.sleep(for: .milliseconds(250))
+            }
+            Issue.record("\(what): \(st)", sourceLocation: sourceLocation)
+        }
     }
 
     /// The test's Chromecast (Tests/Fixtures/cast_receiver.py) on the TV
