@@ -134,7 +134,6 @@ public final class ChromecastClient: CastDevice {
         /// The Default Media Receiver once launched, and its media session.
         var app: (session: String, transport: String)?
         var mediaSession: Int?
-        var connected: Set<String> = []
     }
     private let state = Mutex(State())
 
@@ -216,7 +215,6 @@ public final class ChromecastClient: CastDevice {
         let (link, waiting) = state.withLock { s -> (Link?, [CheckedContinuation<String, any Error>]) in
             defer {
                 s.link = nil
-                s.connected = []
                 s.app = nil
                 s.pending = [:]
             }
@@ -277,7 +275,6 @@ public final class ChromecastClient: CastDevice {
 
     private func send(_ payload: String, namespace: String, to destination: String) throws {
         guard let link = state.withLock({ $0.link }) else { throw CastError("\(renderer.name) is not connected") }
-        if namespace == CastV2.connection { state.withLock { _ = $0.connected.insert(destination) } }
         link.outbox.yield(CastV2.Message(source: sender, destination: destination, namespace: namespace, payload: payload))
     }
 
@@ -386,7 +383,7 @@ public final class ChromecastClient: CastDevice {
         if m.namespace == CastV2.heartbeat {
             if m.payload.contains("PING") {
                 state.withLock { $0.link }?.outbox.yield(
-                    CastV2.Message(source: m.destination, destination: m.source, namespace: CastV2.heartbeat, payload: #"{"type":"PONG"}"#))
+                    CastV2.Message(source: sender, destination: m.source, namespace: CastV2.heartbeat, payload: #"{"type":"PONG"}"#))
             }
             return
         }
@@ -417,7 +414,6 @@ public final class ChromecastClient: CastDevice {
             defer {
                 s.pending = [:]
                 s.link = nil
-                s.connected = []
             }
             return Array(s.pending.values)
         }
